@@ -1,0 +1,157 @@
+"""MNIST loading: the four original IDX files from a local folder, or `tfds.load` as a fallback.
+
+Introduced in notebook 01 (transforms). Every loader returns the same element structure as
+``tfds.load("mnist", as_supervised=True)``: ``(image uint8 [28, 28, 1], label int64)``.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import struct
+from pathlib import Path
+
+import numpy as np
+
+DATA_DIR_ENV = "MNIST_DATA_DIR"
+SPLITS = ("train", "test")
+IMAGE_SHAPE = (28, 28, 1)
+
+_IMAGE_MAGIC = 2051
+_LABEL_MAGIC = 2049
+_FILE_STEMS = {
+    "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+    "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
+}
+
+
+class MNISTFormatError(ValueError):
+    """An IDX file exists but does not hold what MNIST's format promises."""
+
+
+def resolve_data_dir(data_dir: str | os.PathLike | None = None) -> Path | None:
+    """Returns the folder to read IDX files from: `data_dir`, else $MNIST_DATA_DIR, else None."""
+    chosen = data_dir if data_dir is not None else os.environ.get(DATA_DIR_ENV) or None
+    return None if chosen is None else Path(chosen).expanduser()
+
+
+def _find_file(folder: Path, stem: str) -> Path:
+    for name in (stem, stem + ".gz"):
+        if (folder / name).is_file():
+            return folder / name
+    raise FileNotFoundError(
+        f"MNIST file {stem}[.gz] not found in {folder}. The folder must hold the four original IDX "
+        f"files (train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, "
+        f"t10k-labels-idx1-ubyte), gzipped or not. Point data_dir (or ${DATA_DIR_ENV}) at such a "
+        f"folder, or leave both unset to download MNIST with tensorflow-datasets."
+    )
+
+
+def _read_bytes(path: Path) -> bytes:
+    if path.suffix == ".gz":
+        try:
+            with gzip.open(path, "rb") as f:
+                return f.read()
+        except (OSError, EOFError) as err:
+            raise MNISTFormatError(f"{path}: not a readable gzip file ({err}).") from None
+    return path.read_bytes()
+
+
+def read_idx(path: str | os.PathLike, magic: int, limit: int | None = None) -> np.ndarray:
+    """Reads one MNIST IDX file (2049: labels, 2051: images) into a uint8 array, checking it.
+
+    `limit` keeps only the first examples. Raises MNISTFormatError naming the file and the fault.
+    """
+    path = Path(path)
+    raw = _read_bytes(path)
+    ndim = {_LABEL_MAGIC: 1, _IMAGE_MAGIC: 3}[magic]
+    header_size = 4 + 4 * ndim
+    if len(raw) < header_size:
+        raise MNISTFormatError(
+            f"{path}: {len(raw)} bytes is shorter than the {header_size}-byte IDX header."
+        )
+    found_magic, *dims = struct.unpack(f">{1 + ndim}I", raw[:header_size])
+    if found_magic != magic:
+        kind = "labels" if magic == _LABEL_MAGIC else "images"
+        raise MNISTFormatError(
+            f"{path}: magic {found_magic}, expected {magic} (IDX {kind}, uint8)."
+        )
+    if ndim == 3 and tuple(dims[1:]) != IMAGE_SHAPE[:2]:
+        raise MNISTFormatError(f"{path}: images are {dims[1]}x{dims[2]}, expected 28x28.")
+    expected = header_size + int(np.prod(dims))
+    if len(raw) != expected:
+        raise MNISTFormatError(
+            f"{path}: header promises {dims[0]} examples ({expected} bytes in all), "
+            f"but the file has {len(raw)} bytes."
+        )
+    count = dims[0] if limit is None else min(limit, dims[0])
+    data = np.frombuffer(raw, np.uint8, offset=header_size, count=count * int(np.prod(dims[1:])))
+    return data.reshape(count, *dims[1:])
+
+
+def read_idx_split(
+    folder: str | os.PathLike, split: str, limit: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Reads one split from a folder of IDX files: images [N, 28, 28, 1] uint8, labels [N] int64."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(
+            f"MNIST folder {folder} does not exist. Pass data_dir (or set ${DATA_DIR_ENV}) to a "
+            f"folder with the four IDX files, or leave both unset to use tensorflow-datasets."
+        )
+    image_stem, label_stem = _FILE_STEMS[_check_split(split)]
+    image_path, label_path = _find_file(folder, image_stem), _find_file(folder, label_stem)
+    images = read_idx(image_path, _IMAGE_MAGIC, limit)
+    labels = read_idx(label_path, _LABEL_MAGIC, limit)
+    if len(images) != len(labels):
+        raise MNISTFormatError(
+            f"{image_path} holds {len(images)} images but {label_path} holds {len(labels)} labels."
+        )
+    if labels.size and labels.max() > 9:
+        raise MNISTFormatError(f"{label_path}: label {labels.max()} found, expected digits 0-9.")
+    return images[..., np.newaxis], labels.astype(np.int64)
+
+
+def _check_split(split: str) -> str:
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {SPLITS}, got {split!r}.")
+    return split
+
+
+def _check_limit(limit: int | None) -> int | None:
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+        raise ValueError(f"limit must be a positive integer or None, got {limit!r}.")
+    return limit
+
+
+def load_mnist_arrays(
+    split: str, data_dir: str | os.PathLike | None = None, limit: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Loads a split into memory as numpy arrays (images [N, 28, 28, 1] uint8, labels [N] int64).
+
+    Reads IDX files from `data_dir` or $MNIST_DATA_DIR when either is set, else uses `tfds.load`.
+    `limit` keeps the first `limit` examples, for quick runs.
+    """
+    _check_split(split)
+    _check_limit(limit)
+    folder = resolve_data_dir(data_dir)
+    if folder is not None:
+        return read_idx_split(folder, split, limit)
+    import tensorflow_datasets as tfds
+
+    tfds_split = split if limit is None else f"{split}[:{limit}]"
+    images, labels = tfds.as_numpy(
+        tfds.load("mnist", split=tfds_split, as_supervised=True, batch_size=-1)
+    )
+    return images, labels.astype(np.int64)
+
+
+def load_mnist(split: str, data_dir: str | os.PathLike | None = None, limit: int | None = None):
+    """Returns a split as a `tf.data.Dataset` of (image uint8 [28, 28, 1], label int64).
+
+    Same sources and `limit` as `load_mnist_arrays`; the elements match
+    ``tfds.load("mnist", split=split, as_supervised=True)``.
+    """
+    import tensorflow as tf
+
+    return tf.data.Dataset.from_tensor_slices(load_mnist_arrays(split, data_dir, limit))

@@ -1,0 +1,166 @@
+"""The IDX reader and `load_mnist`: hand-made files, the real shared files, and every error path."""
+
+import gzip
+import hashlib
+import re
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from conftest import make_idx_folder, write_idx
+
+from mnist_compression import data
+from mnist_compression.data import MNISTFormatError, load_mnist, load_mnist_arrays, read_idx
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_reads_hand_made_files_exactly(tmp_path, compress):
+    arrays = make_idx_folder(tmp_path, train=30, test=7, compress=compress)
+    for split in ("train", "test"):
+        images, labels = load_mnist_arrays(split, tmp_path)
+        assert images.shape == (len(arrays[split][0]), 28, 28, 1)
+        assert images.dtype == np.uint8 and labels.dtype == np.int64
+        np.testing.assert_array_equal(images[..., 0], arrays[split][0])
+        np.testing.assert_array_equal(labels, arrays[split][1])
+
+
+def test_limit_keeps_the_first_examples(tiny_mnist):
+    folder, arrays = tiny_mnist
+    images, labels = load_mnist_arrays("train", folder, limit=5)
+    np.testing.assert_array_equal(images[..., 0], arrays["train"][0][:5])
+    np.testing.assert_array_equal(labels, arrays["train"][1][:5])
+    assert len(load_mnist_arrays("test", folder, limit=1000)[0]) == len(arrays["test"][0])
+
+
+def test_dataset_matches_tfds_element_structure(tiny_mnist):
+    folder, arrays = tiny_mnist
+    dataset = load_mnist("test", data_dir=folder)
+    image_spec, label_spec = dataset.element_spec
+    assert image_spec == tf.TensorSpec((28, 28, 1), tf.uint8)
+    assert label_spec == tf.TensorSpec((), tf.int64)
+    image, label = next(iter(dataset))
+    np.testing.assert_array_equal(image.numpy()[..., 0], arrays["test"][0][0])
+    assert label.numpy() == arrays["test"][1][0]
+    assert dataset.cardinality().numpy() == len(arrays["test"][0])
+
+
+def test_environment_variable_names_the_folder(tiny_mnist, monkeypatch):
+    folder, arrays = tiny_mnist
+    monkeypatch.setenv(data.DATA_DIR_ENV, str(folder))
+    images, _ = load_mnist_arrays("train")
+    np.testing.assert_array_equal(images[..., 0], arrays["train"][0])
+
+
+def test_falls_back_to_tfds_without_a_folder(monkeypatch):
+    import tensorflow_datasets as tfds
+
+    calls = []
+
+    def fake_load(name, split, as_supervised, batch_size):
+        calls.append((name, split, as_supervised, batch_size))
+        return tf.zeros((3, 28, 28, 1), tf.uint8), tf.constant([1, 2, 3], tf.int64)
+
+    monkeypatch.delenv(data.DATA_DIR_ENV, raising=False)
+    monkeypatch.setattr(tfds, "load", fake_load)
+    images, labels = load_mnist_arrays("test", limit=3)
+    assert calls == [("mnist", "test[:3]", True, -1)]
+    assert images.shape == (3, 28, 28, 1) and labels.tolist() == [1, 2, 3]
+    assert labels.dtype == np.int64
+
+
+# --- the real files --------------------------------------------------------------------------
+
+def _published_md5s(folder):
+    text = (folder / "README.md").read_text()
+    return dict(re.findall(r"`([\w-]+)\.gz` \| [^|]+\| ([0-9a-f]{32})", text))
+
+
+def test_shared_files_are_the_originals(mnist_dir):
+    md5s = _published_md5s(mnist_dir)
+    assert len(md5s) == 4
+    for name, expected in md5s.items():
+        raw = gzip.decompress((mnist_dir / f"{name}.gz").read_bytes())
+        assert hashlib.md5(raw).hexdigest() == expected, name
+
+
+@pytest.mark.parametrize("split, count", [("train", 60000), ("test", 10000)])
+def test_real_splits_load_completely(mnist_dir, split, count):
+    images, labels = load_mnist_arrays(split, mnist_dir)
+    assert images.shape == (count, 28, 28, 1) and labels.shape == (count,)
+    assert sorted(np.unique(labels)) == list(range(10))
+    assert images.min() == 0 and images.max() == 255
+    # MNIST digits cover roughly a fifth of the frame with ink.
+    assert 0.15 < (images > 0).mean() < 0.25
+
+
+# --- error paths -----------------------------------------------------------------------------
+
+def test_missing_folder_says_how_to_fix(tmp_path):
+    with pytest.raises(FileNotFoundError, match="does not exist.*MNIST_DATA_DIR"):
+        load_mnist_arrays("train", tmp_path / "nowhere")
+
+
+def test_missing_file_is_named(tiny_mnist):
+    folder, _ = tiny_mnist
+    (folder / "t10k-labels-idx1-ubyte").unlink()
+    with pytest.raises(FileNotFoundError, match="t10k-labels-idx1-ubyte.*not found"):
+        load_mnist_arrays("test", folder)
+    load_mnist_arrays("train", folder)  # the other split is still readable
+
+
+@pytest.mark.parametrize(
+    "stem, magic, array, message",
+    [
+        ("train-images-idx3-ubyte", 2049, np.zeros((4, 28, 28)), "magic 2049, expected 2051"),
+        ("train-labels-idx1-ubyte", 2051, np.zeros(4), "magic 2051, expected 2049"),
+        ("train-images-idx3-ubyte", 2051, np.zeros((4, 32, 32)), "32x32, expected 28x28"),
+        ("train-labels-idx1-ubyte", 2049, np.full(40, 11), "label 11 found"),
+    ],
+)
+def test_malformed_files_are_rejected(tiny_mnist, stem, magic, array, message):
+    folder, _ = tiny_mnist
+    write_idx(folder / stem, magic, array.astype(np.uint8))
+    with pytest.raises(MNISTFormatError, match=message) as caught:
+        load_mnist_arrays("train", folder)
+    assert stem in str(caught.value) or "label" in message
+
+
+def test_truncated_file_reports_sizes(tiny_mnist):
+    folder, _ = tiny_mnist
+    path = folder / "train-images-idx3-ubyte"
+    path.write_bytes(path.read_bytes()[:-100])
+    with pytest.raises(MNISTFormatError, match=r"promises 40 examples .* but the file has"):
+        load_mnist_arrays("train", folder)
+
+
+def test_header_shorter_than_itself(tmp_path):
+    path = tmp_path / "x"
+    path.write_bytes(b"\x00\x00\x08")
+    with pytest.raises(MNISTFormatError, match="shorter than the 16-byte IDX header"):
+        read_idx(path, 2051)
+
+
+def test_image_and_label_counts_must_agree(tiny_mnist):
+    folder, _ = tiny_mnist
+    write_idx(folder / "train-labels-idx1-ubyte", 2049, np.zeros(39, np.uint8))
+    with pytest.raises(MNISTFormatError, match="40 images but .* 39 labels"):
+        load_mnist_arrays("train", folder)
+
+
+def test_corrupt_gzip_is_reported(tmp_path):
+    make_idx_folder(tmp_path, compress=True)
+    (tmp_path / "train-images-idx3-ubyte.gz").write_bytes(b"not gzip at all")
+    with pytest.raises(MNISTFormatError, match="not a readable gzip file"):
+        load_mnist_arrays("train", tmp_path)
+
+
+@pytest.mark.parametrize("split", ["validation", "TRAIN", ""])
+def test_unknown_split(tiny_mnist, split):
+    with pytest.raises(ValueError, match="split must be one of"):
+        load_mnist_arrays(split, tiny_mnist[0])
+
+
+@pytest.mark.parametrize("limit", [0, -3, 2.5, True])
+def test_bad_limit(tiny_mnist, limit):
+    with pytest.raises(ValueError, match="limit must be a positive integer"):
+        load_mnist_arrays("train", tiny_mnist[0], limit=limit)

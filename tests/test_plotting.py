@@ -1,0 +1,60 @@
+"""The notebooks' figures: digit grids, prior densities and training curves."""
+
+import numpy as np
+import pytest
+
+from mnist_compression.entropy_models import NoisyLogistic
+from mnist_compression.plotting import display_digits, plot_history, plot_prior
+
+
+def _grid_inputs(count):
+    rng = np.random.default_rng(0)
+    originals = rng.integers(0, 256, (count, 28, 28, 1), dtype=np.uint8)
+    strings = np.array([bytes([i, 255 - i, 7]) for i in range(count)], dtype=object)
+    return originals, strings, np.linspace(10, 40, count), 255 - originals
+
+
+def test_display_digits_draws_a_4x4_grid_with_captions():
+    originals, strings, bits, reconstructions = _grid_inputs(16)
+    fig = display_digits(originals, strings, bits, reconstructions)
+    assert len(fig.axes) == 16
+    first = fig.axes[0]
+    assert first.get_title() == "0x00ff07\n10.0 bits"
+    pair = first.images[0].get_array()
+    assert pair.shape == (28, 58)
+    np.testing.assert_array_equal(pair[:, :28], originals[0, ..., 0])
+    np.testing.assert_array_equal(pair[:, 30:], reconstructions[0, ..., 0])
+
+
+def test_display_digits_handles_fewer_digits():
+    fig = display_digits(*_grid_inputs(5))
+    titled = [ax for ax in fig.axes if ax.get_title()]
+    assert len(fig.axes) == 8 and len(titled) == 5
+
+
+def test_display_digits_rejects_mismatched_inputs():
+    originals, strings, bits, reconstructions = _grid_inputs(16)
+    with pytest.raises(ValueError, match="16 originals, 15 strings"):
+        display_digits(originals, strings[:15], bits, reconstructions)
+
+
+def test_plot_prior_draws_one_curve_per_channel():
+    prior = NoisyLogistic(loc=0.0, scale=np.linspace(0.01, 2.0, 10).astype(np.float32))
+    fig = plot_prior(prior, low=-3, high=3, points=61)
+    lines = fig.axes[0].get_lines()
+    assert len(lines) == 10
+    x, narrow = lines[0].get_data()
+    assert x[0] == -3 and x[-1] == 3
+    # A tiny scale behaves like the uniform noise alone: density 1 on (-1/2, 1/2), 0 outside.
+    assert narrow[30] == pytest.approx(1.0, abs=1e-3) and narrow[0] == pytest.approx(0, abs=1e-6)
+
+
+def test_plot_history_draws_training_and_validation_curves():
+    logs = {"rate": [90, 60, 45], "val_rate": [80, 50, 41], "distortion": [0.06, 0.04, 0.036],
+            "val_distortion": [0.05, 0.04, 0.035], "loss": [1, 2, 3]}
+    fig = plot_history(logs, lmbda=2000)
+    rate_axis, distortion_axis = fig.axes
+    assert [list(line.get_ydata()) for line in rate_axis.get_lines()] == [[90, 60, 45],
+                                                                           [80, 50, 41]]
+    assert len(distortion_axis.get_lines()) == 2
+    assert fig._suptitle.get_text() == "λ = 2000"
