@@ -6,10 +6,11 @@ PY_TAG := $(shell $(PYTHON) -c 'import sys; print(f"py{sys.version_info[0]}{sys.
 CONSTRAINTS := $(wildcard constraints/$(PY_TAG).txt)
 PYTEST_ARGS ?=
 
-export TF_CPP_MIN_LOG_LEVEL ?= 2
+export TF_CPP_MIN_LOG_LEVEL ?= 3
 export PYTHONHASHSEED ?= 0
+export MPLBACKEND ?= Agg
 
-.PHONY: install test lint bench clean
+.PHONY: install test smoke tutorial lab sync lint bench clean
 
 install: $(VENV)/.installed
 
@@ -19,11 +20,24 @@ $(VENV)/.installed: pyproject.toml $(CONSTRAINTS)
 	$(PY) -m pip install --quiet $(if $(CONSTRAINTS),-c $(CONSTRAINTS)) -e '.[dev]'
 	touch $@
 
-test: install
-	$(PY) -m pytest $(PYTEST_ARGS)
+test: install  ## unit and integration tests (not the notebooks)
+	$(PY) -m pytest -m "not notebooks" $(PYTEST_ARGS)
+
+smoke: install  ## every notebook with small parameters, checked by tests -> build/smoke
+	$(PY) -m pytest -m notebooks tests/test_notebooks.py $(PYTEST_ARGS)
+
+tutorial: install  ## every notebook at its full defaults -> build/tutorial (.ipynb + .html)
+	$(PY) tools/run_notebooks.py
+
+lab: install  ## open the notebooks in JupyterLab (installed on first use)
+	$(PY) -m pip install --quiet jupyterlab
+	$(PY) -m jupyter lab notebooks
+
+sync:  ## after editing a notebook or its .py twin: bring the other side up to date
+	$(PY) -m jupytext --sync notebooks/[0-9][0-9]_*.ipynb
 
 lint: install
-	$(PY) -m ruff check mnist_compression tests benchmarks
+	$(PY) -m ruff check mnist_compression tests benchmarks tools
 
 bench: install
 	$(PY) benchmarks/training_speed.py

@@ -140,9 +140,15 @@ def load_mnist_arrays(
     import tensorflow_datasets as tfds
 
     tfds_split = split if limit is None else f"{split}[:{limit}]"
-    images, labels = tfds.as_numpy(
-        tfds.load("mnist", split=tfds_split, as_supervised=True, batch_size=-1)
-    )
+    try:
+        loaded = tfds.load("mnist", split=tfds_split, as_supervised=True, batch_size=-1)
+    except Exception as err:  # tfds raises many types (ConnectionError, DownloadError, ...)
+        raise RuntimeError(
+            f"tensorflow-datasets could not provide MNIST ({type(err).__name__}: {err}). "
+            f"Without internet access, pass data_dir (or set ${DATA_DIR_ENV}) to a folder with "
+            f"the four MNIST IDX files."
+        ) from err
+    images, labels = tfds.as_numpy(loaded)
     return images, labels.astype(np.int64)
 
 

@@ -13,6 +13,8 @@ import tensorflow as tf
 from .entropy_models import ContinuousBatchedEntropyModel, NoisyLogistic
 
 keras = tf.keras
+# Keras 2 (TF <= 2.15) has no __version__ under tf.keras; Keras 3 does.
+KERAS_MAJOR = int(str(getattr(keras, "__version__", "2")).split(".")[0])
 
 DEFAULT_LATENT_DIMS = 50
 _LEAKY_RELU = "leaky_relu"
@@ -176,7 +178,7 @@ class MNISTCompressor(tf.Module):
         self.analysis_transform = analysis_transform
         self.entropy_model = entropy_model
 
-    @tf.function(reduce_retracing=True)
+    @tf.function(input_signature=[tf.TensorSpec([None, 28, 28, 1], tf.uint8)])
     def _compress(self, images):
         y = self.analysis_transform(to_unit_range(images))
         _, bits = self.entropy_model(y, training=False)
@@ -194,7 +196,7 @@ class MNISTDecompressor(tf.Module):
         self.entropy_model = entropy_model
         self.synthesis_transform = synthesis_transform
 
-    @tf.function(reduce_retracing=True)
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string)])
     def _decompress(self, strings):
         y_hat = self.entropy_model.decompress(strings, ())
         x_hat = self.synthesis_transform(y_hat)

@@ -78,3 +78,40 @@ def plot_history(history, lmbda: float | None = None):
         fig.suptitle(f"λ = {lmbda:g}")
     fig.tight_layout()
     return fig
+
+
+def show_digits(images, columns: int = 4, size: float = 1.25):
+    """A borderless grid of digits, e.g. samples decoded from random strings (notebook 06)."""
+    images = _numpy(images)
+    rows = max(1, -(-len(images) // columns))
+    fig, axes = plt.subplots(rows, columns, figsize=(size * columns, size * rows), squeeze=False)
+    for ax in axes.ravel():
+        ax.axis("off")
+    for ax, image in zip(axes.ravel(), images):
+        ax.imshow(_digit(image), cmap="gray_r", vmin=0, vmax=255)
+    fig.subplots_adjust(wspace=0.05, hspace=0.05, left=0, right=1, bottom=0, top=1)
+    return fig
+
+
+def plot_rate_distortion(results, ax=None):
+    """Rate against distortion, one labelled point per lambda (notebook 05).
+
+    `results` maps lambda to a dict with "rate" (bits per digit) and "distortion"; a
+    "string_bits" entry (mean actual string length) is drawn too when present.
+    """
+    lambdas = sorted(results, key=float)
+    distortion = [results[lmbda]["distortion"] for lmbda in lambdas]
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 4))
+    ax.plot(distortion, [results[lmbda]["rate"] for lmbda in lambdas], "o-",
+            label="information content (estimate)")
+    if all("string_bits" in results[lmbda] for lmbda in lambdas):
+        ax.plot(distortion, [results[lmbda]["string_bits"] for lmbda in lambdas], "s--",
+                label="actual string length")
+    for lmbda, d in zip(lambdas, distortion):
+        ax.annotate(f"λ={float(lmbda):g}", (d, results[lmbda]["rate"]),
+                    textcoords="offset points", xytext=(6, 6))
+    ax.set_xlabel("distortion (mean absolute error)")
+    ax.set_ylabel("rate (bits per digit)")
+    ax.legend()
+    return ax.figure

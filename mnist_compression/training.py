@@ -45,6 +45,46 @@ def digit_batches(images: np.ndarray, batch_size: int, shuffle_seed: int | None 
     return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
 
+def _check_positive_int(name: str, value) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+
+
+def fit_model(
+    train_images: np.ndarray,
+    validation_images: np.ndarray,
+    lmbda: float,
+    epochs: int = 15,
+    batch_size: int = BATCH_SIZE,
+    latent_dims: int = DEFAULT_LATENT_DIMS,
+    seed: int | None = 0,
+    jit_compile: bool = False,
+    strategy: tf.distribute.Strategy | None = None,
+    verbose="auto",
+    callbacks=None,
+):
+    """Trains a fresh model on uint8 digit arrays; returns ``(trainer, history)``.
+
+    `seed` fixes the weights' initialisation and the shuffling. Variables are created in
+    `strategy`'s scope, or in the current one when none is given.
+    """
+    _check_positive_int("epochs", epochs)
+    _check_positive_int("batch_size", batch_size)
+    if seed is not None:
+        tf.keras.utils.set_random_seed(seed)
+    strategy = strategy or tf.distribute.get_strategy()
+    with strategy.scope():
+        trainer = make_trainer(lmbda, latent_dims, jit_compile=jit_compile)
+    history = trainer.fit(
+        digit_batches(train_images, batch_size, shuffle_seed=0 if seed is None else seed),
+        epochs=epochs,
+        validation_data=digit_batches(validation_images, batch_size).cache(),
+        verbose=verbose,
+        callbacks=callbacks,
+    )
+    return trainer, history
+
+
 def train_model(
     lmbda: float,
     epochs: int = 15,
@@ -59,31 +99,16 @@ def train_model(
     verbose="auto",
     callbacks=None,
 ):
-    """Trains a fresh model for one lambda and returns ``(trainer, history)``.
+    """Trains a fresh model for one lambda on MNIST and returns ``(trainer, history)``.
 
     Uses the first `train_examples` training digits (all 60,000 by default) and validates on the
     first `validation_examples` test digits (all 10,000) after each epoch, as the tutorial does.
-    `seed` fixes the weights' initialisation and the shuffling. Pass a `tf.distribute` strategy,
-    or call this inside one's scope, to train on several devices.
+    Pass a `tf.distribute` strategy, or call this inside one's scope, to train on several devices.
     """
-    for name, value in (("epochs", epochs), ("batch_size", batch_size)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}.")
     train_images, _ = load_mnist_arrays("train", data_dir, train_examples)
     validation_images, _ = load_mnist_arrays("test", data_dir, validation_examples)
-    if seed is not None:
-        tf.keras.utils.set_random_seed(seed)
-    strategy = strategy or tf.distribute.get_strategy()
-    with strategy.scope():
-        trainer = make_trainer(lmbda, latent_dims, jit_compile=jit_compile)
-    history = trainer.fit(
-        digit_batches(train_images, batch_size, shuffle_seed=seed if seed is not None else 0),
-        epochs=epochs,
-        validation_data=digit_batches(validation_images, batch_size).cache(),
-        verbose=verbose,
-        callbacks=callbacks,
-    )
-    return trainer, history
+    return fit_model(train_images, validation_images, lmbda, epochs, batch_size, latent_dims,
+                     seed, jit_compile, strategy, verbose, callbacks)
 
 
 def final_validation(history) -> dict:

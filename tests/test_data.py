@@ -68,6 +68,18 @@ def test_falls_back_to_tfds_without_a_folder(monkeypatch):
     assert labels.dtype == np.int64
 
 
+def test_tfds_failure_says_how_to_work_offline(monkeypatch):
+    import tensorflow_datasets as tfds
+
+    def unreachable(*args, **kwargs):
+        raise ConnectionError("Failed to resolve 'storage.googleapis.com'")
+
+    monkeypatch.delenv(data.DATA_DIR_ENV, raising=False)
+    monkeypatch.setattr(tfds, "load", unreachable)
+    with pytest.raises(RuntimeError, match="ConnectionError.*set \\$MNIST_DATA_DIR"):
+        load_mnist_arrays("train")
+
+
 # --- the real files --------------------------------------------------------------------------
 
 def _published_md5s(folder):

@@ -1,0 +1,147 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     notebook_metadata_filter: kernelspec,-jupytext.text_representation.jupytext_version
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 1. Analysis and synthesis transforms
+#
+# *Learned data compression with MNIST — part 1 of 6.*
+#
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/mnist-compression/mnist-compression/blob/main/notebooks/01_transforms.ipynb)
+#
+# **Overview.** A lossy codec turns an image into a short string of bits and back, accepting
+# that the image it gets back is not quite the one it started with. Two numbers describe how good
+# it is: the **rate**, how many bits a digit costs on average, and the **distortion**, how far
+# the decoded digit is from the original. In this series we *learn* such a codec for handwritten
+# digits, in the style of Ballé et al., *End-to-end Optimized Image Compression* (ICLR 2017).
+#
+# This first part meets the two neural networks at its heart:
+#
+# - the **analysis transform** (the encoder), which maps a 28×28 digit to a short vector of real
+#   numbers, its *latent representation* $y$;
+# - the **synthesis transform** (the decoder), which maps a latent vector back to an image.
+#
+# Later parts round $y$ to integers, code it into bits with a learned probability model, and
+# train everything together.
+
+# %% [markdown]
+# ## Setup
+#
+# In Colab, the next cell installs the helper package `mnist_compression`; on your own machine
+# `make lab` has installed it already and the cell does nothing.
+
+# %%
+import sys
+
+INSTALL_SOURCE = "mnist-compression @ git+https://github.com/mnist-compression/mnist-compression"
+if "google.colab" in sys.modules:
+    import subprocess
+
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", INSTALL_SOURCE], check=True)
+
+# %% [markdown]
+# The parameters below are the only settings of this notebook. `data_dir` names a folder with the
+# four MNIST IDX files; left as `None`, the data comes from `$MNIST_DATA_DIR` or is downloaded
+# with TensorFlow Datasets.
+
+# %% tags=["parameters"]
+data_dir = None  # folder with the MNIST IDX files, or None
+latent_dims = 10  # size of the latent vector in this demonstration
+seed = 0  # fixes the random initial weights
+
+# %%
+import matplotlib.pyplot as plt
+import tensorflow as tf
+
+from mnist_compression.data import load_mnist_arrays
+from mnist_compression.entropy_models import BACKEND
+from mnist_compression.models import (make_analysis_transform, make_synthesis_transform,
+                                      to_unit_range)
+
+tf.keras.utils.set_random_seed(seed)
+print("TensorFlow", tf.__version__, "| entropy coding backend:", BACKEND)
+
+# %% [markdown]
+# ## Look at one digit
+#
+# MNIST holds 60,000 training and 10,000 test digits, each a 28×28 grid of 8-bit grey levels
+# (0 is the background, 255 full ink). We take the first test digit. Stored raw, it occupies
+# 784 bytes, or 6,272 bits: keep that number in mind.
+
+# %%
+digits, labels = load_mnist_arrays("test", data_dir, limit=1)
+digit = digits[0]
+print("label:", labels[0], "| dtype:", digit.dtype, "| shape:", digit.shape)
+plt.imshow(digit[..., 0], cmap="gray_r");
+
+# %% [markdown]
+# ## The analysis transform
+#
+# The encoder is a small convolutional network. Two convolutions with 5×5 kernels and stride 2
+# shrink the image from 28×28 to 14×14 (20 channels) and then to 7×7 (50 channels); two dense
+# layers condense those 2,450 numbers into `latent_dims` values. All hidden layers use the leaky
+# ReLU nonlinearity, and the last layer is linear so latents can take any sign and size.
+
+# %%
+analysis_transform = make_analysis_transform(latent_dims)
+analysis_transform.build((None, 28, 28, 1))
+analysis_transform.summary()
+
+# %% [markdown]
+# The network expects floats in $[0, 1]$ and a batch axis, so we scale the digit and add one.
+# Its weights are still random, so the latents mean nothing yet — but note their scale: small
+# numbers around zero.
+
+# %%
+x = to_unit_range(digit)
+y = analysis_transform(x)
+print("x:", x.shape, "→ y:", y.shape)
+print("y =", y.numpy().round(3))
+
+# %% [markdown]
+# ## The synthesis transform
+#
+# The decoder mirrors the encoder: two dense layers grow the latent vector to 2,450 numbers,
+# which are reshaped to 7×7×50, and two *transposed* convolutions upsample that back to 14×14 and
+# then 28×28 with a single channel.
+
+# %%
+synthesis_transform = make_synthesis_transform()
+x_tilde = synthesis_transform(y)
+synthesis_transform.summary()
+
+# %% [markdown]
+# Untrained, the decoder turns the latents into faint noise. Training will teach both networks to
+# agree on a representation from which the digit can be redrawn.
+
+# %%
+fig, (left, right) = plt.subplots(1, 2, figsize=(5, 2.5))
+left.imshow(x[0, ..., 0], cmap="gray_r", vmin=0, vmax=1); left.set_title("original")
+right.imshow(x_tilde[0, ..., 0], cmap="gray_r"); right.set_title("decoded (untrained)");
+
+# %% [markdown]
+# ## Summary
+#
+# - A learned codec has an encoder (analysis transform) and a decoder (synthesis transform).
+# - Ours maps a 28×28 digit to a handful of real numbers and back; here 10, later 50.
+# - The latents are real numbers, so they cannot be written down in finitely many bits yet.
+#   Part 2 rounds them, and shows how to train through that rounding.
+#
+# ## Exercises
+#
+# 1. Count the parameters of both transforms from the layer shapes by hand, and check your
+#    answer against `summary()`.
+# 2. Change `latent_dims` to 2 and 100. Which layers change size, and which do not?
+# 3. A 7×7×50 tensor has more numbers than the original image. Why is the dense bottleneck,
+#    not the convolutions, what makes this a compression model?
