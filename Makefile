@@ -3,21 +3,20 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PY_TAG := $(shell $(PYTHON) -c 'import sys; print(f"py{sys.version_info[0]}{sys.version_info[1]}")')
-CONSTRAINTS := $(wildcard constraints/$(PY_TAG).txt)
+LOCK := $(wildcard locks/$(PY_TAG).txt)
 PYTEST_ARGS ?=
 
 export TF_CPP_MIN_LOG_LEVEL ?= 3
 export PYTHONHASHSEED ?= 0
-export MPLBACKEND ?= Agg
 
 .PHONY: install test smoke tutorial lab sync lint bench clean
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml $(CONSTRAINTS)
+$(VENV)/.installed: pyproject.toml $(LOCK)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet $(if $(CONSTRAINTS),-c $(CONSTRAINTS)) -e '.[dev]'
+	$(PY) -m pip install --quiet $(if $(LOCK),-r $(LOCK)) -e '.[dev]'
 	touch $@
 
 test: install  ## unit and integration tests (not the notebooks)

@@ -99,12 +99,13 @@ def train_or_load(
     seed: int | None = 0,
     data_dir=None,
     use_cache: bool = True,
-    verbose="auto",
+    verbose=2,
 ):
     """Returns ``(trainer, history_dict)`` for these settings: from the cache when a model trained
     with exactly these settings on exactly these digits is there, else trained now and cached.
 
-    Prints which of the two happened and where the model lives.
+    Prints which of the two happened and where the model lives. Training prints one line per
+    epoch (`verbose=2`), which reads well in notebooks and in their executed copies.
     """
     train_images, _ = load_mnist_arrays("train", data_dir, train_examples)
     validation_images, _ = load_mnist_arrays("test", data_dir, validation_examples)

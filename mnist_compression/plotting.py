@@ -18,7 +18,8 @@ def _digit(image) -> np.ndarray:
     return np.squeeze(_numpy(image)).reshape(28, 28)
 
 
-def display_digits(originals, strings, entropies, reconstructions, columns: int = 4):
+def display_digits(originals, strings, entropies, reconstructions, columns: int = 4,
+                   title: str | None = None):
     """A grid of 16 digits (4 x 4 by default): in each cell the original beside its reconstruction,
     captioned with the compressed string in hex and its information content in bits.
     """
@@ -42,6 +43,8 @@ def display_digits(originals, strings, entropies, reconstructions, columns: int 
         ax.imshow(pair, cmap="gray_r", vmin=0, vmax=255)
         ax.set_title(f"0x{bytes(string).hex()}\n{float(bits):.1f} bits", fontsize=8,
                      family="monospace")
+    if title:
+        fig.suptitle(title)
     fig.tight_layout()
     return fig
 

@@ -103,9 +103,9 @@ trainer, history = train_or_load(lmbda, epochs, train_examples, validation_examp
 plot_history(history, lmbda);
 
 # %% [markdown]
-# Typically the rate falls steeply in the first epochs while the distortion barely moves: the
-# initial latents waste bits, and the model first learns to stop spending them. Later both
-# improve slowly together. The test rate sits *below* the training rate because rounding costs
+# The distortion drops within the first epoch, once the decoder learns to draw a digit at all,
+# and then improves only slowly; the rate keeps falling steeply for several epochs, because the
+# initial latents waste bits and the model learns to stop spending them. The test rate sits *below* the training rate because rounding costs
 # less than noise does: the noisy rate is an upper bound.
 #
 # After 15 epochs at $\lambda = 2000$ the original tutorial reports about 41 bits per digit at a

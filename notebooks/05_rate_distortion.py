@@ -83,7 +83,7 @@ for lmbda in lambdas:
                                      batch_size, seed=seed, data_dir=data_dir)
     compressor, decompressor = make_mnist_codec(trainer)
     strings, entropies = compressor(originals)
-    display_digits(originals, strings, entropies, decompressor(strings)).suptitle(f"λ = {lmbda:g}")
+    display_digits(originals, strings, entropies, decompressor(strings), title=f"λ = {lmbda:g}")
     results[lmbda] = dict(rate=history["val_rate"][-1], distortion=history["val_distortion"][-1],
                           **evaluate_codec(compressor, decompressor, test_digits))
 

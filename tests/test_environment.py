@@ -1,46 +1,68 @@
-"""The conda environment and pyproject.toml must describe the same stack."""
+"""The conda environment, pyproject.toml and the lock files must describe the same stack."""
 
 from pathlib import Path
 
 import pytest
 import yaml
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 tomllib = pytest.importorskip("tomllib")
 REPO = Path(__file__).resolve().parents[1]
+PY311 = {"python_version": "3.11", "python_full_version": "3.11.7"}
 
 
-def _pyproject_requirements():
+def _key(requirement: Requirement):
+    return canonicalize_name(requirement.name), str(requirement.specifier)
+
+
+def _pyproject_requirements(environment=PY311):
+    """Requirements (runtime and dev) that apply on `environment`, markers evaluated."""
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
-    return set(project["dependencies"]) | set(project["optional-dependencies"]["dev"])
+    lines = project["dependencies"] + project["optional-dependencies"]["dev"]
+    requirements = [Requirement(line) for line in lines]
+    return {_key(r) for r in requirements if r.marker is None or r.marker.evaluate(environment)}
 
 
-def _conda_pip_requirements():
+def _conda_spec():
     spec = yaml.safe_load((REPO / "environment.yml").read_text())
     pip_section = next(item["pip"] for item in spec["dependencies"] if isinstance(item, dict))
-    return spec, {line for line in pip_section if not line.startswith("-e")}
+    return spec, pip_section
 
 
-def test_environment_yml_names_the_same_pins_as_pyproject():
-    _, conda = _conda_pip_requirements()
+def test_environment_yml_names_the_same_pins_as_pyproject_for_python_311():
+    _, pip_section = _conda_spec()
+    conda = {_key(Requirement(line)) for line in pip_section if not line.startswith("-e")}
     assert conda == _pyproject_requirements()
 
 
 def test_environment_yml_uses_python_311_and_installs_the_package():
-    spec, _ = _conda_pip_requirements()
+    spec, pip_section = _conda_spec()
     assert "python=3.11" in spec["dependencies"]
-    pip_section = next(item["pip"] for item in spec["dependencies"] if isinstance(item, dict))
     assert "-e ." in pip_section
 
 
-def test_constraints_agree_with_the_pins():
-    pinned = {
-        req.split("==")[0].replace("_", "-").lower(): req.split("==")[1]
-        for req in _pyproject_requirements() if "==" in req
-    }
-    constraints = {}
-    for line in (REPO / "constraints" / "py311.txt").read_text().splitlines():
+def test_modern_pythons_get_no_tensorflow_compression():
+    modern = _pyproject_requirements({"python_version": "3.13", "python_full_version": "3.13.0"})
+    names = {name for name, _ in modern}
+    assert "tensorflow" in names and "tensorflow-compression" not in names
+
+
+def _lock(name):
+    versions = {}
+    for line in (REPO / "locks" / name).read_text().splitlines():
         if "==" in line and not line.startswith("#"):
-            name, version = line.split("==")
-            constraints[name.replace("_", "-").lower()] = version
-    for name, version in pinned.items():
-        assert constraints[name] == version, name
+            package, version = line.split("==")
+            versions[canonicalize_name(package)] = version
+    return versions
+
+
+@pytest.mark.parametrize("lock, environment", [
+    ("py311.txt", PY311),
+    ("py313.txt", {"python_version": "3.13", "python_full_version": "3.13.0"}),
+])
+def test_lock_files_satisfy_the_requirements(lock, environment):
+    versions = _lock(lock)
+    for name, specifier in _pyproject_requirements(environment):
+        assert name in versions, f"{name} is missing from locks/{lock}"
+        assert Requirement(f"{name}{specifier}").specifier.contains(versions[name]), name

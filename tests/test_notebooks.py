@@ -103,6 +103,19 @@ def test_smoke_run_executes_every_cell(smoke_run, path):
     assert (smoke_run / path.name).with_suffix(".html").stat().st_size > 10_000
 
 
+FIGURES = {"01_transforms": 2, "02_noise_and_prior": 1, "03_training": 1, "04_compression": 1,
+           "05_rate_distortion": 4, "06_generative_decoder": 1}
+
+
+@pytest.mark.notebooks
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_smoke_run_draws_its_figures(smoke_run, path):
+    executed = nbformat.read(smoke_run / path.name, as_version=4)
+    images = [o for c in executed.cells if c.cell_type == "code" for o in c.outputs
+              if "image/png" in o.get("data", {})]
+    assert len(images) == FIGURES[path.stem]
+
+
 @pytest.mark.notebooks
 def test_smoke_run_writes_ordered_rate_distortion_results(smoke_run):
     results = json.loads((smoke_run / "rate_distortion.json").read_text())

@@ -26,6 +26,11 @@ def test_display_digits_draws_a_4x4_grid_with_captions():
     np.testing.assert_array_equal(pair[:, 30:], reconstructions[0, ..., 0])
 
 
+def test_display_digits_takes_a_title():
+    fig = display_digits(*_grid_inputs(16), title="λ = 300")
+    assert fig._suptitle.get_text() == "λ = 300"
+
+
 def test_display_digits_handles_fewer_digits():
     fig = display_digits(*_grid_inputs(5))
     titled = [ax for ax in fig.axes if ax.get_title()]

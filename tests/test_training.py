@@ -39,7 +39,9 @@ def test_works_with_a_distribution_strategy(tiny_mnist, inside_scope):
     else:
         trainer, history = train_model(2000, epochs=1, batch_size=16, data_dir=folder,
                                        strategy=strategy, verbose=0)
-    assert all(strategy.extended.variable_created_in_scope(v) for v in trainer.variables)
+    # Keras 3 wraps each tf.Variable in a keras.Variable; `.value` is the tf.Variable inside.
+    variables = [v if isinstance(v, tf.Variable) else v.value for v in trainer.variables]
+    assert all(strategy.extended.variable_created_in_scope(v) for v in variables)
     assert np.isfinite(history.history["val_loss"][0])
 
 

@@ -70,6 +70,8 @@ def main(argv=None) -> dict:
     out_dir = (args.out or REPO / "build" / ("smoke" if args.smoke else "tutorial")).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # keep TensorFlow's C++ chatter out
+    # Kernels inherit the environment: a headless MPLBACKEND (e.g. Agg) would drop every figure.
+    os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
     overrides = dict(SMOKE_PARAMETERS) if args.smoke else {}
     overrides.update({name: json.loads(value) for name, value in args.parameter})
     if args.smoke:

@@ -1,0 +1,383 @@
+"""A batch range coder in numpy that writes tensorflow-compression's byte format.
+
+Introduced in notebook 04 (compression), used by `fallback_entropy_model` wherever
+tensorflow-compression cannot be installed. Every row of a symbol matrix becomes its own string;
+the coder runs all rows in lock step, one channel at a time, so its cost is a few numpy operations
+per channel rather than a Python loop per symbol. Tables, strings and escape codes follow
+`../shared/design/tfc-coding-format.md`, so strings decode on either backend.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .stl_sort import stl_sort
+
+DEFAULT_PRECISION = 12
+_MASK32 = np.uint64(0xFFFFFFFF)
+# TFC decodes gamma codes with up to 30 leading zeros (values below 2**31); longer runs wrap
+# around in its 32-bit arithmetic or never end, so they mark a string as corrupt here.
+_MAX_GAMMA_ZEROS = 30
+
+
+class TableError(ValueError):
+    """A probability table cannot be coded (e.g. too many bins for the precision)."""
+
+
+# --- probability tables ------------------------------------------------------------------------
+
+def quantize_pmf(pmf: np.ndarray, precision: int = DEFAULT_PRECISION) -> np.ndarray:
+    """Integer frequencies summing to 2**precision, every bin at least 1, as TFC computes them.
+
+    Each count starts as round-half-even(pmf * 2**precision) in float32, at least 1. While the
+    total is too large, the bin whose decrement costs the fewest expected bits is decremented
+    (too small: the bin whose increment gains most is incremented), with bins ordered exactly as
+    TFC's `std::sort` orders them, so even ties break the same way.
+    """
+    pmf = np.asarray(pmf, np.float32)
+    total = 1 << precision
+    if len(pmf) > total:
+        raise TableError(
+            f"A table of {len(pmf)} bins cannot be coded at precision {precision} (at most "
+            f"{total} bins): the prior is too wide. Use a narrower prior or a larger tail_mass."
+        )
+    counts = [max(int(c), 1) for c in np.rint(pmf * np.float32(total))]
+    mass = pmf.astype(np.float64).tolist()
+    excess = sum(counts) - total
+    if excess > 0:
+        def key(i):
+            c = counts[i]
+            return math.inf if c <= 1 else mass[i] * (math.log2(c) - math.log2(c - 1))
+        _rebalance(counts, key, lambda x, y: x < y, excess, -1)
+    elif excess < 0:
+        def key(i):
+            c = counts[i]
+            return -math.inf if c < 1 else mass[i] * (math.log2(c + 1) - math.log2(c))
+        _rebalance(counts, key, lambda x, y: x > y, -excess, +1)
+    return np.asarray(counts, np.int64)
+
+
+def _rebalance(counts, key, before, steps, change):
+    """Applies `steps` unit changes, always to the first bin of a queue kept sorted by `key`."""
+    queue = [(key(i), i) for i in range(len(counts))]
+    stl_sort(queue, lambda x, y: before(x[0], y[0]))
+    for _ in range(steps):
+        index = queue[0][1]
+        counts[index] += change
+        head = (key(index), index)
+        position = 1
+        while position < len(queue) and not before(head[0], queue[position][0]):
+            position += 1
+        queue[:position - 1] = queue[1:position]
+        queue[position - 1] = head
+
+
+@dataclass(frozen=True)
+class CodingTables:
+    """Range-coding tables for C channels.
+
+    `cdf[c, :lengths[c] + 2]` is channel c's cumulative table: `lengths[c]` regular bins, then
+    the escape bin; entries past the end are padded with 2**precision. A symbol value v of
+    channel c is coded as bin ``v - offsets[c]``.
+    """
+
+    cdf: np.ndarray  # int64 [C, max_length + 2]
+    lengths: np.ndarray  # int64 [C]
+    offsets: np.ndarray  # int64 [C]
+    precision: int = DEFAULT_PRECISION
+
+    @classmethod
+    def from_pmfs(cls, pmfs, offsets, precision: int = DEFAULT_PRECISION) -> CodingTables:
+        """Builds tables from per-channel float32 pmfs, each ending with its escape (overflow)
+        mass, and the integer value of each channel's first bin."""
+        counts = [quantize_pmf(pmf, precision) for pmf in pmfs]
+        width = max(len(c) for c in counts) + 1
+        cdf = np.full((len(counts), width), 1 << precision, np.int64)
+        for row, c in zip(cdf, counts):
+            row[0] = 0
+            row[1:len(c) + 1] = np.cumsum(c)
+        lengths = np.array([len(c) - 1 for c in counts], np.int64)
+        return cls(cdf, lengths, np.asarray(offsets, np.int64), precision)
+
+    @classmethod
+    def from_flat(cls, flat_cdf, cdf_offset) -> CodingTables:
+        """Reads TFC's flat layout: per channel, ``-precision`` then its cdf."""
+        flat = np.asarray(flat_cdf, np.int64)
+        starts = np.flatnonzero(flat < 0)
+        precision = int(-flat[starts[0]])
+        rows = np.split(flat, starts[1:])
+        width = max(len(r) for r in rows) - 1
+        cdf = np.full((len(rows), width), 1 << precision, np.int64)
+        for out, row in zip(cdf, rows):
+            out[:len(row) - 1] = row[1:]
+        lengths = np.array([len(r) - 3 for r in rows], np.int64)
+        return cls(cdf, lengths, np.asarray(cdf_offset, np.int64), precision)
+
+    def to_flat(self) -> np.ndarray:
+        """TFC's flat int32 layout of these tables."""
+        parts = [np.concatenate([[-self.precision], row[:length + 2]])
+                 for row, length in zip(self.cdf, self.lengths)]
+        return np.concatenate(parts).astype(np.int32)
+
+
+# --- encoding ----------------------------------------------------------------------------------
+
+class _Encoder:
+    """The state of N independent range encoders."""
+
+    def __init__(self, rows: int, capacity: int):
+        self.base = np.zeros(rows, np.uint64)
+        self.size_minus1 = np.full(rows, 0xFFFFFFFF, np.uint64)
+        self.delay = np.zeros(rows, np.uint64)
+        self.out = np.zeros((rows, capacity), np.uint8)
+        self.pos = np.zeros(rows, np.int64)
+
+    def _emit16(self, rows, words):
+        self.out[rows, self.pos[rows]] = (words >> np.uint64(8)) & np.uint64(0xFF)
+        self.out[rows, self.pos[rows] + 1] = words & np.uint64(0xFF)
+        self.pos[rows] += 2
+
+    def encode(self, rows, lower, upper, precision):
+        """Narrows the interval of each row in `rows` to [lower, upper) / 2**precision."""
+        if len(rows) == 0:
+            return
+        shift = np.uint64(precision)
+        size = self.size_minus1[rows] + np.uint64(1)
+        a = (size * lower.astype(np.uint64)) >> shift
+        b = ((size * upper.astype(np.uint64)) >> shift) - np.uint64(1)
+        full = self.base[rows] + a
+        carry = full > _MASK32
+        base = full & _MASK32
+        size_minus1 = b - a
+        straddle = base + size_minus1 > _MASK32
+        small = size_minus1 < np.uint64(1 << 16)
+
+        expand = straddle & small  # still straddling: one more pending 0xFFFF/0x0000 word
+        base[expand] = (base[expand] << np.uint64(16)) & _MASK32
+        size_minus1[expand] = (size_minus1[expand] << np.uint64(16)) | np.uint64(0xFFFF)
+        self.delay[rows[expand]] += np.uint64(0x20000)
+
+        settled = ~straddle
+        for i in np.flatnonzero(settled & (self.delay[rows] != 0)):
+            self._flush_delay(rows[i], bool(carry[i]))
+
+        shifting = settled & small
+        top = base[shifting] >> np.uint64(16)
+        base[shifting] = (base[shifting] << np.uint64(16)) & _MASK32
+        size_minus1[shifting] = (size_minus1[shifting] << np.uint64(16)) | np.uint64(0xFFFF)
+        wraps = base[shifting] + size_minus1[shifting] > _MASK32
+        shifted_rows = rows[shifting]
+        self._emit16(shifted_rows[~wraps], top[~wraps])
+        self.delay[shifted_rows[wraps]] = top[wraps] + np.uint64(1)
+
+        self.base[rows] = base
+        self.size_minus1[rows] = size_minus1
+
+    def _flush_delay(self, row, carry):
+        delay = int(self.delay[row])
+        if not carry:
+            delay -= 1
+        fill = 0x00 if carry else 0xFF
+        pending = bytes([(delay >> 8) & 0xFF, delay & 0xFF]) + bytes([fill]) * (delay >> 16)
+        self._write(row, pending)
+        self.delay[row] = 0
+
+    def _write(self, row, data: bytes):
+        end = self.pos[row] + len(data)
+        if end > self.out.shape[1]:
+            grown = np.zeros((self.out.shape[0], max(end, 2 * self.out.shape[1])), np.uint8)
+            grown[:, :self.out.shape[1]] = self.out
+            self.out = grown
+        self.out[row, self.pos[row]:end] = np.frombuffer(data, np.uint8)
+        self.pos[row] = end
+
+    def finish(self) -> list:
+        """Finalizes every row and returns the byte strings."""
+        strings = []
+        for row in range(len(self.pos)):
+            base, delay = int(self.base[row]), int(self.delay[row])
+            if delay:  # the pending word's high byte, then its low byte unless it is zero
+                tail = bytes([(delay >> 8) & 0xFF] + ([delay & 0xFF] if delay & 0xFF else []))
+            elif base:
+                tail = _final_bytes(base, int(self.size_minus1[row]))
+            else:
+                tail = b""
+            strings.append(self.out[row, :self.pos[row]].tobytes() + tail)
+        return strings
+
+
+def _final_value(base: int, size_minus1: int) -> tuple[int, bytes]:
+    """The shortest value in [base, base + size) that Finalize writes, and its bytes."""
+    upper = base + size_minus1
+    mid = ((base - 1) >> 24) + 1
+    if mid <= upper >> 24:
+        return mid << 24, bytes([mid])
+    mid = ((base - 1) >> 16) + 1
+    return mid << 16, bytes([mid >> 8]) + (bytes([mid & 0xFF]) if mid & 0xFF else b"")
+
+
+def _final_bytes(base: int, size_minus1: int) -> bytes:
+    return _final_value(base, size_minus1)[1]
+
+
+def encode(symbols: np.ndarray, tables: CodingTables) -> list:
+    """Range-codes each row of `symbols` (int [N, C], the integer latents) into one byte string.
+
+    Values outside a channel's table are escaped with an Elias-gamma code of their distance.
+    """
+    symbols = np.asarray(symbols, np.int64)
+    if symbols.ndim != 2 or symbols.shape[1] != len(tables.lengths):
+        raise ValueError(
+            f"Expected symbols shaped [N, {len(tables.lengths)}], got {list(symbols.shape)}."
+        )
+    rows = len(symbols)
+    if rows == 0:
+        return []
+    index = symbols - tables.offsets
+    escaped = (index < 0) | (index >= tables.lengths)
+    gamma = np.where(index < 0, -index, index - tables.lengths + 1)
+    if (escaped & (gamma >= 1 << 30)).any():
+        raise ValueError(
+            "Cannot code latent values more than 2**30 beyond their table's range "
+            "(tensorflow-compression never returns on such input)."
+        )
+    gamma_bits = np.where(escaped, 2 * _bit_length(np.maximum(gamma, 1)), 0)
+    encoder = _Encoder(rows, 2 * (symbols.shape[1] + gamma_bits.sum(axis=1).max()) + 8)
+    all_rows = np.arange(rows)
+    for c in range(symbols.shape[1]):
+        bins = np.where(escaped[:, c], tables.lengths[c], index[:, c])
+        encoder.encode(all_rows, tables.cdf[c, bins], tables.cdf[c, bins + 1], tables.precision)
+        escape_rows = np.flatnonzero(escaped[:, c])
+        if len(escape_rows):
+            _encode_gamma(encoder, escape_rows, gamma[escape_rows, c], index[escape_rows, c] < 0)
+    return encoder.finish()
+
+
+def _bit_length(values: np.ndarray) -> np.ndarray:
+    """Bits needed for each positive integer (exact below 2**53)."""
+    return np.frexp(np.asarray(values, np.float64))[1].astype(np.int64)
+
+
+def _encode_gamma(encoder, rows, gamma, negative):
+    """Elias-gamma codes `gamma` (>= 1), then a sign bit, one binary symbol at a time."""
+    n = _bit_length(gamma)
+    for step in range(int(2 * n.max())):
+        active = step < 2 * n
+        zeros = step < n - 1
+        bit_index = np.clip(2 * n - 2 - step, 0, None)
+        bit = np.where(zeros, 0, np.where(step < 2 * n - 1, (gamma >> bit_index) & 1, negative))
+        encoder.encode(rows[active], bit[active], bit[active] + 1, 1)
+
+
+# --- decoding ----------------------------------------------------------------------------------
+
+class _Decoder:
+    """The state of N independent range decoders reading padded byte rows."""
+
+    def __init__(self, strings):
+        self.lengths = np.array([len(s) for s in strings], np.int64)
+        width = int(self.lengths.max(initial=0)) + 4
+        self.data = np.zeros((len(strings), width), np.uint8)
+        for row, string in enumerate(strings):
+            self.data[row, :len(string)] = np.frombuffer(string, np.uint8)
+        self.pos = np.zeros(len(strings), np.int64)
+        self.base = np.zeros(len(strings), np.uint64)
+        self.size_minus1 = np.full(len(strings), 0xFFFFFFFF, np.uint64)
+        self.value = np.zeros(len(strings), np.uint64)
+        every = np.arange(len(strings))
+        self._read16(every)
+        self._read16(every)
+
+    def _read16(self, rows):
+        pos = np.minimum(self.pos[rows], self.data.shape[1] - 2)
+        word = (self.data[rows, pos].astype(np.uint64) << np.uint64(8)) | self.data[rows, pos + 1]
+        word[self.pos[rows] >= self.data.shape[1] - 2] = 0
+        self.value[rows] = ((self.value[rows] << np.uint64(16)) | word) & _MASK32
+        self.pos[rows] += 2
+
+    def decode(self, rows, cdf_row, precision):
+        """Decodes one symbol for each row in `rows` with the shared table `cdf_row`."""
+        shift = np.uint64(precision)
+        size = self.size_minus1[rows] + np.uint64(1)
+        target = ((((self.value[rows] - self.base[rows]) & _MASK32) + np.uint64(1)) << shift)
+        quotient = (target - np.uint64(1)) // size
+        symbol = np.searchsorted(cdf_row[1:], quotient.astype(np.int64), side="right")
+        symbol = np.minimum(symbol, len(cdf_row) - 2)
+        a = (size * cdf_row[symbol].astype(np.uint64)) >> shift
+        b = ((size * cdf_row[symbol + 1].astype(np.uint64)) >> shift) - np.uint64(1)
+        base = (self.base[rows] + a) & _MASK32
+        size_minus1 = b - a
+        small = size_minus1 < np.uint64(1 << 16)
+        base[small] = (base[small] << np.uint64(16)) & _MASK32
+        size_minus1[small] = (size_minus1[small] << np.uint64(16)) | np.uint64(0xFFFF)
+        self.base[rows] = base
+        self.size_minus1[rows] = size_minus1
+        self._read16(rows[small])
+        return symbol.astype(np.int64)
+
+    def sane(self) -> np.ndarray:
+        """Per row: were all bytes read, and does the value sit where Finalize would put it?"""
+        ok = self.pos >= self.lengths
+        for row in np.flatnonzero(ok):
+            base, size_minus1 = int(self.base[row]), int(self.size_minus1[row])
+            if base == 0 or base + size_minus1 > 0xFFFFFFFF:
+                expected = 0
+            else:
+                expected = _final_value(base, size_minus1)[0]
+            ok[row] = int(self.value[row]) == expected
+        return ok
+
+
+_BIT_CDF = np.array([0, 1, 2], np.int64)
+
+
+def decode(strings, tables: CodingTables, return_overruns: bool = False):
+    """Decodes byte strings into symbols int32 [N, C]; also returns per-string sanity (bool [N]).
+
+    Never hangs or crashes on arbitrary bytes: an escape whose gamma code runs longer than any
+    encoder writes (an overrun, on which TFC hangs) stops that string's decoding and marks it
+    insane. With `return_overruns`, a third array says which strings had one.
+    """
+    strings = [bytes(s) for s in strings]
+    decoder = _Decoder(strings)
+    rows, channels = len(strings), len(tables.lengths)
+    symbols = np.zeros((rows, channels), np.int64)
+    broken = np.zeros(rows, bool)
+    for c in range(channels):
+        active = np.flatnonzero(~broken)
+        width = tables.lengths[c] + 2
+        index = decoder.decode(active, tables.cdf[c, :width], tables.precision)
+        escape = index == tables.lengths[c]
+        symbols[active, c] = index
+        if escape.any():
+            values, ok = _decode_gamma(decoder, active[escape], tables.lengths[c])
+            symbols[active[escape], c] = values
+            broken[active[escape][~ok]] = True
+    symbols = (symbols + tables.offsets).astype(np.int64)
+    wrapped = ((symbols + 2**31) % 2**32 - 2**31).astype(np.int32)  # int32 arithmetic, as TFC
+    sane = decoder.sane() & ~broken
+    return (wrapped, sane, broken) if return_overruns else (wrapped, sane)
+
+
+def _decode_gamma(decoder, rows, length):
+    """Reads gamma-coded distances and sign bits; returns bin indices and which rows were valid."""
+    zeros = np.zeros(len(rows), np.int64)
+    searching = np.ones(len(rows), bool)
+    while searching.any():
+        bits = decoder.decode(rows[searching], _BIT_CDF, 1)
+        still = np.flatnonzero(searching)
+        zeros[still[bits == 0]] += 1
+        searching[still[bits == 1]] = False
+        searching &= zeros <= _MAX_GAMMA_ZEROS
+    ok = zeros <= _MAX_GAMMA_ZEROS
+    gamma = np.ones(len(rows), np.int64)
+    for step in range(int(zeros[ok].max(initial=0)) + 1):
+        reading = ok & (step < zeros)
+        bits = decoder.decode(rows[reading], _BIT_CDF, 1)
+        gamma[reading] = (gamma[reading] << 1) | bits
+    sign = np.zeros(len(rows), np.int64)
+    sign[ok] = decoder.decode(rows[ok], _BIT_CDF, 1)
+    return np.where(sign == 1, -gamma, gamma + length - 1), ok
