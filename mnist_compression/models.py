@@ -1,7 +1,7 @@
 """The learned codec: analysis/synthesis transforms, the trainer, and the compressor/decompressor.
 
-The transforms are introduced in notebook 01, the trainer in notebook 04, and the codec in
-notebook 05. The trainer returns rate and distortion per example and averages them inside its own
+The transforms are introduced in notebook 01, the trainer in notebooks 02 and 03, and the codec
+in notebook 04. The trainer returns rate and distortion per example and averages them inside its own
 train/test steps, so the same code trains under Keras 2 (TF 2.14) and Keras 3 (TF >= 2.16).
 """
 
@@ -177,15 +177,17 @@ class MNISTCompressor(tf.Module):
         super().__init__(name="mnist_compressor")
         self.analysis_transform = analysis_transform
         self.entropy_model = entropy_model
+        # One compiled function per codec: each traces once, for any batch size.
+        self._compressed = tf.function(
+            self._compress, input_signature=[tf.TensorSpec([None, 28, 28, 1], tf.uint8)])
 
-    @tf.function(input_signature=[tf.TensorSpec([None, 28, 28, 1], tf.uint8)])
     def _compress(self, images):
         y = self.analysis_transform(to_unit_range(images))
         _, bits = self.entropy_model(y, training=False)
         return self.entropy_model.compress(y), bits
 
     def __call__(self, images):
-        return self._compress(tf.constant(check_digits(images)))
+        return self._compressed(tf.constant(check_digits(images)))
 
 
 class MNISTDecompressor(tf.Module):
@@ -195,8 +197,9 @@ class MNISTDecompressor(tf.Module):
         super().__init__(name="mnist_decompressor")
         self.entropy_model = entropy_model
         self.synthesis_transform = synthesis_transform
+        self._decompressed = tf.function(
+            self._decompress, input_signature=[tf.TensorSpec([None], tf.string)])
 
-    @tf.function(input_signature=[tf.TensorSpec([None], tf.string)])
     def _decompress(self, strings):
         y_hat = self.entropy_model.decompress(strings, ())
         x_hat = self.synthesis_transform(y_hat)
@@ -205,7 +208,7 @@ class MNISTDecompressor(tf.Module):
     def __call__(self, strings):
         strings = check_strings(strings)
         try:
-            return self._decompress(strings)
+            return self._decompressed(strings)
         except tf.errors.InvalidArgumentError as err:
             raise ValueError(
                 "The strings could not be decoded: they fail the range decoder's sanity check, so "

@@ -1,10 +1,13 @@
 """Figures the notebooks show: digit grids with their strings, prior densities, training curves.
 
-`display_digits` is introduced in notebook 05, `plot_prior` in notebook 03 and `plot_history`
-in notebook 04. Each returns the matplotlib figure so a caller can save or adjust it.
+`plot_prior` is introduced in notebook 02, `plot_history` in 03, `display_digits` in 04,
+`plot_rate_distortion` in 05, `show_digits` in 06 and the study's figures in 07. Each returns the
+matplotlib figure so a caller can save or adjust it.
 """
 
 from __future__ import annotations
+
+import math
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -118,3 +121,73 @@ def plot_rate_distortion(results, ax=None):
     ax.set_ylabel("rate (bits per digit)")
     ax.legend()
     return ax.figure
+
+
+_CODEC_STYLES = {"jpeg": ("JPEG", "tab:red"), "webp": ("WebP", "tab:purple")}
+_LOSSLESS = {"png": "PNG", "zlib": "zlib", "lzma": "LZMA", "raw": "raw"}
+
+
+def plot_rd_study(sweep_rows, baseline_rows, highlight=(), ax=None):
+    """The learned codec's rate–distortion curve (estimated and actual bits, log scale) beside
+    JPEG and WebP at several qualities (payload solid, whole file dotted) and the lossless
+    codecs at distortion 0 (notebook 07). Lambdas in `highlight` are labelled."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 5.5))
+    rows = sorted(sweep_rows, key=lambda r: r["mae"])
+    mae = [r["mae"] for r in rows]
+    ax.plot(mae, [r["information_bits"] for r in rows], "o-", color="tab:blue",
+            label="learned: information content")
+    ax.plot(mae, [r["string_bits"] for r in rows], "s--", color="tab:cyan",
+            label="learned: actual strings")
+    for row in rows:
+        if any(math.isclose(row["lmbda"], float(h)) for h in highlight):
+            ax.annotate(f"λ={row['lmbda']:g}", (row["mae"], row["string_bits"]),
+                        textcoords="offset points", xytext=(6, 4))
+    for codec, (label, color) in _CODEC_STYLES.items():
+        points = sorted((r["quality"], r["mae"], r["payload_bits"], r["file_bits"])
+                        for r in baseline_rows if r["codec"] == codec)
+        if points:
+            _, x, payload, whole = zip(*points)
+            ax.plot(x, payload, "^-", color=color, label=f"{label}: payload")
+            ax.plot(x, whole, ":", color=color, label=f"{label}: whole file")
+    markers = iter("Dvxp")
+    for row in baseline_rows:
+        if row["codec"] in _LOSSLESS:
+            ax.plot([0], [row["payload_bits"]], next(markers), color="grey", linestyle="none",
+                    label=f"{_LOSSLESS[row['codec']]} (lossless, payload)")
+    ax.set_yscale("log")
+    ax.set_xlabel("distortion: mean absolute error of decoded digits")
+    ax.set_ylabel("bits per digit (log scale)")
+    ax.legend(fontsize=8, loc="upper right")
+    return ax.figure
+
+
+def plot_overhead(sweep_rows, ax=None):
+    """Bits by which the real strings exceed the information content, per lambda (notebook 07)."""
+    rows = sorted(sweep_rows, key=lambda r: r["lmbda"])
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 3))
+    labels = [f"{r['lmbda']:g}" for r in rows]
+    ax.bar(labels, [r["string_bits"] - r["information_bits"] for r in rows], color="tab:cyan")
+    ax.set_xlabel("λ")
+    ax.set_ylabel("string overhead (bits per digit)")
+    return ax.figure
+
+
+def plot_digit_strip(originals, reconstructions: dict, size: float = 0.9):
+    """One row per model (keyed by lambda, ascending) of the same digits, originals on top."""
+    originals = _numpy(originals)
+    keys = sorted(reconstructions, key=float)
+    columns = len(originals)
+    fig, axes = plt.subplots(len(keys) + 1, columns, squeeze=False,
+                             figsize=(size * columns + 0.8, size * (len(keys) + 1)))
+    for row, (label, images) in enumerate([("original", originals)] +
+                                          [(f"λ={float(k):g}", reconstructions[k]) for k in keys]):
+        for column in range(columns):
+            ax = axes[row, column]
+            ax.imshow(_digit(_numpy(images)[column]), cmap="gray_r", vmin=0, vmax=255)
+            ax.set_xticks([])
+            ax.set_yticks([])
+        axes[row, 0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=8)
+    fig.subplots_adjust(wspace=0.05, hspace=0.05, left=0.12, right=0.99, bottom=0.01, top=0.99)
+    return fig

@@ -1,4 +1,4 @@
-"""One call to train the tutorial's model for a given lambda (introduced in notebook 04).
+"""One call to train the tutorial's model for a given lambda (introduced in notebook 03).
 
 The digits are held in memory as uint8 and streamed by `tf.data` with shuffling and prefetching,
 and the train step can be compiled with XLA; `benchmarks/training_speed.py` measures what that buys

@@ -25,7 +25,7 @@ def _cells(notebook):
 def test_the_series_is_complete():
     names = [p.stem for p in NOTEBOOKS]
     assert names == ["01_transforms", "02_noise_and_prior", "03_training", "04_compression",
-                     "05_rate_distortion", "06_generative_decoder"]
+                     "05_rate_distortion", "06_generative_decoder", "07_rate_distortion_study"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
@@ -104,7 +104,7 @@ def test_smoke_run_executes_every_cell(smoke_run, path):
 
 
 FIGURES = {"01_transforms": 2, "02_noise_and_prior": 1, "03_training": 1, "04_compression": 1,
-           "05_rate_distortion": 4, "06_generative_decoder": 1}
+           "05_rate_distortion": 4, "06_generative_decoder": 1, "07_rate_distortion_study": 3}
 
 
 @pytest.mark.notebooks
@@ -127,6 +127,16 @@ def test_smoke_run_writes_ordered_rate_distortion_results(smoke_run):
     rates = [results[key]["rate"] for key in ("300", "500", "2000")]
     distortions = [results[key]["distortion"] for key in ("300", "500", "2000")]
     assert rates == sorted(rates) and distortions == sorted(distortions, reverse=True)
+
+
+@pytest.mark.notebooks
+def test_smoke_run_of_the_study_writes_its_results(smoke_run):
+    sweep = json.loads((smoke_run / "rd_study" / "sweep.json").read_text())
+    classical = json.loads((smoke_run / "rd_study" / "baselines.json").read_text())
+    assert [row["lmbda"] for row in sweep] == [50, 100, 300, 500, 1000, 2000, 5000, 10000]
+    assert sweep[0]["string_bits"] < sweep[-1]["string_bits"]
+    assert sweep[0]["mae"] > sweep[-1]["mae"]
+    assert {row["codec"] for row in classical} == {"raw", "zlib", "lzma", "png", "jpeg", "webp"}
 
 
 @pytest.mark.notebooks

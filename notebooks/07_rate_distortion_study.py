@@ -1,0 +1,188 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     notebook_metadata_filter: kernelspec,-jupytext.text_representation.jupytext_version
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 7. The rate–distortion study: the whole curve, and classical codecs
+#
+# *Learned data compression with MNIST — part 7, an extension.*
+#
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/mnist-compression/mnist-compression/blob/main/notebooks/07_rate_distortion_study.ipynb)
+#
+# **Overview.** Part 5 showed three points. This part answers the next questions: what does the
+# whole rate–distortion curve look like, how far are real strings from the estimate across it,
+# and is any of this better than PNG, JPEG or WebP on the same digits? We train one model per
+# $\lambda$ over a grid from 50 to 10,000, measure every model on real strings, code the same test
+# digits with classical codecs, and put everything on one plot.
+
+# %% [markdown]
+# ## Setup
+#
+# In Colab, the next cell installs the helper package; elsewhere it does nothing.
+
+# %%
+import sys
+
+INSTALL_SOURCE = "mnist-compression @ git+https://github.com/mnist-compression/mnist-compression"
+if "google.colab" in sys.modules:
+    import subprocess
+
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", INSTALL_SOURCE], check=True)
+
+# %% [markdown]
+# The defaults run the full study: eight models of 15 epochs each, about 3 minutes apiece on a
+# 2-core CPU, minus any already in the model cache (parts 3 and 5 trained three of them). The
+# command `python -m mnist_compression.sweep` runs the same study outside a notebook; both
+# share the cache. Smaller values make a quick check.
+
+# %% tags=["parameters"]
+lambdas = [50.0, 100.0, 300.0, 500.0, 1000.0, 2000.0, 5000.0, 10000.0]
+epochs = 15
+train_examples = None  # None: all 60,000 training digits
+validation_examples = None  # None: all 10,000 test digits (also the digits measured)
+batch_size = 128
+seed = 0
+data_dir = None  # folder with the MNIST IDX files, or None for $MNIST_DATA_DIR / tfds
+qualities = [1, 5, 10, 20, 30, 50, 70, 90]  # JPEG and WebP settings
+results_dir = "rd_study"
+
+# %%
+from pathlib import Path
+
+from mnist_compression.baselines import evaluate_baselines
+from mnist_compression.data import load_mnist_arrays
+from mnist_compression.entropy_models import BACKEND
+from mnist_compression.plotting import plot_digit_strip, plot_overhead, plot_rd_study
+from mnist_compression.sweep import (TUTORIAL_LAMBDAS, compare_at_equal_distortion, run_sweep,
+                                     write_rows)
+
+print("entropy coding backend:", BACKEND)
+
+# %% [markdown]
+# ## Sweep λ
+#
+# `run_sweep` trains or loads one model per $\lambda$, compresses all test digits to real strings,
+# decodes them, and records the information content, the actual string length, and the error of
+# the decoded uint8 digits. It rewrites its results after every model, and the models are cached
+# under all their settings, so an interrupted sweep resumes where it stopped.
+
+# %%
+sweep = run_sweep(lambdas, epochs, train_examples, validation_examples, batch_size, seed,
+                  data_dir, out_dir=results_dir)
+for row in sweep.rows:
+    print(f"λ={row['lmbda']:>7g}  {row['string_bits']:6.1f} bits  MAE {row['mae']:.4f}  "
+          f"PSNR {row['psnr']:5.1f} dB")
+
+# %% [markdown]
+# ## The same digits, classically
+#
+# Each test digit is now coded on its own by PNG (lossless), JPEG and WebP at several qualities,
+# and by zlib and LZMA on its raw 784 bytes. Every codec is counted twice: the **whole file**, as
+# a program would store it, and the **payload**, leaving out what a decoder dedicated to 28×28
+# grey digits could know in advance: container and chunk headers, JPEG's markers and its
+# (standard, fixed) tables, PNG's signature and header chunk, VP8's frame header. The docstring of
+# `mnist_compression.baselines` lists exactly what is counted. The payload is the fairer number
+# for a comparison, and the flattering one for the classical codecs.
+
+# %%
+test_digits, _ = load_mnist_arrays("test", data_dir, limit=validation_examples)
+classical = evaluate_baselines(test_digits, qualities)
+write_rows(classical, Path(results_dir) / "baselines")
+for row in classical:
+    print(f"{row['codec']:>5} q={str(row['quality']):>4}  payload {row['payload_bits']:7.1f}  "
+          f"file {row['file_bits']:7.1f} bits  MAE {row['mae']:.4f}")
+
+# %% [markdown]
+# ## One plot
+#
+# Bits per digit on a log scale against the mean absolute error. The learned codec appears twice:
+# its information content (what training estimates) and its real strings. The tutorial's three
+# $\lambda$ values are labelled.
+
+# %%
+plot_rd_study(sweep.rows, classical, TUTORIAL_LAMBDAS);
+
+# %% [markdown]
+# The learned codec lives in another region of the plot: tens of bits where JPEG and WebP need
+# hundreds. It also reaches distortions the classical codecs cannot, because even at their lowest
+# quality they keep spending bits on the exact shape of the strokes, whereas the learned codec
+# can fall back on a *typical* digit.
+#
+# ## How many times fewer bits?
+#
+# Where a model's distortion falls inside the range JPEG or WebP reach, we interpolate the
+# classical curve (payload bits, log scale) to that distortion and compare with the model's real
+# strings. No point is extrapolated.
+
+# %%
+for row in compare_at_equal_distortion(sweep.rows, classical):
+    print(f"λ={row['lmbda']:>7g}: MAE {row['mae']:.4f}: learned {row['learned_bits']:6.1f} bits, "
+          f"{row['codec']} {row['classical_bits']:6.0f} bits → {row['ratio']:.0f}x fewer")
+
+# %% [markdown]
+# Why do the classical codecs lose so clearly here?
+#
+# - **Headers.** A 28×28 digit carries a few dozen bits of information, while a JPEG file spends
+#   hundreds of bytes on markers and tables, and even PNG's and WebP's headers outweigh the
+#   learned strings. That is why the payload, not the file, is the fair count.
+# - **Transforms built for photographs.** JPEG's 8×8 blocks do not tile 28×28 evenly and their
+#   cosines describe smooth gradients, not pen strokes; WebP's predictors are likewise tuned for
+#   natural images.
+# - **No knowledge of digits.** The learned prior and decoder encode what MNIST digits look like,
+#   so a string only has to say *which* digit and how it deviates. A classical codec must
+#   describe every stroke from scratch.
+#
+# Where do they win? At very low distortion, and losslessly: PNG, zlib and LZMA reproduce every
+# pixel exactly, which our autoencoder can never do, and JPEG and WebP at high qualities reach
+# distortions that none of these models reaches at any rate. The learned codec also needs the
+# trained decoder on the receiving side — a few megabytes of weights, amortised only over many
+# digits.
+#
+# ## Overhead of real strings
+#
+# The gap between information content and actual string length, per model:
+
+# %%
+plot_overhead(sweep.rows);
+
+# %% [markdown]
+# The overhead stays at a few bits per string whatever the rate — whole bytes and integer
+# frequencies cost about the same for a long string as for a short one — so it is a small share
+# at high rates and a large one at low rates.
+#
+# ## The same digits at every λ
+#
+# Top row: the originals; below, one row per model, from the lowest $\lambda$ to the highest.
+
+# %%
+plot_digit_strip(test_digits[:len(next(iter(sweep.reconstructions.values())))],
+                 sweep.reconstructions);
+
+# %% [markdown]
+# ## Summary
+#
+# - Sweeping $\lambda$ traces the learned codec's rate–distortion curve, from under 10 bits to
+#   about a hundred bits per digit.
+# - Real strings cost a few bits more than the information content, nearly independent of λ.
+# - On these digits the learned codec needs many times fewer bits than JPEG or WebP at equal
+#   distortion, even when the classical codecs' headers are not counted; the classical codecs
+#   keep the lossless regime and need no trained decoder.
+#
+# ## Exercises
+#
+# 1. Add $\lambda$ = 20,000 and 50,000. Does the curve reach WebP's distortions, and what does
+#    the comparison say there?
+# 2. Re-plot with `file_bits` instead of `payload_bits`. How much of the classical codecs' cost is
+#    headers at each quality?
+# 3. Train with `latent_dims = 20` (use `train_model` directly). Which end of the curve suffers?
