@@ -1,7 +1,8 @@
 """MNIST loading: the four original IDX files from a local folder, or `tfds.load` as a fallback.
 
 Introduced in notebook 01 (transforms). Every loader returns the same element structure as
-``tfds.load("mnist", as_supervised=True)``: ``(image uint8 [28, 28, 1], label int64)``.
+``tfds.load("mnist", as_supervised=True)``: ``(image uint8 [28, 28, 1], label int64)``. A
+relative folder is taken relative to the working directory of the process that reads it.
 """
 
 from __future__ import annotations
@@ -23,6 +24,12 @@ _FILE_STEMS = {
     "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
     "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
 }
+FILES_HELP = (
+    "The folder must hold the four original MNIST files train-images-idx3-ubyte, "
+    "train-labels-idx1-ubyte, t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte (each may end "
+    "in .gz), as published with MNIST and mirrored at "
+    "https://storage.googleapis.com/cvdf-datasets/mnist/."
+)
 
 
 class MNISTFormatError(ValueError):
@@ -30,9 +37,10 @@ class MNISTFormatError(ValueError):
 
 
 def resolve_data_dir(data_dir: str | os.PathLike | None = None) -> Path | None:
-    """Returns the folder to read IDX files from: `data_dir`, else $MNIST_DATA_DIR, else None."""
+    """Returns the folder to read IDX files from: `data_dir`, else $MNIST_DATA_DIR, else None;
+    a relative path is made absolute against the current working directory."""
     chosen = data_dir if data_dir is not None else os.environ.get(DATA_DIR_ENV) or None
-    return None if chosen is None else Path(chosen).expanduser()
+    return None if chosen is None else Path(chosen).expanduser().absolute()
 
 
 def _find_file(folder: Path, stem: str) -> Path:
@@ -40,10 +48,9 @@ def _find_file(folder: Path, stem: str) -> Path:
         if (folder / name).is_file():
             return folder / name
     raise FileNotFoundError(
-        f"MNIST file {stem}[.gz] not found in {folder}. The folder must hold the four original IDX "
-        f"files (train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, "
-        f"t10k-labels-idx1-ubyte), gzipped or not. Point data_dir (or ${DATA_DIR_ENV}) at such a "
-        f"folder, or leave both unset to download MNIST with tensorflow-datasets."
+        f"MNIST file {stem}[.gz] not found in {folder}. {FILES_HELP} Point data_dir (or "
+        f"${DATA_DIR_ENV}) at such a folder, or leave both unset to download MNIST with "
+        f"tensorflow-datasets."
     )
 
 
@@ -94,10 +101,14 @@ def read_idx_split(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Reads one split from a folder of IDX files: images [N, 28, 28, 1] uint8, labels [N] int64."""
     folder = Path(folder)
+    if folder.is_file():
+        raise NotADirectoryError(
+            f"The MNIST data path {folder} is a file, not a folder. {FILES_HELP}")
     if not folder.is_dir():
         raise FileNotFoundError(
-            f"MNIST folder {folder} does not exist. Pass data_dir (or set ${DATA_DIR_ENV}) to a "
-            f"folder with the four IDX files, or leave both unset to use tensorflow-datasets."
+            f"MNIST folder {folder} does not exist (relative paths count from the working "
+            f"directory, {Path.cwd()}). Pass data_dir (or set ${DATA_DIR_ENV}) to a folder with "
+            f"the four IDX files, or leave both unset to use tensorflow-datasets. {FILES_HELP}"
         )
     image_stem, label_stem = _FILE_STEMS[_check_split(split)]
     image_path, label_path = _find_file(folder, image_stem), _find_file(folder, label_stem)
@@ -137,16 +148,28 @@ def load_mnist_arrays(
     folder = resolve_data_dir(data_dir)
     if folder is not None:
         return read_idx_split(folder, split, limit)
-    import tensorflow_datasets as tfds
-
+    try:
+        import tensorflow_datasets as tfds
+    except ImportError as err:
+        raise RuntimeError(
+            f"tensorflow-datasets does not import ({type(err).__name__}: {err}), so MNIST "
+            f"cannot be downloaded; reinstall this package's dependencies, or pass data_dir (or "
+            f"set ${DATA_DIR_ENV}) to a local folder. {FILES_HELP}"
+        ) from err
     tfds_split = split if limit is None else f"{split}[:{limit}]"
     try:
         loaded = tfds.load("mnist", split=tfds_split, as_supervised=True, batch_size=-1)
+    except ImportError as err:  # tfds imports some modules only when it first downloads
+        raise RuntimeError(
+            f"tensorflow-datasets is missing a module it needs to download MNIST "
+            f"({type(err).__name__}: {err}); install it, or pass data_dir (or set "
+            f"${DATA_DIR_ENV}) to a local folder. {FILES_HELP}"
+        ) from err
     except Exception as err:  # tfds raises many types (ConnectionError, DownloadError, ...)
         raise RuntimeError(
-            f"tensorflow-datasets could not provide MNIST ({type(err).__name__}: {err}). "
+            f"tensorflow-datasets could not download MNIST ({type(err).__name__}: {err}). "
             f"Without internet access, pass data_dir (or set ${DATA_DIR_ENV}) to a folder with "
-            f"the four MNIST IDX files."
+            f"the four MNIST IDX files. {FILES_HELP}"
         ) from err
     images, labels = tfds.as_numpy(loaded)
     return images, labels.astype(np.int64)
@@ -161,3 +184,6 @@ def load_mnist(split: str, data_dir: str | os.PathLike | None = None, limit: int
     import tensorflow as tf
 
     return tf.data.Dataset.from_tensor_slices(load_mnist_arrays(split, data_dir, limit))
+
+__all__ = ["DATA_DIR_ENV", "FILES_HELP", "MNISTFormatError", "load_mnist", "load_mnist_arrays",
+           "read_idx", "read_idx_split", "resolve_data_dir"]

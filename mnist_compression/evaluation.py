@@ -20,18 +20,35 @@ def error_metrics(originals, decoded) -> dict:
                 psnr=math.inf if mse == 0 else 10 * math.log10(255.0**2 / mse))
 
 
-def evaluate_codec(compressor, decompressor, digits, batch_size: int = 2000) -> dict:
-    """Compresses and decompresses `digits` (uint8 [N, 28, 28, 1]) and returns the mean
-    information content and string length in bits, plus `error_metrics` of the decoded digits."""
+def string_bits(strings) -> np.ndarray:
+    """The length of each byte string in bits."""
+    strings = strings.numpy() if hasattr(strings, "numpy") else strings
+    return np.array([8 * len(s) for s in strings], np.int64)
+
+
+def code_digits(compressor, decompressor, digits, batch_size: int = 2000) -> dict:
+    """Compresses and decompresses `digits` (uint8 [N, 28, 28, 1]) in batches; returns the
+    per-digit `information_bits` and `string_bits` and the `decoded` digits."""
     digits = np.asarray(digits)
     information, lengths, decoded = [], [], []
     for start in range(0, len(digits), batch_size):
         strings, bits = compressor(digits[start:start + batch_size])
-        decoded.append(decompressor(strings).numpy())
-        information.append(bits.numpy())
-        lengths.append([8 * len(string) for string in strings.numpy()])
+        decoded.append(np.asarray(decompressor(strings)))
+        information.append(np.asarray(bits))
+        lengths.append(string_bits(strings))
+    return dict(information_bits=np.concatenate(information), string_bits=np.concatenate(lengths),
+                decoded=np.concatenate(decoded))
+
+
+def evaluate_codec(compressor, decompressor, digits, batch_size: int = 2000) -> dict:
+    """Means over `digits` of the information content and the real string length in bits, the
+    share of strings shorter than their information content, the longest string, and the
+    `error_metrics` of the decoded digits."""
+    coded = code_digits(compressor, decompressor, digits, batch_size)
+    information, lengths = coded["information_bits"], coded["string_bits"]
     return dict(
-        information_bits=float(np.concatenate(information).mean()),
-        string_bits=float(np.concatenate(lengths).mean()),
-        **error_metrics(digits, np.concatenate(decoded)),
+        information_bits=float(information.mean()), string_bits=float(lengths.mean()),
+        shorter_than_information=float((lengths < information).mean()),
+        longest_string_bits=int(lengths.max(initial=0)),
+        **error_metrics(digits, coded["decoded"]),
     )

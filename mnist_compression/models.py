@@ -1,13 +1,13 @@
-"""The learned codec: analysis/synthesis transforms, the trainer, and the compressor/decompressor.
+"""The model: analysis and synthesis transforms, and the trainer that learns them with the prior.
 
-The transforms are introduced in notebook 01, the trainer in notebooks 02 and 03, and the codec
-in notebook 04. The trainer returns rate and distortion per example and averages them inside its own
-train/test steps, so the same code trains under Keras 2 (TF 2.14) and Keras 3 (TF >= 2.16).
+The transforms are introduced in notebook 01, the trainer in notebooks 02 and 03 (the codec built
+from a trained model lives in `codec`). The trainer returns rate and distortion per example and
+averages them inside its own train/test steps, so the same code trains under Keras 2 (TF 2.14)
+and Keras 3 (TF >= 2.16).
 """
 
 from __future__ import annotations
 
-import numpy as np
 import tensorflow as tf
 
 from .entropy_models import ContinuousBatchedEntropyModel, NoisyLogistic
@@ -28,7 +28,7 @@ def make_analysis_transform(latent_dims: int = DEFAULT_LATENT_DIMS) -> keras.Seq
                                 name="conv_1"),
             keras.layers.Conv2D(50, 5, strides=2, padding="same", activation=_LEAKY_RELU,
                                 name="conv_2"),
-            keras.layers.Flatten(),
+            keras.layers.Flatten(name="flatten"),
             keras.layers.Dense(500, activation=_LEAKY_RELU, name="fc_1"),
             keras.layers.Dense(latent_dims, activation=None, name="fc_2"),
         ],
@@ -42,7 +42,7 @@ def make_synthesis_transform() -> keras.Sequential:
         [
             keras.layers.Dense(500, activation=_LEAKY_RELU, name="fc_1"),
             keras.layers.Dense(2450, activation=_LEAKY_RELU, name="fc_2"),
-            keras.layers.Reshape((7, 7, 50)),
+            keras.layers.Reshape((7, 7, 50), name="reshape"),
             keras.layers.Conv2DTranspose(20, 5, strides=2, padding="same",
                                          activation=_LEAKY_RELU, name="conv_1"),
             keras.layers.Conv2DTranspose(1, 5, strides=2, padding="same",
@@ -104,128 +104,54 @@ class MNISTCompressionTrainer(keras.Model):
     def metrics(self):
         return list(self._trackers.values())
 
-    def _update_metrics(self, outputs) -> dict:
+    def lagrangian(self, outputs):
+        """The batch's mean rate and distortion, and the loss rate + λ · distortion."""
         rate = tf.reduce_mean(outputs["rate"])
         distortion = tf.reduce_mean(outputs["distortion"])
-        loss = rate + self.lmbda * distortion
-        for name, value in (("loss", loss), ("rate", rate), ("distortion", distortion)):
+        return rate + self.lmbda * distortion, rate, distortion
+
+    def _track(self, **values) -> dict:
+        for name, value in values.items():
             self._trackers[name].update_state(value)
-        return loss
+        return {name: tracker.result() for name, tracker in self._trackers.items()}
 
     def train_step(self, data):
         with tf.GradientTape() as tape:
-            loss = self._update_metrics(self(_images_only(data), training=True))
+            loss, rate, distortion = self.lagrangian(self(_images_only(data), training=True))
         variables = self.trainable_variables
         self.optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
-        return {name: tracker.result() for name, tracker in self._trackers.items()}
+        return self._track(loss=loss, rate=rate, distortion=distortion)
 
     def test_step(self, data):
-        self._update_metrics(self(_images_only(data), training=False))
-        return {name: tracker.result() for name, tracker in self._trackers.items()}
+        loss, rate, distortion = self.lagrangian(self(_images_only(data), training=False))
+        return self._track(loss=loss, rate=rate, distortion=distortion)
 
     def get_config(self):
         return dict(latent_dims=self.latent_dims, lmbda=self.lmbda, name=self.name)
 
 
-def check_digits(images) -> np.ndarray:
-    """Validates a batch of digits for the compressor: returns them as uint8 [N, 28, 28, 1]."""
-    array = np.asarray(images.numpy() if hasattr(images, "numpy") else images)
-    if not (np.issubdtype(array.dtype, np.integer) or array.dtype == np.bool_):
-        hint = " (scale [0, 1] floats by 255 and round first)" if array.dtype.kind == "f" else ""
-        raise ValueError(
-            f"Expected uint8 digits with pixel values 0..255, got dtype {array.dtype}{hint}."
-        )
-    if array.ndim == 4 and array.shape[-1] == 1:
-        array = array[..., 0]
-    if array.ndim != 3 or array.shape[1:] != (28, 28):
-        raise ValueError(
-            f"Expected a batch of digits shaped [N, 28, 28, 1] or [N, 28, 28], got shape "
-            f"{list(np.shape(images))}. For one digit, add a batch axis: images[None]."
-        )
-    if array.size and (array.min() < 0 or array.max() > 255):
-        raise ValueError(
-            f"Pixel values must lie in 0..255, got values from {array.min()} to {array.max()}."
-        )
-    return array.astype(np.uint8)[..., np.newaxis]
+_DESCRIBED = ("units", "filters", "kernel_size", "strides", "padding", "target_shape")
 
 
-def check_strings(strings) -> tf.Tensor:
-    """Validates compressed strings for the decompressor: returns a 1-D tf.string tensor."""
-    if isinstance(strings, (bytes, str)):
-        raise ValueError("Expected a batch of strings (a list or 1-D tensor), got a single string.")
-    try:
-        tensor = tf.convert_to_tensor(strings)
-    except (TypeError, ValueError):
-        tensor = None
-    if tensor is None or tensor.dtype != tf.string or tensor.shape.rank != 1:
-        described = (
-            f"a tensor of dtype {tensor.dtype.name} and shape {tensor.shape.as_list()}"
-            if tensor is not None
-            else type(strings).__name__
-        )
-        raise ValueError(
-            f"Expected a 1-D batch of byte strings (as the compressor returns), got {described}."
-        )
-    return tensor
+def describe_transform(transform: keras.Sequential) -> list[dict]:
+    """Each layer's type, name, size and activation: what a saved model must match to load.
+    The same on Keras 2 and 3."""
+    layers = []
+    for layer in transform.layers:
+        entry = dict(type=type(layer).__name__, name=layer.name)
+        for attribute in _DESCRIBED:
+            value = getattr(layer, attribute, None)
+            if value is not None:
+                entry[attribute] = list(value) if isinstance(value, (tuple, list)) else value
+        if hasattr(layer, "activation"):
+            entry["activation"] = getattr(layer.activation, "__name__", str(layer.activation))
+        layers.append(entry)
+    return layers
 
 
-class MNISTCompressor(tf.Module):
-    """Encoder side: uint8 digits to one range-coded byte string each, plus its information
-    content in bits (the string length it approaches)."""
-
-    def __init__(self, analysis_transform, entropy_model):
-        super().__init__(name="mnist_compressor")
-        self.analysis_transform = analysis_transform
-        self.entropy_model = entropy_model
-        # One compiled function per codec: each traces once, for any batch size.
-        self._compressed = tf.function(
-            self._compress, input_signature=[tf.TensorSpec([None, 28, 28, 1], tf.uint8)])
-
-    def _compress(self, images):
-        y = self.analysis_transform(to_unit_range(images))
-        _, bits = self.entropy_model(y, training=False)
-        return self.entropy_model.compress(y), bits
-
-    def __call__(self, images):
-        return self._compressed(tf.constant(check_digits(images)))
-
-
-class MNISTDecompressor(tf.Module):
-    """Decoder side: byte strings back to uint8 digits [N, 28, 28, 1]."""
-
-    def __init__(self, entropy_model, synthesis_transform):
-        super().__init__(name="mnist_decompressor")
-        self.entropy_model = entropy_model
-        self.synthesis_transform = synthesis_transform
-        self._decompressed = tf.function(
-            self._decompress, input_signature=[tf.TensorSpec([None], tf.string)])
-
-    def _decompress(self, strings):
-        y_hat = self.entropy_model.decompress(strings, ())
-        x_hat = self.synthesis_transform(y_hat)
-        return tf.saturate_cast(tf.round(x_hat * 255.0), tf.uint8)
-
-    def __call__(self, strings):
-        strings = check_strings(strings)
-        try:
-            return self._decompressed(strings)
-        except tf.errors.InvalidArgumentError as err:
-            raise ValueError(
-                "The strings could not be decoded: they fail the range decoder's sanity check, so "
-                "they were not made by a compressor with this model's tables (or were cut short). "
-                "To decode arbitrary bytes anyway, build the codec with decode_sanity_check=False."
-            ) from err
-
-
-def make_mnist_codec(trainer: MNISTCompressionTrainer, **entropy_model_options):
-    """Builds a (compressor, decompressor) pair from a trained trainer.
-
-    Both share one entropy model built with ``compression=True``, so their range-coding tables are
-    identical. Options such as ``decode_sanity_check=False`` go to that entropy model.
-    """
-    entropy_model = ContinuousBatchedEntropyModel(
-        trainer.prior, coding_rank=1, compression=True, **entropy_model_options
-    )
-    compressor = MNISTCompressor(trainer.analysis_transform, entropy_model)
-    decompressor = MNISTDecompressor(entropy_model, trainer.synthesis_transform)
-    return compressor, decompressor
+def architecture(latent_dims: int = DEFAULT_LATENT_DIMS) -> dict:
+    """A description of the whole model for a latent size, derived from the code that builds it,
+    so any change to the layers changes it (and with it the model cache's keys)."""
+    return dict(latent_dims=int(latent_dims),
+                analysis=describe_transform(make_analysis_transform(latent_dims)),
+                synthesis=describe_transform(make_synthesis_transform()))

@@ -7,6 +7,7 @@ matplotlib figure so a caller can save or adjust it.
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import matplotlib.pyplot as plt
@@ -21,48 +22,58 @@ def _digit(image) -> np.ndarray:
     return np.squeeze(_numpy(image)).reshape(28, 28)
 
 
-def display_digits(originals, strings, entropies, reconstructions, columns: int = 4,
+def display_digits(originals, strings, information_bits, reconstructions, columns: int = 4,
                    title: str | None = None):
-    """A grid of 16 digits (4 x 4 by default): in each cell the original beside its reconstruction,
-    captioned with the compressed string in hex and its information content in bits.
+    """A grid of digits (4 per row by default): in each cell the original beside its
+    reconstruction, captioned with the compressed string in hex, its length and the
+    information content in bits.
     """
     originals, reconstructions = _numpy(originals), _numpy(reconstructions)
-    strings, entropies = _numpy(strings), _numpy(entropies)
+    strings, information_bits = _numpy(strings), _numpy(information_bits)
     count = len(originals)
-    if not len(strings) == len(entropies) == len(reconstructions) == count:
+    if not len(strings) == len(information_bits) == len(reconstructions) == count:
         raise ValueError(
-            f"display_digits needs one string, entropy and reconstruction per original; got "
-            f"{count} originals, {len(strings)} strings, {len(entropies)} entropies and "
-            f"{len(reconstructions)} reconstructions."
+            f"display_digits needs one string, information content and reconstruction per "
+            f"original; got {count} originals, {len(strings)} strings, {len(information_bits)} "
+            f"information contents and {len(reconstructions)} reconstructions."
         )
     rows = max(1, -(-count // columns))
     fig, axes = plt.subplots(rows, columns, figsize=(2.6 * columns, 1.75 * rows), squeeze=False)
     for ax in axes.ravel():
         ax.axis("off")
     for ax, original, string, bits, reconstruction in zip(
-        axes.ravel(), originals, strings, entropies, reconstructions
+        axes.ravel(), originals, strings, information_bits, reconstructions
     ):
         pair = np.concatenate([_digit(original), np.full((28, 2), 64), _digit(reconstruction)], 1)
         ax.imshow(pair, cmap="gray_r", vmin=0, vmax=255)
-        ax.set_title(f"0x{bytes(string).hex()}\n{float(bits):.1f} bits", fontsize=8,
-                     family="monospace")
+        ax.set_title(f"0x{bytes(string).hex()}\n{8 * len(bytes(string))} bits sent, "
+                     f"{float(bits):.1f} info", fontsize=8, family="monospace")
     if title:
         fig.suptitle(title)
     fig.tight_layout()
     return fig
 
 
-def plot_prior(prior, low: float = -6.0, high: float = 6.0, points: int = 501, ax=None):
-    """Plots each channel's density of a batched prior (e.g. NoisyLogistic) over [low, high]."""
+def plot_prior(prior, low: float = -6.0, high: float = 6.0, points: int = 501, ax=None,
+               title: str | None = None):
+    """Plots each channel's density of a batched prior (e.g. NoisyLogistic) over [low, high],
+    with a legend of the channels' scales."""
     import tensorflow as tf
+
+    from .entropy_models import prior_parameters
 
     grid = tf.linspace(float(low), float(high), points)
     density = _numpy(prior.prob(grid[:, None]))
+    _, scales = prior_parameters(prior)
     if ax is None:
-        _, ax = plt.subplots(figsize=(6, 3.5))
-    ax.plot(_numpy(grid), density)
+        _, ax = plt.subplots(figsize=(7, 3.5))
+    for column, scale in enumerate(scales):
+        ax.plot(_numpy(grid), density[:, column], label=f"scale {scale:.3g}")
     ax.set_xlabel("latent value")
     ax.set_ylabel("density")
+    ax.legend(fontsize=7, ncol=2, loc="upper right")
+    if title:
+        ax.set_title(title)
     return ax.figure
 
 
@@ -150,11 +161,10 @@ def plot_rd_study(sweep_rows, baseline_rows, highlight=(), ax=None):
             _, x, payload, whole = zip(*points)
             ax.plot(x, payload, "^-", color=color, label=f"{label}: payload")
             ax.plot(x, whole, ":", color=color, label=f"{label}: whole file")
-    markers = iter("Dvxp")
-    for row in baseline_rows:
-        if row["codec"] in _LOSSLESS:
-            ax.plot([0], [row["payload_bits"]], next(markers), color="grey", linestyle="none",
-                    label=f"{_LOSSLESS[row['codec']]} (lossless, payload)")
+    lossless = [row for row in baseline_rows if row["codec"] in _LOSSLESS]
+    for row, marker in zip(lossless, itertools.cycle("Dvxp*h")):
+        ax.plot([0], [row["payload_bits"]], marker, color="grey", linestyle="none",
+                label=f"{_LOSSLESS[row['codec']]} (lossless, payload)")
     ax.set_yscale("log")
     ax.set_xlabel("distortion: mean absolute error of decoded digits")
     ax.set_ylabel("bits per digit (log scale)")

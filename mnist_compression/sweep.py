@@ -23,10 +23,10 @@ import numpy as np
 
 from .baselines import DEFAULT_QUALITIES, evaluate_baselines
 from .cache import train_or_load
+from .codec import make_mnist_codec
 from .data import load_mnist_arrays
 from .evaluation import evaluate_codec
-from .models import make_mnist_codec
-from .training import BATCH_SIZE
+from .settings import TrainingSettings
 
 DEFAULT_LAMBDAS = (50, 100, 300, 500, 1000, 2000, 5000, 10000)
 TUTORIAL_LAMBDAS = (300, 500, 2000)
@@ -43,11 +43,11 @@ class Sweep:
     reconstructions: dict = field(default_factory=dict)
 
 
-def run_sweep(lambdas=DEFAULT_LAMBDAS, epochs: int = 15, train_examples: int | None = None,
-              validation_examples: int | None = None, batch_size: int = BATCH_SIZE,
-              seed: int | None = 0, data_dir=None, out_dir=None, strip_digits: int = 8,
+def run_sweep(settings: TrainingSettings | None = None, lambdas=DEFAULT_LAMBDAS, *,
+              test_digits=None, out_dir=None, strip_digits: int = 8,
               progress: bool = True) -> Sweep:
-    """Trains or loads one model per λ and measures it on the test digits.
+    """Trains or loads one model per λ (`settings` with that λ) and measures it on the test
+    digits (the validation digits of `settings` unless `test_digits` are given).
 
     Each row holds λ, the validation rate and distortion after training, and `evaluate_codec`'s
     measurements of the real strings (information content, string length, their difference, MAE
@@ -55,12 +55,14 @@ def run_sweep(lambdas=DEFAULT_LAMBDAS, epochs: int = 15, train_examples: int | N
     """
     from tqdm import tqdm
 
-    test_digits, _ = load_mnist_arrays("test", data_dir, validation_examples)
+    settings = settings or TrainingSettings()
+    if test_digits is None:
+        test_digits, _ = load_mnist_arrays("test", settings.data_dir,
+                                           settings.validation_examples)
     sweep = Sweep()
     for lmbda in tqdm(sorted(lambdas, key=float), desc="λ sweep", disable=not progress):
         start = time.perf_counter()
-        trainer, history = train_or_load(lmbda, epochs, train_examples, validation_examples,
-                                         batch_size, seed=seed, data_dir=data_dir, verbose=0)
+        trainer, history = train_or_load(settings.replace(lmbda=lmbda), verbose=0)
         compressor, decompressor = make_mnist_codec(trainer)
         measured = evaluate_codec(compressor, decompressor, test_digits)
         sweep.rows.append(dict(
@@ -126,31 +128,30 @@ def compare_at_equal_distortion(sweep_rows, baseline_rows, bits: str = "payload_
 
 
 def main(argv=None) -> dict:
+    """Command line: the whole study into one folder (see the module docstring)."""
     parser = argparse.ArgumentParser(
         prog="python -m mnist_compression.sweep",
         description="Train one model per λ, measure real strings on the test digits, and "
                     "compare with PNG, JPEG, WebP, zlib and LZMA on the same digits.")
-    parser.add_argument("--lambdas", type=float, nargs="+", default=list(DEFAULT_LAMBDAS))
-    parser.add_argument("--epochs", type=int, default=15)
-    parser.add_argument("--train-examples", type=int, default=None, help="default: all 60,000")
-    parser.add_argument("--validation-examples", type=int, default=None,
-                        help="test digits to validate and measure on (default: all 10,000)")
-    parser.add_argument("--batch-size", type=int, default=BATCH_SIZE)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--qualities", type=int, nargs="+", default=list(DEFAULT_QUALITIES),
-                        help="JPEG and WebP quality settings")
-    parser.add_argument("--data-dir", default=None, help="IDX folder (default: $MNIST_DATA_DIR)")
+    parser.add_argument("--lambdas", type=float, nargs="+",
+                        help=f"the λ values (default: {' '.join(map(str, DEFAULT_LAMBDAS))})")
+    TrainingSettings.add_arguments(parser, skip=("lmbda",))
+    parser.add_argument("--qualities", type=int, nargs="+",
+                        help=f"JPEG and WebP qualities (default: {DEFAULT_QUALITIES})")
     parser.add_argument("--out", type=Path, default=Path("build/sweep"), help="output folder")
     parser.add_argument("--quick", action="store_true",
-                        help="3 λ, 2 epochs on 4,096 digits, 1,000 test digits, 4 qualities")
+                        help="defaults for a minute-long check: λ 100 500 3000, 2 epochs on 4,096 "
+                             "digits, 1,000 test digits, 4 qualities (options given win)")
     args = parser.parse_args(argv)
-    if args.quick:
-        for name, value in QUICK.items():
+    defaults = dict(QUICK) if args.quick else dict(lambdas=DEFAULT_LAMBDAS,
+                                                   qualities=DEFAULT_QUALITIES)
+    for name, value in defaults.items():
+        if getattr(args, name, None) is None:
             setattr(args, name, list(value) if isinstance(value, tuple) else value)
+    settings = TrainingSettings.from_arguments(args)
     start = time.perf_counter()
-    sweep = run_sweep(args.lambdas, args.epochs, args.train_examples, args.validation_examples,
-                      args.batch_size, args.seed, args.data_dir, out_dir=args.out)
-    test_digits, _ = load_mnist_arrays("test", args.data_dir, args.validation_examples)
+    test_digits, _ = load_mnist_arrays("test", settings.data_dir, settings.validation_examples)
+    sweep = run_sweep(settings, args.lambdas, test_digits=test_digits, out_dir=args.out)
     baselines = evaluate_baselines(test_digits, args.qualities)
     write_rows(baselines, args.out / "baselines")
     comparisons = compare_at_equal_distortion(sweep.rows, baselines)
@@ -161,8 +162,8 @@ def main(argv=None) -> dict:
     plot_rd_study(sweep.rows, baselines, TUTORIAL_LAMBDAS).savefig(args.out / "rate_distortion.png",
                                                                    dpi=150)
     seconds = time.perf_counter() - start
-    summary = dict(seconds=seconds, settings={k: str(v) if isinstance(v, Path) else v
-                                              for k, v in vars(args).items()})
+    summary = dict(seconds=seconds, settings=settings.as_dict(), lambdas=args.lambdas,
+                   qualities=args.qualities)
     (args.out / "summary.json").write_text(json.dumps(summary, indent=1))
     print(f"{len(sweep.rows)} models and {len(baselines)} classical settings measured in "
           f"{seconds:.0f} s; results in {args.out}")
@@ -172,6 +173,9 @@ def main(argv=None) -> dict:
               f"({row['ratio']:.1f}x)")
     return dict(sweep=sweep.rows, baselines=baselines, comparisons=comparisons)
 
+
+__all__ = ["DEFAULT_LAMBDAS", "Sweep", "TUTORIAL_LAMBDAS", "compare_at_equal_distortion", "main",
+           "run_sweep", "write_rows"]
 
 if __name__ == "__main__":
     main()

@@ -1,8 +1,8 @@
-"""One call to train the tutorial's model for a given lambda (introduced in notebook 03).
+"""Training the tutorial's model for one set of `TrainingSettings` (introduced in notebook 03).
 
-The digits are held in memory as uint8 and streamed by `tf.data` with shuffling and prefetching,
-and the train step can be compiled with XLA; `benchmarks/training_speed.py` measures what that buys
-over the original tutorial's pipeline.
+The digits are held in memory as uint8 and streamed by `tf.data` with shuffling and prefetching;
+`benchmarks/training_speed.py` measures what that buys over the original tutorial's pipeline.
+Also a command line: ``python -m mnist_compression.training --lmbda 2000 --output model.npz``.
 """
 
 from __future__ import annotations
@@ -11,29 +11,19 @@ import numpy as np
 import tensorflow as tf
 
 from .data import load_mnist_arrays
-from .models import DEFAULT_LATENT_DIMS, MNISTCompressionTrainer
+from .models import MNISTCompressionTrainer
+from .settings import TrainingSettings
 
-LEARNING_RATE = 1e-3
-BATCH_SIZE = 128
+# What one epoch over all 60,000 training digits took on this project's 2-core CPU machines,
+# depending on their load; used to tell users how long an uncached training will take.
+SECONDS_PER_EPOCH = (10, 30)
 
 
-def make_trainer(
-    lmbda: float,
-    latent_dims: int = DEFAULT_LATENT_DIMS,
-    learning_rate: float = LEARNING_RATE,
-    jit_compile: bool = False,
-) -> MNISTCompressionTrainer:
-    """A compiled trainer for rate + lmbda * distortion with Adam, ready for `fit`.
-
-    Variables are created in the current `tf.distribute` strategy's scope, if any. XLA
-    (`jit_compile=True`) can help on a GPU; on a 2-core CPU it made each step slower.
-    """
-    if not lmbda > 0:
-        raise ValueError(f"lmbda must be a positive number, got {lmbda!r}.")
-    trainer = MNISTCompressionTrainer(latent_dims=latent_dims, lmbda=lmbda)
-    trainer.compile(
-        optimizer=tf.keras.optimizers.Adam(learning_rate=learning_rate), jit_compile=jit_compile
-    )
+def make_trainer(settings: TrainingSettings) -> MNISTCompressionTrainer:
+    """A trainer for rate + λ·distortion, compiled with Adam, ready for `fit`. Variables are
+    created in the current `tf.distribute` strategy's scope, if any."""
+    trainer = MNISTCompressionTrainer(latent_dims=settings.latent_dims, lmbda=settings.lmbda)
+    trainer.compile(optimizer=tf.keras.optimizers.Adam(learning_rate=settings.learning_rate))
     return trainer
 
 
@@ -45,117 +35,91 @@ def digit_batches(images: np.ndarray, batch_size: int, shuffle_seed: int | None 
     return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
 
-def _check_positive_int(name: str, value) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+def fit_model(settings: TrainingSettings, train_images: np.ndarray,
+              validation_images: np.ndarray, *, strategy: tf.distribute.Strategy | None = None,
+              verbose="auto", callbacks=None):
+    """Trains a fresh model on uint8 digit arrays; returns ``(trainer, history)``, the history
+    being Keras' per-epoch metrics as a dict of lists.
 
-
-def fit_model(
-    train_images: np.ndarray,
-    validation_images: np.ndarray,
-    lmbda: float,
-    epochs: int = 15,
-    batch_size: int = BATCH_SIZE,
-    latent_dims: int = DEFAULT_LATENT_DIMS,
-    seed: int | None = 0,
-    jit_compile: bool = False,
-    strategy: tf.distribute.Strategy | None = None,
-    verbose="auto",
-    callbacks=None,
-):
-    """Trains a fresh model on uint8 digit arrays; returns ``(trainer, history)``.
-
-    `seed` fixes the weights' initialisation and the shuffling. Variables are created in
+    `settings.seed` fixes the weights' initialisation and the shuffling. Variables are created in
     `strategy`'s scope, or in the current one when none is given.
     """
-    _check_positive_int("epochs", epochs)
-    _check_positive_int("batch_size", batch_size)
-    if seed is not None:
-        tf.keras.utils.set_random_seed(seed)
+    if settings.seed is not None:
+        tf.keras.utils.set_random_seed(settings.seed)
     strategy = strategy or tf.distribute.get_strategy()
     with strategy.scope():
-        trainer = make_trainer(lmbda, latent_dims, jit_compile=jit_compile)
+        trainer = make_trainer(settings)
+    shuffle_seed = 0 if settings.seed is None else settings.seed
     history = trainer.fit(
-        digit_batches(train_images, batch_size, shuffle_seed=0 if seed is None else seed),
-        epochs=epochs,
-        validation_data=digit_batches(validation_images, batch_size).cache(),
+        digit_batches(train_images, settings.batch_size, shuffle_seed),
+        epochs=settings.epochs,
+        validation_data=digit_batches(validation_images, settings.batch_size).cache(),
         verbose=verbose,
         callbacks=callbacks,
     )
-    return trainer, history
+    return trainer, {key: [float(v) for v in values] for key, values in history.history.items()}
 
 
-def train_model(
-    lmbda: float,
-    epochs: int = 15,
-    train_examples: int | None = None,
-    validation_examples: int | None = None,
-    batch_size: int = BATCH_SIZE,
-    latent_dims: int = DEFAULT_LATENT_DIMS,
-    data_dir=None,
-    seed: int | None = 0,
-    jit_compile: bool = False,
-    strategy: tf.distribute.Strategy | None = None,
-    verbose="auto",
-    callbacks=None,
-):
-    """Trains a fresh model for one lambda on MNIST and returns ``(trainer, history)``.
+def train_model(settings: TrainingSettings | None = None, *,
+                strategy: tf.distribute.Strategy | None = None, verbose="auto", callbacks=None,
+                **changes):
+    """Trains a fresh model on MNIST and returns ``(trainer, history)``, as `train_or_load`.
 
-    Uses the first `train_examples` training digits (all 60,000 by default) and validates on the
-    first `validation_examples` test digits (all 10,000) after each epoch, as the tutorial does.
-    Pass a `tf.distribute` strategy, or call this inside one's scope, to train on several devices.
+    `settings` default to the tutorial's; keyword `changes` adjust them, e.g.
+    ``train_model(lmbda=500, epochs=5)``. Uses the first `train_examples` training digits and
+    validates on the first `validation_examples` test digits after each epoch. Pass a
+    `tf.distribute` strategy, or call this inside one's scope, to train on several devices.
     """
-    train_images, _ = load_mnist_arrays("train", data_dir, train_examples)
-    validation_images, _ = load_mnist_arrays("test", data_dir, validation_examples)
-    return fit_model(train_images, validation_images, lmbda, epochs, batch_size, latent_dims,
-                     seed, jit_compile, strategy, verbose, callbacks)
+    settings = (settings or TrainingSettings()).replace(**changes)
+    train_images, _ = load_mnist_arrays("train", settings.data_dir, settings.train_examples)
+    validation_images, _ = load_mnist_arrays("test", settings.data_dir,
+                                             settings.validation_examples)
+    return fit_model(settings, train_images, validation_images, strategy=strategy,
+                     verbose=verbose, callbacks=callbacks)
 
 
-def final_validation(history) -> dict:
-    """The last epoch's validation rate (bits per digit) and distortion from a Keras History."""
-    logs = getattr(history, "history", history)
-    return {key: float(logs[key][-1]) for key in ("val_rate", "val_distortion")}
+def final_metrics(history: dict) -> dict:
+    """The last epoch's validation rate (bits per digit), distortion and loss."""
+    return {key: float(history[key][-1]) for key in ("val_rate", "val_distortion", "val_loss")}
 
 
 def main(argv=None) -> dict:
-    """Command line: train one model, print its final validation metrics and the time per epoch."""
+    """Command line: train one model, print its final validation metrics and the time per epoch,
+    and optionally save it."""
     import argparse
     import json
     import time
+    from pathlib import Path
+
+    from .model_files import save_model
 
     parser = argparse.ArgumentParser(
         prog="python -m mnist_compression.training",
-        description="Train the tutorial's MNIST compression model for one lambda.",
-    )
-    parser.add_argument("--lmbda", type=float, default=2000.0, help="weight of the distortion")
-    parser.add_argument("--epochs", type=int, default=15)
-    parser.add_argument("--train-examples", type=int, default=None, help="default: all 60,000")
-    parser.add_argument("--validation-examples", type=int, default=None, help="default: all")
-    parser.add_argument("--batch-size", type=int, default=BATCH_SIZE)
-    parser.add_argument("--latent-dims", type=int, default=DEFAULT_LATENT_DIMS)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--data-dir", default=None, help="IDX folder (default: $MNIST_DATA_DIR)")
-    parser.add_argument("--jit-compile", action="store_true", help="compile steps with XLA")
-    parser.add_argument("--weights", help="save the trained weights here (*.weights.h5)")
-    parser.add_argument("--json", help="also write the results to this JSON file")
+        description="Train the tutorial's MNIST compression model for one λ.")
+    TrainingSettings.add_arguments(parser)
+    parser.add_argument("--output", type=Path, help="save the trained model here (.npz)")
+    parser.add_argument("--json", type=Path, help="also write the results to this JSON file")
     args = parser.parse_args(argv)
+    settings = TrainingSettings.from_arguments(args)
+    for path in (args.output, args.json):
+        if path is not None and path.exists():
+            parser.error(f"{path} already exists; choose another name.")
     start = time.perf_counter()
-    trainer, history = train_model(
-        args.lmbda, args.epochs, args.train_examples, args.validation_examples, args.batch_size,
-        args.latent_dims, args.data_dir, args.seed, args.jit_compile, verbose=2,
-    )
+    trainer, history = train_model(settings, verbose=2)
     seconds = time.perf_counter() - start
-    results = dict(final_validation(history), seconds=seconds,
-                   seconds_per_epoch=seconds / args.epochs, history=history.history,
-                   settings=vars(args))
-    if args.weights:
-        trainer.save_weights(args.weights)
+    results = dict(final_metrics(history), seconds=seconds,
+                   seconds_per_epoch=seconds / settings.epochs, history=history,
+                   settings=settings.as_dict())
+    if args.output:
+        save_model(trainer, args.output, settings=settings, history=history)
     if args.json:
-        with open(args.json, "w") as f:
-            json.dump(results, f, indent=2)
-    print(json.dumps({key: value for key, value in results.items() if key != "history"}, indent=2))
+        args.json.write_text(json.dumps(results, indent=2))
+    print(json.dumps({key: value for key, value in results.items() if key != "history"},
+                     indent=2))
     return results
 
+
+__all__ = ["digit_batches", "final_metrics", "fit_model", "main", "make_trainer", "train_model"]
 
 if __name__ == "__main__":
     main()

@@ -16,7 +16,7 @@
 # %% [markdown]
 # # 1. Analysis and synthesis transforms
 #
-# *Learned data compression with MNIST — part 1 of 6.*
+# *Learned data compression with MNIST — part 1 of 7.*
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/mnist-compression/mnist-compression/blob/main/notebooks/01_transforms.ipynb)
 #
@@ -24,7 +24,7 @@
 # that the image it gets back is not quite the one it started with. Two numbers describe how good
 # it is: the **rate**, how many bits a digit costs on average, and the **distortion**, how far
 # the decoded digit is from the original. In this series we *learn* such a codec for handwritten
-# digits, in the style of Ballé et al., *End-to-end Optimized Image Compression* (ICLR 2017).
+# digits.
 #
 # This first part meets the two neural networks at its heart:
 #
@@ -34,21 +34,38 @@
 #
 # Later parts round $y$ to integers, code it into bits with a learned probability model, and
 # train everything together.
+#
+# **Where this comes from.** The series follows TensorFlow's tutorial
+# [Learned data compression](https://www.tensorflow.org/tutorials/generative/data_compression)
+# (Apache 2.0; same model, same numbers to compare against), with our own text and code. The
+# method is from Ballé, Laparra and Simoncelli,
+# [End-to-end Optimized Image Compression](https://arxiv.org/abs/1611.01704) (ICLR 2017); for
+# background, see Ballé et al., [Nonlinear Transform Coding](https://arxiv.org/abs/2007.03034)
+# (2021), written for readers who know classical compression, and Yang, Mandt and Theis,
+# [An Introduction to Neural Data Compression](https://arxiv.org/abs/2202.06533) (2023), written
+# for machine learning readers.
 
 # %% [markdown]
 # ## Setup
 #
-# In Colab, the next cell installs the helper package `mnist_compression`; on your own machine
-# `make lab` has installed it already and the cell does nothing.
+# In Colab, the next cell installs the helper package `mnist_compression` (a pinned release) and
+# says what to do if that fails; on your own machine (`make lab`) it only keeps TensorFlow's
+# start-up messages quiet.
 
 # %%
+import os
+import subprocess
 import sys
 
-INSTALL_SOURCE = "mnist-compression @ git+https://github.com/mnist-compression/mnist-compression"
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # keep TensorFlow's start-up logs quiet
+INSTALL_SOURCE = "mnist-compression @ git+https://github.com/mnist-compression/mnist-compression@v0.2.0"  # noqa: E501
 if "google.colab" in sys.modules:
-    import subprocess
-
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", INSTALL_SOURCE], check=True)
+    # %pip install --quiet "{INSTALL_SOURCE}"
+    if subprocess.run([sys.executable, "-c", "import mnist_compression"]).returncode:
+        print("The install failed: check the internet connection and the address above.")
+    elif sys.version_info < (3, 12):
+        print("Python <= 3.11: TensorFlow 2.14 and tensorflow-compression replaced Colab's "
+              "TensorFlow. Restart the session (Runtime menu), then run all cells again.")
 
 # %% [markdown]
 # The parameters below are the only settings of this notebook. `data_dir` names a folder with the
@@ -83,7 +100,8 @@ print("TensorFlow", tf.__version__, "| entropy coding backend:", BACKEND)
 digits, labels = load_mnist_arrays("test", data_dir, limit=1)
 digit = digits[0]
 print("label:", labels[0], "| dtype:", digit.dtype, "| shape:", digit.shape)
-plt.imshow(digit[..., 0], cmap="gray_r");
+plt.imshow(digit[..., 0], cmap="gray_r", vmin=0, vmax=255)
+plt.title(f"test digit 0 (label {labels[0]})");
 
 # %% [markdown]
 # ## The analysis transform
@@ -122,13 +140,16 @@ x_tilde = synthesis_transform(y)
 synthesis_transform.summary()
 
 # %% [markdown]
-# Untrained, the decoder turns the latents into faint noise. Training will teach both networks to
-# agree on a representation from which the digit can be redrawn.
+# Untrained, the decoder returns almost nothing: its output stays within a few thousandths of
+# zero. Drawn on the same grey scale as the original (0 to 1), that is an empty page; training
+# will teach both networks to agree on a representation from which the digit can be redrawn.
 
 # %%
-fig, (left, right) = plt.subplots(1, 2, figsize=(5, 2.5))
-left.imshow(x[0, ..., 0], cmap="gray_r", vmin=0, vmax=1); left.set_title("original")
-right.imshow(x_tilde[0, ..., 0], cmap="gray_r"); right.set_title("decoded (untrained)");
+print(f"decoded values range from {x_tilde.numpy().min():.4f} to {x_tilde.numpy().max():.4f}")
+fig, axes = plt.subplots(1, 2, figsize=(5, 2.5))
+for ax, image, title in zip(axes, (x, x_tilde), ("original", "decoded (untrained)")):
+    ax.imshow(image[0, ..., 0], cmap="gray_r", vmin=0, vmax=1)
+    ax.set_title(f"{title}, grey scale 0-1", fontsize=9)
 
 # %% [markdown]
 # ## Summary

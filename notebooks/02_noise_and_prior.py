@@ -16,7 +16,7 @@
 # %% [markdown]
 # # 2. Quantization noise, the prior, and a differentiable rate
 #
-# *Learned data compression with MNIST — part 2 of 6.*
+# *Learned data compression with MNIST — part 2 of 7.*
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/mnist-compression/mnist-compression/blob/main/notebooks/02_noise_and_prior.ipynb)
 #
@@ -24,51 +24,81 @@
 # gradient of zero almost everywhere — gradient descent cannot learn through it. This part shows
 # the standard way around that, and the probability model that turns latents into a bit count:
 #
+# - why a symbol of probability $p$ costs $-\log_2 p$ bits;
 # - during training, **additive uniform noise** stands in for rounding;
 # - a learned **prior**, one `NoisyLogistic` density per latent, says how likely each value is;
-# - the **entropy model** uses both to compute the rate — a differentiable upper bound on the
-#   number of bits a digit will cost.
+# - the **entropy model** uses both to compute the rate: a differentiable estimate of the number
+#   of bits a digit will cost.
 
 # %% [markdown]
 # ## Setup
 #
-# In Colab, the next cell installs the helper package; elsewhere it does nothing.
+# In Colab, the next cell installs the helper package `mnist_compression` (a pinned release) and
+# says what to do if that fails; on your own machine (`make lab`) it only keeps TensorFlow's
+# start-up messages quiet.
 
 # %%
+import os
+import subprocess
 import sys
 
-INSTALL_SOURCE = "mnist-compression @ git+https://github.com/mnist-compression/mnist-compression"
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # keep TensorFlow's start-up logs quiet
+INSTALL_SOURCE = "mnist-compression @ git+https://github.com/mnist-compression/mnist-compression@v0.2.0"  # noqa: E501
 if "google.colab" in sys.modules:
-    import subprocess
-
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", INSTALL_SOURCE], check=True)
+    # %pip install --quiet "{INSTALL_SOURCE}"
+    if subprocess.run([sys.executable, "-c", "import mnist_compression"]).returncode:
+        print("The install failed: check the internet connection and the address above.")
+    elif sys.version_info < (3, 12):
+        print("Python <= 3.11: TensorFlow 2.14 and tensorflow-compression replaced Colab's "
+              "TensorFlow. Restart the session (Runtime menu), then run all cells again.")
 
 # %% tags=["parameters"]
 data_dir = None  # folder with the MNIST IDX files, or None for $MNIST_DATA_DIR / tfds
-batch_size = 32  # digits in the example batch
+example_digits = 32  # test digits in the example batch at the end
 seed = 0  # fixes the random weights and noise
 
 # %%
-import matplotlib.pyplot as plt
 import numpy as np
 import tensorflow as tf
 
+from mnist_compression.coding_primer import code_lengths, entropy
 from mnist_compression.data import load_mnist_arrays
 from mnist_compression.entropy_models import BACKEND, ContinuousBatchedEntropyModel, NoisyLogistic
+from mnist_compression.fallback import entropy_model as own_implementation
 from mnist_compression.models import (MNISTCompressionTrainer, make_analysis_transform,
                                       make_synthesis_transform, to_unit_range)
+from mnist_compression.notebook_tools import show_source
 from mnist_compression.plotting import plot_prior
 
 tf.keras.utils.set_random_seed(seed)
 print("entropy coding backend:", BACKEND)
 
 # %% [markdown]
+# ## Why a probability is a length
+#
+# Take an alphabet of four symbols with probabilities ½, ¼, ⅛ and ⅛. The prefix code
+# `a → 0`, `b → 10`, `c → 110`, `d → 111` gives each symbol exactly $-\log_2 p$ bits: frequent
+# symbols get short codes. On average it spends the **entropy** of the distribution, and no code
+# that can be decoded unambiguously does better.
+
+# %%
+toy = {"a": 1 / 2, "b": 1 / 4, "c": 1 / 8, "d": 1 / 8}
+print("code lengths:", code_lengths(toy))
+print(f"average: {entropy(toy)} bits per symbol; the message 'abacd' costs "
+      f"{sum(code_lengths(toy)[s] for s in 'abacd'):.0f} bits")
+
+# %% [markdown]
+# Probabilities are rarely powers of ½, so lengths like 2.3 bits are common; part 4 shows how a
+# range coder spends fractional bits by coding many symbols at once. The lesson for now: **to
+# count the bits of a latent, we need its probability.** The rest of this part builds that
+# probability model.
+#
 # ## Rounding versus noise
 #
 # We encode one test digit with a fresh analysis transform into 10 latents, as in part 1.
 
 # %%
-digits, _ = load_mnist_arrays("test", data_dir, limit=batch_size)
+digits, _ = load_mnist_arrays("test", data_dir, limit=example_digits)
 x = to_unit_range(digits[:1])
 y = make_analysis_transform(10)(x)
 print("y       =", y.numpy().round(3))
@@ -80,9 +110,10 @@ print("y       =", y.numpy().round(3))
 #
 # 1. the error it introduces has the same range as the rounding error, so the decoder learns to
 #    cope with perturbations of the right size;
-# 2. the density of $\tilde y$ at any point equals the probability mass that $y$ puts on the unit
-#    interval around it — exactly the probability of a rounded value when that point is an
-#    integer. So the bits we estimate on noisy latents match the bits we will pay on rounded ones.
+# 2. the density of $\tilde y$ at an integer $k$ equals the probability that $y$ rounds to $k$.
+#    So a density model of the noisy latents also gives the probabilities of the rounded ones,
+#    and bits estimated on noisy latents estimate, *on average over many digits*, the bits paid
+#    on rounded ones. For one digit the two differ, in either direction.
 #
 # And unlike rounding, $\tilde y$ has a gradient of 1 with respect to $y$.
 
@@ -105,7 +136,17 @@ print("y_tilde  =", y_tilde.numpy().round(3))
 
 # %%
 prior = NoisyLogistic(loc=0.0, scale=tf.linspace(0.01, 2.0, 10))
-plot_prior(prior);
+plot_prior(prior, title="NoisyLogistic densities, one per latent");
+
+# %% [markdown]
+# The density is a difference of two logistic CDFs, $p(\tilde y) = F(\tilde y + \tfrac12) -
+# F(\tilde y - \tfrac12)$. This is the package's own implementation (used where
+# tensorflow-compression cannot be installed; tensorflow-compression computes the same, in the
+# same order). Right of the median it subtracts survival functions instead, which keeps the
+# tiny differences far in the tail precise.
+
+# %%
+show_source(own_implementation.NoisyLogistic.prob)
 
 # %% [markdown]
 # ## A differentiable rate
@@ -155,18 +196,20 @@ print(f"mean rate {np.mean(outputs['rate']):.1f} bits, "
 # %% [markdown]
 # ## Summary
 #
+# - A symbol of probability $p$ costs $-\log_2 p$ bits in an ideal code; the average is the
+#   entropy.
 # - Rounding blocks gradients; uniform noise of the same width is a differentiable stand-in
-#   whose density matches the probabilities of rounded values.
+#   whose density at integers equals the probabilities of rounded values.
 # - A learned prior (here `NoisyLogistic` per latent) assigns those probabilities; a narrow prior
 #   makes a latent nearly free, a wide one costly.
-# - The entropy model's rate, $-\sum_i \log_2 p(\tilde y_i)$, is a differentiable bound on the
-#   bits per digit, and can be minimised like any other loss.
+# - The entropy model's rate, $-\sum_i \log_2 p(\tilde y_i)$, estimates the bits per digit and
+#   can be minimised like any other loss.
 #
 # ## Exercises
 #
 # 1. Compute the rate of the *rounded* latents by hand, $-\sum_i \log_2 p(\hat y_i)$, and
 #    compare it with `entropy_model(y, training=False)`.
-# 2. Plot one prior for scales 0.1, 1 and 10. From which scale on does it look like a plain
-#    logistic density, and why?
+# 2. Plot `NoisyLogistic(loc=0.0, scale=[0.1, 1.0, 10.0])` with `plot_prior(prior, -30, 30)`.
+#    From which scale on does it look like a plain logistic density, and why?
 # 3. Run the noise cell several times. How much does the rate vary between draws, and how would
 #    averaging over a batch of 128 digits help training?

@@ -16,7 +16,7 @@
 # %% [markdown]
 # # 3. Training on the rate–distortion Lagrangian
 #
-# *Learned data compression with MNIST — part 3 of 6.*
+# *Learned data compression with MNIST — part 3 of 7.*
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/mnist-compression/mnist-compression/blob/main/notebooks/03_training.ipynb)
 #
@@ -28,26 +28,36 @@
 # the rate–distortion Lagrangian. The weight $\lambda$ chooses the trade-off: a large $\lambda$
 # makes errors expensive and buys fidelity with bits. This part trains the model at
 # $\lambda = 2000$ for 15 epochs, as the original tutorial does, and reads the training curves.
-# The trained model is cached, so parts 4–6 reuse it instead of training again.
+# The trained model is cached, so parts 4–7 reuse it instead of training again.
 
 # %% [markdown]
 # ## Setup
 #
-# In Colab, the next cell installs the helper package; elsewhere it does nothing.
+# In Colab, the next cell installs the helper package `mnist_compression` (a pinned release) and
+# says what to do if that fails; on your own machine (`make lab`) it only keeps TensorFlow's
+# start-up messages quiet.
 
 # %%
+import os
+import subprocess
 import sys
 
-INSTALL_SOURCE = "mnist-compression @ git+https://github.com/mnist-compression/mnist-compression"
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # keep TensorFlow's start-up logs quiet
+INSTALL_SOURCE = "mnist-compression @ git+https://github.com/mnist-compression/mnist-compression@v0.2.0"  # noqa: E501
 if "google.colab" in sys.modules:
-    import subprocess
-
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", INSTALL_SOURCE], check=True)
+    # %pip install --quiet "{INSTALL_SOURCE}"
+    if subprocess.run([sys.executable, "-c", "import mnist_compression"]).returncode:
+        print("The install failed: check the internet connection and the address above.")
+    elif sys.version_info < (3, 12):
+        print("Python <= 3.11: TensorFlow 2.14 and tensorflow-compression replaced Colab's "
+              "TensorFlow. Restart the session (Runtime menu), then run all cells again.")
 
 # %% [markdown]
 # These parameters set the cost of the notebook. The defaults reproduce the tutorial: all 60,000
-# training digits, validation on all 10,000 test digits, 15 epochs of batches of 128 (about 10 s
-# an epoch on a 2-core CPU). Small values make a quick smoke test.
+# training digits, validation on all 10,000 test digits, 15 epochs of batches of 128 (10–30 s an
+# epoch on a 2-core CPU). Small values make a quick smoke test. In Colab every notebook runs on a
+# fresh machine, so set `cache_in_drive = True` to keep trained models in your Google Drive for
+# the later parts (otherwise each of them trains again).
 
 # %% tags=["parameters"]
 lmbda = 2000.0  # weight of the distortion in the loss
@@ -58,19 +68,49 @@ batch_size = 128
 seed = 0  # fixes initial weights and shuffling
 data_dir = None  # folder with the MNIST IDX files, or None for $MNIST_DATA_DIR / tfds
 use_cache = True  # reuse a model trained earlier with exactly these settings
+cache_in_drive = False  # in Colab: keep trained models in Google Drive
 
 # %%
 import tensorflow as tf
 
 from mnist_compression.cache import cache_dir, train_or_load
 from mnist_compression.entropy_models import BACKEND
+from mnist_compression.models import MNISTCompressionTrainer
+from mnist_compression.notebook_tools import keep_cache_in_drive, show_source
 from mnist_compression.plotting import plot_history
+from mnist_compression.settings import TrainingSettings
 
+if cache_in_drive:
+    keep_cache_in_drive()
 print("TensorFlow", tf.__version__, "| backend:", BACKEND, "| model cache:", cache_dir())
 
 # %% [markdown]
-# ## What the loss does to each part
+# ## The model, as code
 #
+# Calling the trainer on a batch of uint8 digits runs the whole pipeline of part 2: scale the
+# pixels, encode, add noise (training) or round (evaluation) in the entropy model, decode, and
+# measure. It returns the rate and the distortion of every digit:
+
+# %%
+show_source(MNISTCompressionTrainer.call)
+
+# %% [markdown]
+# The loss averages both over the batch and weighs them with $\lambda$. Its units: the rate is in
+# bits per digit and the distortion a mean absolute error of pixels scaled to $[0, 1]$, so
+# $\lambda$ is in *bits per unit of distortion*: at $\lambda = 2000$, lowering the error by 0.001
+# is worth 2 bits.
+
+# %%
+show_source(MNISTCompressionTrainer.lagrangian)
+
+# %% [markdown]
+# One training step differentiates that loss with respect to every trainable variable and takes
+# an Adam step (learning rate $10^{-3}$):
+
+# %%
+show_source(MNISTCompressionTrainer.train_step)
+
+# %% [markdown]
 # One loss, three kinds of parameters, three different jobs:
 #
 # - the **analysis transform** sees both terms, so it looks for latents that are cheap to code
@@ -80,24 +120,23 @@ print("TensorFlow", tf.__version__, "| backend:", BACKEND, "| model cache:", cac
 # - the **prior's scales** only affect the rate, so they fit the distribution of the latents —
 #   maximum likelihood in disguise.
 #
-# The trainer's `train_step` averages the per-digit rate and distortion over the batch, forms
-# $L$, and takes an Adam step (learning rate $10^{-3}$). Keras' `fit` reports rate and
-# distortion separately, for the training batches (with noise) and for the test digits (with
-# rounding, as the real codec will do).
-#
 # ## Train
 #
-# `train_or_load` trains a fresh model and stores it in the cache, or loads one trained before
-# with exactly the same settings and data. Set `use_cache = False` to watch it train again.
+# All training settings travel in one `TrainingSettings` object. `train_or_load` trains a fresh
+# model and stores it in the cache, or loads one trained before with exactly the same settings
+# and data. Set `use_cache = False` to watch it train again.
 
 # %%
-trainer, history = train_or_load(lmbda, epochs, train_examples, validation_examples, batch_size,
-                                 seed=seed, data_dir=data_dir, use_cache=use_cache)
+settings = TrainingSettings(lmbda=lmbda, epochs=epochs, train_examples=train_examples,
+                            validation_examples=validation_examples, batch_size=batch_size,
+                            seed=seed, data_dir=data_dir)
+trainer, history = train_or_load(settings, use_cache=use_cache)
 
 # %% [markdown]
 # ## Read the curves
 #
-# Solid lines are training batches, dashed lines the test digits after each epoch.
+# Solid lines are the training batches (with noise), dashed lines the test digits after each
+# epoch (rounded, as the real codec will do).
 
 # %%
 plot_history(history, lmbda);
@@ -105,30 +144,39 @@ plot_history(history, lmbda);
 # %% [markdown]
 # The distortion drops within the first epoch, once the decoder learns to draw a digit at all,
 # and then improves only slowly; the rate keeps falling steeply for several epochs, because the
-# initial latents waste bits and the model learns to stop spending them. The test rate sits *below* the training rate because rounding costs
-# less than noise does: the noisy rate is an upper bound.
+# initial latents waste bits and the model learns to stop spending them.
+#
+# The test rate sits below the training rate for two reasons. First, Keras reports the training
+# metrics *averaged over all batches of an epoch*, while the model improves during the epoch; the
+# test metrics are measured once, at its end, so the training curve lags behind. Second, the
+# training rate is measured on noisy latents and the test rate on rounded ones; here the noisy
+# estimate comes out a little higher, but that is an average effect, not a bound that holds for
+# every digit.
 #
 # After 15 epochs at $\lambda = 2000$ the original tutorial reports about 41 bits per digit at a
 # distortion of about 0.036. Here:
 
 # %%
 final_rate, final_distortion = history["val_rate"][-1], history["val_distortion"][-1]
-print(f"test rate {final_rate:.2f} bits per digit, test distortion {final_distortion:.4f}")
+print(f"test rate {final_rate:.2f} bits per digit ({final_rate / 8:.1f} bytes), "
+      f"test distortion {final_distortion:.4f}")
 print(f"that is {6272 / final_rate:.0f}x fewer bits than the raw 784 bytes")
 
 # %% [markdown]
 # ## Summary
 #
-# - Training minimises $\text{rate} + \lambda \cdot \text{distortion}$ with the noisy rate bound
-#   and noisy reconstructions; validation uses rounded latents.
+# - Training minimises $\text{rate} + \lambda \cdot \text{distortion}$ with the noisy rate and
+#   noisy reconstructions; validation uses rounded latents.
+# - $\lambda$ is a price: bits per unit of distortion.
 # - Each part of the model sees the loss differently: the encoder trades, the decoder redraws,
 #   the prior fits.
-# - At $\lambda = 2000$, 15 epochs bring a digit down to roughly 41 bits — about five bytes.
+# - At $\lambda = 2000$, 15 epochs bring a digit from 6,272 raw bits down to about 41.
 #
 # ## Exercises
 #
-# 1. Train for 30 epochs. Which of the two curves still improves?
+# 1. Train for 30 epochs (`epochs = 30`; about twice this notebook's training time). Which of
+#    the two curves still improves?
 # 2. Halve the batch size. Does the final rate change, and why might the noisy rate estimate be
 #    noisier too?
 # 3. Print `tf.exp(trainer.prior_log_scales)` after training. How many latents have collapsed
-#    to a tiny scale — that is, are no longer used at all?
+#    to a tiny scale — that is, are no longer used at all? (Part 4 counts them.)

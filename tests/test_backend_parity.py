@@ -1,14 +1,16 @@
-"""The fallback backend against tensorflow-compression: same tables, strings, values, rates.
+"""This package's coder and rates against tensorflow-compression, where both are installed.
 
-Runs where both are installed (the Python 3.11 environment); elsewhere the module is skipped.
+Runs on the Python 3.11 stack; elsewhere the module is skipped (tests/test_coding_fixture.py
+carries tensorflow-compression's bytes to every stack).
 """
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from mnist_compression import fallback_entropy_model as fallback
-from mnist_compression.range_coder import decode
+from mnist_compression.fallback import entropy_model as fallback
+from mnist_compression.fallback.range_coder import CodingTables, decode, encode
+from mnist_compression.fallback.tables import build_tables, quantization_offsets
 
 tfc = pytest.importorskip("tensorflow_compression")
 gen_ops = pytest.importorskip("tensorflow_compression.python.ops.gen_ops")
@@ -20,12 +22,9 @@ def _random_prior_parameters(rng, channels):
     return loc, scale
 
 
-def _pair(loc, scale, **options):
-    """The same entropy model on both backends."""
-    options = dict(coding_rank=1, compression=True, **options)
-    return (tfc.ContinuousBatchedEntropyModel(tfc.NoisyLogistic(loc=loc, scale=scale), **options),
-            fallback.ContinuousBatchedEntropyModel(
-                fallback.NoisyLogistic(loc=loc, scale=scale), **options))
+def _tfc_model(loc, scale, **options):
+    return tfc.ContinuousBatchedEntropyModel(tfc.NoisyLogistic(loc=loc, scale=scale),
+                                             coding_rank=1, compression=True, **options)
 
 
 def _latents(rng, loc, scale, rows):
@@ -41,14 +40,19 @@ def test_identical_tables_and_strings_both_ways(seed):
     loc, scale = _random_prior_parameters(rng, 120)
     options = dict(tail_mass=float(rng.choice([2**-8, 2**-4, 1e-3])),
                    range_coder_precision=int(rng.choice([12, 14, 16])))
-    real, ours = _pair(loc, scale, **options)
-    np.testing.assert_array_equal(ours.cdf.numpy(), real.cdf.numpy())
-    np.testing.assert_array_equal(ours.cdf_offset.numpy(), real.cdf_offset.numpy())
+    real = _tfc_model(loc, scale, **options)
+    tables = build_tables(loc, scale, options["tail_mass"], options["range_coder_precision"],
+                          quantization_offsets(loc))
+    np.testing.assert_array_equal(tables.to_flat(), real.cdf.numpy())
+    np.testing.assert_array_equal(tables.offsets, real.cdf_offset.numpy())
     y = _latents(rng, loc, scale, 400)
-    real_strings, our_strings = real.compress(y).numpy(), ours.compress(y).numpy()
-    assert real_strings.tolist() == our_strings.tolist()
-    np.testing.assert_array_equal(ours.decompress(real_strings, ()), real.quantize(y))
-    np.testing.assert_array_equal(real.decompress(our_strings, ()), ours.quantize(y))
+    symbols = real.quantize(y).numpy() - real.quantization_offset.numpy()
+    ours = encode(np.round(symbols).astype(np.int64), tables)
+    assert real.compress(y).numpy().tolist() == ours
+    decoded, sane = decode(ours, tables)
+    assert sane.all()
+    np.testing.assert_array_equal(decoded.astype(np.float32) + real.quantization_offset.numpy(),
+                                  real.decompress(ours, ()).numpy())
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -57,12 +61,14 @@ def test_identical_rates_and_gradients(seed):
     loc, scale = _random_prior_parameters(rng, 50)
     y = tf.constant(_latents(rng, loc, scale, 64)[3:])
     results = []
-    for module in (tfc, fallback):
+    for prior_class, model_class in ((tfc.NoisyLogistic, tfc.ContinuousBatchedEntropyModel),
+                                     (fallback.NoisyLogistic, None)):
         log_scale = tf.Variable(np.log(scale))
         with tf.GradientTape(persistent=True) as tape:
             tape.watch(y)
-            prior = module.NoisyLogistic(loc=loc, scale=tf.exp(log_scale))
-            model = module.ContinuousBatchedEntropyModel(prior, coding_rank=1)
+            prior = prior_class(loc=loc, scale=tf.exp(log_scale))
+            model = (model_class(prior, coding_rank=1) if model_class
+                     else fallback.RateModel(prior))
             _, quantized_bits = model(y, training=False)
             noisy_bits = -tf.reduce_sum(prior.log_prob(y), -1) / np.log(2.0)
             total = tf.reduce_sum(quantized_bits) + tf.reduce_sum(noisy_bits)
@@ -76,28 +82,31 @@ def test_identical_rates_and_gradients(seed):
 def test_identical_decoding_of_random_and_damaged_strings():
     rng = np.random.default_rng(7)
     loc, scale = _random_prior_parameters(rng, 50)
-    real, ours = _pair(loc, scale, decode_sanity_check=False)
+    real = _tfc_model(loc, scale, decode_sanity_check=False)
+    tables = CodingTables.from_flat(real.cdf.numpy(), real.cdf_offset.numpy())
     good = list(real.compress(_latents(rng, loc, scale, 500)).numpy())
     strings = [rng.bytes(int(rng.integers(0, 24))) for _ in range(3000)]
     strings += [s[:-1] for s in good] + [s + b"\x00" for s in good] + [s + b"\x07" for s in good]
     strings += [s[: len(s) // 2] for s in good] + good
-    symbols, sane, overruns = decode(strings, ours.tables, return_overruns=True)
+    symbols, sane, overruns = decode(strings, tables, return_overruns=True)
     # Strings whose escape code never ends make TFC hang, so it cannot be asked about them.
     kept = np.flatnonzero(~overruns)
     assert len(kept) > 0.95 * len(strings)
     handle = gen_ops.create_range_decoder(tf.constant([strings[i] for i in kept]), real.cdf)
     handle, real_symbols = gen_ops.entropy_decode_channel(handle, tf.constant([50]), tf.int32)
     real_sane = gen_ops.entropy_decode_finalize(handle).numpy()
-    np.testing.assert_array_equal(symbols[kept] - ours.tables.offsets.astype(np.int32),
+    np.testing.assert_array_equal(symbols[kept] - tables.offsets.astype(np.int32),
                                   real_symbols.numpy())
     np.testing.assert_array_equal(sane[kept], real_sane)
     assert 0.05 < real_sane.mean() < 0.95  # both verdicts occur, so the comparison means something
 
 
-def test_a_trained_style_prior_codes_identically(tmp_path):
+def test_a_trained_style_prior_codes_identically():
     """The tutorial's own situation: 50 latents, most collapsed to tiny scales."""
     rng = np.random.default_rng(11)
     scale = np.where(rng.random(50) < 0.7, rng.uniform(1e-3, 0.05, 50), rng.uniform(0.5, 8, 50))
-    real, ours = _pair(0.0, scale.astype(np.float32))
+    scale = scale.astype(np.float32)
+    real = _tfc_model(0.0, scale)
+    tables = build_tables(0.0, scale)
     y = (rng.logistic(size=(10000, 50)) * scale).astype(np.float32)
-    assert real.compress(y).numpy().tolist() == ours.compress(y).numpy().tolist()
+    assert real.compress(y).numpy().tolist() == encode(np.round(y).astype(np.int64), tables)

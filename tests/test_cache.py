@@ -1,25 +1,19 @@
-"""The model cache: reuse with identical settings and data, retrain otherwise, never clobber."""
-
-import json
+"""The model cache: reuse with identical settings and data, retrain otherwise, never clobber,
+and never load a damaged model."""
 
 import numpy as np
 import pytest
 
 from mnist_compression import cache
 from mnist_compression.cache import train_or_load
+from mnist_compression.model_files import read_model_file
+from mnist_compression.settings import TrainingSettings
 
 
-@pytest.fixture
-def model_cache(tmp_path, monkeypatch):
-    folder = tmp_path / "cache"
-    monkeypatch.setenv(cache.CACHE_ENV, str(folder))
-    return folder
-
-
-def _train(folder, capsys, **overrides):
-    settings = dict(lmbda=500, epochs=1, batch_size=16, data_dir=folder, verbose=0)
-    settings.update(overrides)
-    trainer, history = train_or_load(**settings)
+def _train(folder, capsys, use_cache=True, **overrides):
+    settings = TrainingSettings(lmbda=500, epochs=1, batch_size=16, data_dir=str(folder))
+    trainer, history = train_or_load(settings.replace(**overrides), use_cache=use_cache,
+                                     verbose=0)
     return trainer, history, capsys.readouterr().out
 
 
@@ -37,18 +31,37 @@ def test_same_settings_reuse_the_saved_model(tiny_mnist, model_cache, capsys):
     digits = arrays["test"][0][..., None]
     np.testing.assert_allclose(first(digits)["rate"], second(digits)["rate"], rtol=1e-6)
     [stored] = model_cache.iterdir()
-    record = json.loads((stored / "record.json").read_text())
-    assert record["settings"]["lmbda"] == 500 and record["settings"]["train_examples"] == 40
+    record, _ = read_model_file(stored / "model.npz")
+    assert record["settings"]["lmbda"] == 500 and record["settings"]["epochs"] == 1
 
 
 @pytest.mark.parametrize("change", [dict(epochs=2), dict(lmbda=300), dict(seed=1),
-                                    dict(batch_size=8), dict(train_examples=20)])
+                                    dict(batch_size=8), dict(train_examples=20),
+                                    dict(learning_rate=3e-4)])
 def test_a_changed_setting_trains_a_new_model(tiny_mnist, model_cache, capsys, change):
     folder, _ = tiny_mnist
     _train(folder, capsys)
     _, _, out = _train(folder, capsys, **change)
     assert out.startswith("Saved")
     assert len(list(model_cache.iterdir())) == 2
+
+
+def test_where_the_data_lives_does_not_matter(tiny_mnist, model_cache, capsys, monkeypatch):
+    folder, _ = tiny_mnist
+    _train(folder, capsys)
+    monkeypatch.chdir(folder.parent)
+    _, _, out = _train(folder.name, capsys)  # the same folder, named relatively
+    assert out.startswith("Loaded")
+
+
+def test_an_architecture_change_trains_a_new_model(tiny_mnist, model_cache, capsys,
+                                                   monkeypatch):
+    folder, _ = tiny_mnist
+    _train(folder, capsys)
+    real = cache.architecture
+    monkeypatch.setattr(cache, "architecture", lambda dims: dict(real(dims), extra="layer"))
+    _, _, out = _train(folder, capsys)
+    assert out.startswith("Saved") and len(list(model_cache.iterdir())) == 2
 
 
 def test_changed_data_trains_a_new_model(tmp_path, model_cache, capsys):
@@ -68,13 +81,48 @@ def test_use_cache_false_neither_reads_nor_writes(tiny_mnist, model_cache, capsy
     assert out == "" and not model_cache.exists()
 
 
+@pytest.mark.parametrize("damage", ["truncate", "flip", "delete", "bad_record"])
+def test_a_damaged_model_is_reported_kept_and_replaced(tiny_mnist, model_cache, capsys, damage):
+    folder, _ = tiny_mnist
+    first, _, _ = _train(folder, capsys)
+    [stored] = model_cache.iterdir()
+    path = stored / "model.npz"
+    data = path.read_bytes()
+    if damage == "truncate":
+        path.write_bytes(data[: len(data) // 2])
+    elif damage == "flip":
+        position = data.index(b"synthesis/fc_2/kernel") + 5000  # inside the weights
+        path.write_bytes(data[:position] + bytes([data[position] ^ 1]) + data[position + 1:])
+    elif damage == "delete":
+        path.unlink()
+    else:
+        with np.load(path) as archive:
+            contents = {name: archive[name] for name in archive.files}
+        np.savez(path, **dict(contents, record=np.array("{not json")))
+    damaged = {p.name: p.read_bytes() for p in stored.iterdir()}
+    second, _, out = _train(folder, capsys)
+    assert f"The cached model in {stored} is damaged" in out
+    assert f"Saved the λ=500 model to {stored}.2" in out
+    assert {p.name: p.read_bytes() for p in stored.iterdir()} == damaged  # left for inspection
+    _, _, out = _train(folder, capsys)  # the replacement is found from now on
+    assert f"Loaded the λ=500 model trained earlier with these settings from {stored}.2" in out
+
+
+def test_training_announces_what_it_trains(tiny_mnist, model_cache, capsys):
+    folder, _ = tiny_mnist
+    settings = TrainingSettings(lmbda=500, epochs=1, batch_size=16, data_dir=str(folder))
+    train_or_load(settings, verbose=2)
+    out = capsys.readouterr().out
+    assert "No cached model with these settings: training λ=500 for 1 epochs on 40 digits" in out
+
+
 def test_saving_never_overwrites_and_leaves_no_partial_files(tiny_mnist, model_cache, capsys):
     folder, _ = tiny_mnist
     trainer, history, _ = _train(folder, capsys)
     [stored] = model_cache.iterdir()
-    before = (stored / "model.weights.h5").read_bytes()
-    settings = json.loads((stored / "record.json").read_text())["settings"]
+    before = (stored / "model.npz").read_bytes()
     trainer.prior_log_scales.assign(trainer.prior_log_scales + 1)
-    cache.save_trainer(trainer, history, settings, stored)
-    assert (stored / "model.weights.h5").read_bytes() == before
-    assert [p.name for p in model_cache.iterdir()] == [stored.name]
+    key = stored.name
+    again = cache.save_to_cache(trainer, history, TrainingSettings(lmbda=500), key)
+    assert again.name == f"{key}.2" and (stored / "model.npz").read_bytes() == before
+    assert sorted(p.name for p in model_cache.iterdir()) == [key, f"{key}.2"]

@@ -1,4 +1,4 @@
-"""Transforms, the trainer's rate and distortion, and the compressor/decompressor round trip."""
+"""Transforms, the trainer's rate and distortion, and the architecture description."""
 
 import numpy as np
 import pytest
@@ -6,11 +6,10 @@ import tensorflow as tf
 
 from mnist_compression.models import (
     MNISTCompressionTrainer,
+    architecture,
     make_analysis_transform,
-    make_mnist_codec,
     make_synthesis_transform,
 )
-from mnist_compression.training import make_trainer
 
 
 @pytest.fixture(scope="module")
@@ -21,11 +20,6 @@ def trainer():
     model(tf.zeros((1, 28, 28, 1), tf.uint8))
     model.prior_log_scales.assign(np.linspace(-3.0, 1.0, 10))
     return model
-
-
-@pytest.fixture(scope="module")
-def codec(trainer):
-    return make_mnist_codec(trainer)
 
 
 @pytest.mark.parametrize("latent_dims", [1, 10, 50])
@@ -94,85 +88,15 @@ def test_noisy_rate_is_a_differentiable_bound(trainer, test_digits):
     assert np.all(np.isfinite(gradients[0].numpy())) and np.any(gradients[0].numpy() != 0)
 
 
-def test_round_trip_reproduces_the_quantized_latents(trainer, codec, test_digits):
-    compressor, decompressor = codec
-    strings, bits = compressor(test_digits)
-    assert strings.shape == (64,) and strings.dtype == tf.string
-    assert bits.shape == (64,) and bits.dtype == tf.float32
-    decoded = compressor.entropy_model.decompress(strings, ())
-    y = trainer.analysis_transform(tf.cast(test_digits, tf.float32) / 255.0)
-    np.testing.assert_array_equal(decoded.numpy(), tf.round(y).numpy())
-    expected = trainer.synthesis_transform(tf.round(y)).numpy()
-    reconstructions = decompressor(strings).numpy()
-    assert reconstructions.shape == (64, 28, 28, 1) and reconstructions.dtype == np.uint8
-    np.testing.assert_array_equal(
-        reconstructions, np.clip(np.round(expected * 255), 0, 255).astype(np.uint8)
-    )
-
-
-def test_bits_are_the_quantized_rate_and_close_to_string_length(trainer, codec, test_digits):
-    compressor, _ = codec
-    strings, bits = compressor(test_digits)
-    np.testing.assert_allclose(bits, trainer(test_digits, training=False)["rate"], rtol=1e-5)
-    lengths = np.array([8 * len(s) for s in strings.numpy()])
-    # A range coder needs about the information content, plus at most a few bytes of overhead.
-    assert np.all(lengths >= bits.numpy() - 8)
-    assert np.all(lengths <= bits.numpy() + 40)
-
-
-@pytest.mark.parametrize("shape", [(5, 28, 28), (5, 28, 28, 1)])
-def test_compressor_accepts_both_digit_layouts(codec, test_digits, shape):
-    strings, _ = codec[0](test_digits[:5].reshape(shape).astype(np.int32))
-    assert strings.shape == (5,)
-
-
-@pytest.mark.parametrize(
-    "images, message",
-    [
-        (np.zeros((2, 28, 28, 1), np.float32), "got dtype float32 .*scale"),
-        (np.zeros((28, 28), np.uint8), r"\[N, 28, 28, 1\].*images\[None\]"),
-        (np.zeros((2, 32, 32, 1), np.uint8), r"got shape \[2, 32, 32, 1\]"),
-        (np.zeros((2, 28, 28, 3), np.uint8), "got shape"),
-        (np.full((1, 28, 28), 300, np.int32), "0..255, got values from 300 to 300"),
-        (np.full((1, 28, 28), -1, np.int32), "0..255"),
-        (np.array([["a"] * 28] * 28)[None], "dtype <U1"),
-    ],
-)
-def test_compressor_rejects_bad_digits(codec, images, message):
-    with pytest.raises(ValueError, match=message):
-        codec[0](images)
-
-
-@pytest.mark.parametrize(
-    "strings, message",
-    [
-        (b"\x12\x34", "single string"),
-        (np.zeros((2, 3), np.uint8), "dtype uint8"),
-        (tf.constant([[b"ab"]]), r"shape \[1, 1\]"),
-        (object(), "object"),
-    ],
-)
-def test_decompressor_rejects_non_strings(codec, strings, message):
-    with pytest.raises(ValueError, match=message):
-        codec[1](strings)
-
-
-def test_corrupt_strings_fail_the_sanity_check_clearly(codec, test_digits):
-    strings, _ = codec[0](test_digits[:4])
-    cut = [s[: len(s) // 2] + b"\xff\xff\xff" for s in strings.numpy()]
-    with pytest.raises(ValueError, match="sanity check.*decode_sanity_check=False"):
-        codec[1](cut)
-
-
-def test_random_strings_decode_without_sanity_check(trainer):
-    _, decompressor = make_mnist_codec(trainer, decode_sanity_check=False)
-    rng = np.random.default_rng(0)
-    strings = [rng.bytes(8) for _ in range(16)]
-    samples = decompressor(strings).numpy()
-    assert samples.shape == (16, 28, 28, 1) and samples.dtype == np.uint8
-
-
-@pytest.mark.parametrize("lmbda", [0, -1.0, float("nan")])
-def test_make_trainer_rejects_bad_lambda(lmbda):
-    with pytest.raises(ValueError, match="lmbda must be a positive number"):
-        make_trainer(lmbda)
+def test_architecture_describes_every_layer_the_same_way_on_keras_2_and_3():
+    description = architecture(50)
+    assert description["latent_dims"] == 50
+    assert [layer["type"] for layer in description["analysis"]] == [
+        "Conv2D", "Conv2D", "Flatten", "Dense", "Dense"]
+    first = description["analysis"][0]
+    assert first == dict(type="Conv2D", name="conv_1", filters=20, kernel_size=[5, 5],
+                         strides=[2, 2], padding="same", activation="leaky_relu")
+    assert description["synthesis"][2] == dict(type="Reshape", name="reshape",
+                                               target_shape=[7, 7, 50])
+    assert architecture(50) == description  # no layer is named by a counter
+    assert architecture(20) != description

@@ -19,7 +19,7 @@ def test_display_digits_draws_a_4x4_grid_with_captions():
     fig = display_digits(originals, strings, bits, reconstructions)
     assert len(fig.axes) == 16
     first = fig.axes[0]
-    assert first.get_title() == "0x00ff07\n10.0 bits"
+    assert first.get_title() == "0x00ff07\n24 bits sent, 10.0 info"
     pair = first.images[0].get_array()
     assert pair.shape == (28, 58)
     np.testing.assert_array_equal(pair[:, :28], originals[0, ..., 0])
@@ -52,6 +52,17 @@ def test_plot_prior_draws_one_curve_per_channel():
     assert x[0] == -3 and x[-1] == 3
     # A tiny scale behaves like the uniform noise alone: density 1 on (-1/2, 1/2), 0 outside.
     assert narrow[30] == pytest.approx(1.0, abs=1e-3) and narrow[0] == pytest.approx(0, abs=1e-6)
+
+
+def test_the_study_figure_handles_any_number_of_lossless_codecs():
+    from mnist_compression.plotting import plot_rd_study
+
+    sweep = [dict(lmbda=300.0, mae=0.07, information_bits=9.0, string_bits=11.0),
+             dict(lmbda=2000.0, mae=0.035, information_bits=40.0, string_bits=43.0)]
+    lossless = [dict(codec=name, quality=None, mae=0.0, payload_bits=1500.0 + i,
+                     file_bits=1600.0) for i, name in enumerate(["png", "zlib", "lzma", "raw"] * 2)]
+    fig = plot_rd_study(sweep, lossless, highlight=(300,))
+    assert len(fig.axes[0].get_lines()) == 2 + 8
 
 
 def test_plot_history_draws_training_and_validation_curves():

@@ -8,16 +8,12 @@ import pytest
 
 from mnist_compression import baselines, cache
 from mnist_compression.baselines import classical_codecs, evaluate_baselines
+from mnist_compression.settings import TrainingSettings
 from mnist_compression.sweep import compare_at_equal_distortion, main, run_sweep
 
 SWEEP_COLUMNS = {"lmbda", "val_rate", "val_distortion", "information_bits", "string_bits",
-                 "overhead_bits", "mae", "psnr", "seconds"}
-
-
-@pytest.fixture
-def model_cache(tmp_path, monkeypatch):
-    monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path / "cache"))
-    return tmp_path / "cache"
+                 "overhead_bits", "shorter_than_information", "longest_string_bits", "mae",
+                 "psnr", "seconds"}
 
 
 @pytest.fixture
@@ -26,19 +22,18 @@ def count_training(monkeypatch):
     calls = []
     real_fit = cache.fit_model
 
-    def counting_fit(*args, **kwargs):
-        calls.append(args[2])
-        return real_fit(*args, **kwargs)
+    def counting_fit(settings, *args, **kwargs):
+        calls.append(settings.lmbda)
+        return real_fit(settings, *args, **kwargs)
 
     monkeypatch.setattr(cache, "fit_model", counting_fit)
     return calls
 
 
 def _tiny_sweep(folder, out, lambdas=(100, 1000), **overrides):
-    settings = dict(epochs=1, batch_size=16, data_dir=folder, out_dir=out, progress=False,
-                    strip_digits=4)
-    settings.update(overrides)
-    return run_sweep(lambdas, **settings)
+    settings = TrainingSettings(epochs=1, batch_size=16, data_dir=str(folder)).replace(
+        **overrides)
+    return run_sweep(settings, lambdas, out_dir=out, progress=False, strip_digits=4)
 
 
 def test_sweep_writes_a_complete_results_file(tiny_mnist, model_cache, tmp_path):
@@ -127,6 +122,16 @@ def test_command_line_quick_study(tiny_mnist, model_cache, tmp_path, capsys):
     assert "models and 8 classical settings measured" in capsys.readouterr().out
 
 
+def test_quick_fills_in_only_what_was_not_given(tiny_mnist, model_cache, tmp_path,
+                                                count_training):
+    folder, _ = tiny_mnist
+    main(["--quick", "--lambdas", "700", "--batch-size", "16", "--data-dir", str(folder),
+          "--out", str(tmp_path / "q")])
+    assert count_training == [700]
+    summary = (tmp_path / "q" / "summary.json").read_text()
+    assert '"epochs": 2' in summary and '"qualities": [\n  1,\n  10,\n  50,\n  90\n ]' in summary
+
+
 def test_help_names_the_options(capsys):
     with pytest.raises(SystemExit):
         main(["--help"])
@@ -137,8 +142,9 @@ def test_help_names_the_options(capsys):
 
 @pytest.mark.slow
 def test_rate_falls_and_distortion_rises_as_lambda_falls(mnist_dir, model_cache):
-    sweep = run_sweep((100, 3000), epochs=2, train_examples=8192, validation_examples=1000,
-                      data_dir=mnist_dir, progress=False)
+    settings = TrainingSettings(epochs=2, train_examples=8192, validation_examples=1000,
+                                data_dir=str(mnist_dir))
+    sweep = run_sweep(settings, (100, 3000), progress=False)
     low, high = sweep.rows
     assert low["lmbda"] == 100 and high["lmbda"] == 3000
     assert low["val_rate"] < high["val_rate"] and low["string_bits"] < high["string_bits"]

@@ -1,20 +1,17 @@
 """A batch range coder in numpy that writes tensorflow-compression's byte format.
 
-Introduced in notebook 04 (compression), used by `fallback_entropy_model` wherever
-tensorflow-compression cannot be installed. Every row of a symbol matrix becomes its own string;
-the coder runs all rows in lock step, one channel at a time, so its cost is a few numpy operations
-per channel rather than a Python loop per symbol. Tables, strings and escape codes follow
-`../shared/design/tfc-coding-format.md`, so strings decode on either backend.
+It codes wherever tensorflow-compression is missing, and on every stack it screens strings
+before tensorflow-compression sees them (see `entropy_models`). Every row of a symbol matrix
+becomes its own string; the coder runs all rows in lock step, one channel at a time, so its cost
+is a few numpy operations per channel rather than a Python loop per symbol. Tables, strings and
+escape codes are described in `docs/coding-format.md`; this module needs numpy only.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
-
-from .stl_sort import stl_sort
 
 DEFAULT_PRECISION = 12
 _MASK32 = np.uint64(0xFFFFFFFF)
@@ -27,53 +24,7 @@ class TableError(ValueError):
     """A probability table cannot be coded (e.g. too many bins for the precision)."""
 
 
-# --- probability tables ------------------------------------------------------------------------
-
-def quantize_pmf(pmf: np.ndarray, precision: int = DEFAULT_PRECISION) -> np.ndarray:
-    """Integer frequencies summing to 2**precision, every bin at least 1, as TFC computes them.
-
-    Each count starts as round-half-even(pmf * 2**precision) in float32, at least 1. While the
-    total is too large, the bin whose decrement costs the fewest expected bits is decremented
-    (too small: the bin whose increment gains most is incremented), with bins ordered exactly as
-    TFC's `std::sort` orders them, so even ties break the same way.
-    """
-    pmf = np.asarray(pmf, np.float32)
-    total = 1 << precision
-    if len(pmf) > total:
-        raise TableError(
-            f"A table of {len(pmf)} bins cannot be coded at precision {precision} (at most "
-            f"{total} bins): the prior is too wide. Use a narrower prior or a larger tail_mass."
-        )
-    counts = [max(int(c), 1) for c in np.rint(pmf * np.float32(total))]
-    mass = pmf.astype(np.float64).tolist()
-    excess = sum(counts) - total
-    if excess > 0:
-        def key(i):
-            c = counts[i]
-            return math.inf if c <= 1 else mass[i] * (math.log2(c) - math.log2(c - 1))
-        _rebalance(counts, key, lambda x, y: x < y, excess, -1)
-    elif excess < 0:
-        def key(i):
-            c = counts[i]
-            return -math.inf if c < 1 else mass[i] * (math.log2(c + 1) - math.log2(c))
-        _rebalance(counts, key, lambda x, y: x > y, -excess, +1)
-    return np.asarray(counts, np.int64)
-
-
-def _rebalance(counts, key, before, steps, change):
-    """Applies `steps` unit changes, always to the first bin of a queue kept sorted by `key`."""
-    queue = [(key(i), i) for i in range(len(counts))]
-    stl_sort(queue, lambda x, y: before(x[0], y[0]))
-    for _ in range(steps):
-        index = queue[0][1]
-        counts[index] += change
-        head = (key(index), index)
-        position = 1
-        while position < len(queue) and not before(head[0], queue[position][0]):
-            position += 1
-        queue[:position - 1] = queue[1:position]
-        queue[position - 1] = head
-
+# --- tables ----------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class CodingTables:
@@ -88,19 +39,6 @@ class CodingTables:
     lengths: np.ndarray  # int64 [C]
     offsets: np.ndarray  # int64 [C]
     precision: int = DEFAULT_PRECISION
-
-    @classmethod
-    def from_pmfs(cls, pmfs, offsets, precision: int = DEFAULT_PRECISION) -> CodingTables:
-        """Builds tables from per-channel float32 pmfs, each ending with its escape (overflow)
-        mass, and the integer value of each channel's first bin."""
-        counts = [quantize_pmf(pmf, precision) for pmf in pmfs]
-        width = max(len(c) for c in counts) + 1
-        cdf = np.full((len(counts), width), 1 << precision, np.int64)
-        for row, c in zip(cdf, counts):
-            row[0] = 0
-            row[1:len(c) + 1] = np.cumsum(c)
-        lengths = np.array([len(c) - 1 for c in counts], np.int64)
-        return cls(cdf, lengths, np.asarray(offsets, np.int64), precision)
 
     @classmethod
     def from_flat(cls, flat_cdf, cdf_offset) -> CodingTables:

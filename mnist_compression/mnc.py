@@ -1,0 +1,175 @@
+"""The `.mnc` file: a batch of compressed digits with what is needed to trust it.
+
+Introduced in notebook 04; the layout is specified in `docs/mnc-format.md`. A range-coded string
+does not say where it ends, which model made it, or whether a byte was lost (the decoder's
+sanity check accepts many cut-short strings), so a file wraps the strings with:
+
+    magic "\\x89MNC" | version (1 byte) | model fingerprint (16 bytes) |
+    size of the rest (varint) | digit count (varint) | each string's length (varint) |
+    the strings | CRC-32 of everything before it (4 bytes, big-endian)
+
+The declared size makes every truncation detectable, the CRC-32 any one or two flipped bits (and
+all but about one in four billion other damages), and the fingerprint a file read with the wrong
+model.
+Varints are unsigned LEB128: 7 bits per byte, low bits first, high bit set on all but the last.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+MAGIC = b"\x89MNC"
+VERSION = 1
+FINGERPRINT_BYTES = 16
+_CRC_BYTES = 4
+_MAX_VARINT_BYTES = 10
+
+
+class MNCError(ValueError):
+    """An .mnc file is empty, truncated, damaged, of a newer version, or for another model."""
+
+
+@dataclass(frozen=True)
+class MNCFile:
+    """The contents of an .mnc file."""
+
+    strings: list
+    fingerprint: bytes
+    size: int  # bytes in the whole file
+
+    @property
+    def header_bytes(self) -> int:
+        """Bytes that are not string payload: magic, version, fingerprint, sizes, CRC."""
+        return self.size - sum(len(s) for s in self.strings)
+
+
+def encode_varint(value: int) -> bytes:
+    if value < 0:
+        raise ValueError(f"varints hold non-negative integers, got {value}.")
+    out = bytearray()
+    while True:
+        byte, value = value & 0x7F, value >> 7
+        out.append(byte | (0x80 if value else 0))
+        if not value:
+            return bytes(out)
+
+
+def _read_varint(data: bytes, position: int, what: str) -> tuple[int, int]:
+    value = 0
+    for index in range(_MAX_VARINT_BYTES):
+        if position + index >= len(data):
+            raise MNCError(f"The file is truncated: it ends inside the {what}.")
+        byte = data[position + index]
+        value |= (byte & 0x7F) << (7 * index)
+        if not byte & 0x80:
+            return value, position + index + 1
+    raise MNCError(f"The file is damaged: the {what} is not a valid number.")
+
+
+def encode_mnc(strings, fingerprint: bytes) -> bytes:
+    """The bytes of an .mnc file holding `strings` (bytes each) made by the model `fingerprint`."""
+    strings = [bytes(s) for s in strings]
+    if len(fingerprint) != FINGERPRINT_BYTES:
+        raise ValueError(f"A fingerprint has {FINGERPRINT_BYTES} bytes, got {len(fingerprint)}.")
+    body = encode_varint(len(strings)) + b"".join(encode_varint(len(s)) for s in strings)
+    body += b"".join(strings)
+    head = MAGIC + bytes([VERSION]) + fingerprint + encode_varint(len(body) + _CRC_BYTES)
+    content = head + body
+    return content + zlib.crc32(content).to_bytes(_CRC_BYTES, "big")
+
+
+def decode_mnc(data: bytes, expected_fingerprint: bytes | None = None) -> MNCFile:
+    """Parses and checks an .mnc file's bytes; raises MNCError naming what is wrong."""
+    data = bytes(data)
+    if not data:
+        raise MNCError("The file is empty: an .mnc file holds at least a header.")
+    if not data.startswith(MAGIC):
+        if MAGIC.startswith(data):
+            raise MNCError("The file is truncated: it ends inside the magic bytes.")
+        raise MNCError("Not an .mnc file: it does not start with the .mnc magic bytes.")
+    position = len(MAGIC)
+    if len(data) <= position:
+        raise MNCError("The file is truncated: it ends before the format version.")
+    version = data[position]
+    if version > VERSION:
+        raise MNCError(f"The file uses .mnc format version {version}; this version of "
+                       f"mnist-compression reads version {VERSION}. Upgrade the package.")
+    if version < 1:
+        raise MNCError("The file is damaged: its format version is 0.")
+    position += 1
+    fingerprint = data[position:position + FINGERPRINT_BYTES]
+    if len(fingerprint) < FINGERPRINT_BYTES:
+        raise MNCError("The file is truncated: it ends inside the model fingerprint.")
+    position += FINGERPRINT_BYTES
+    size, position = _read_varint(data, position, "size field")
+    actual = len(data) - position
+    if actual < size:
+        raise MNCError(f"The file is truncated: {actual} of the {size} bytes after its header "
+                       f"are there ({len(data)} bytes in all).")
+    if actual > size:
+        raise MNCError(f"The file is damaged: {actual - size} bytes follow its declared end.")
+    if zlib.crc32(data[:-_CRC_BYTES]) != int.from_bytes(data[-_CRC_BYTES:], "big"):
+        raise MNCError("The file is damaged: its CRC-32 checksum does not match its contents.")
+    strings = _read_strings(data, position, len(data) - _CRC_BYTES)
+    if expected_fingerprint is not None and fingerprint != expected_fingerprint:
+        raise MNCError(f"The file was made by another model (fingerprint {fingerprint.hex()}, "
+                       f"this model's is {expected_fingerprint.hex()}); decode it with the "
+                       f"model that made it.")
+    return MNCFile(strings, fingerprint, len(data))
+
+
+def _read_strings(data: bytes, position: int, end: int) -> list:
+    count, position = _read_varint(data, position, "digit count")
+    if count > end - position:
+        raise MNCError(f"The file is damaged: it claims {count} digits in {end - position} bytes.")
+    lengths = []
+    for _ in range(count):
+        length, position = _read_varint(data, position, "string lengths")
+        lengths.append(length)
+    if position + sum(lengths) != end:
+        raise MNCError("The file is damaged: its string lengths do not add up to its size.")
+    strings = []
+    for length in lengths:
+        strings.append(data[position:position + length])
+        position += length
+    return strings
+
+
+def write_mnc(path, strings, fingerprint: bytes, overwrite: bool = False) -> int:
+    """Writes an .mnc file atomically (never a half-written file; an existing file is kept
+    unless `overwrite`) and returns its size in bytes."""
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"{path} already exists; choose another name or allow overwriting.")
+    data = encode_mnc(strings, fingerprint)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(temporary, path)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+    return len(data)
+
+
+def read_mnc(path, expected_fingerprint: bytes | None = None) -> MNCFile:
+    """Reads and checks an .mnc file; errors name the file and the cause."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"No .mnc file at {path}." + (
+            " It is a folder." if path.is_dir() else ""))
+    try:
+        return decode_mnc(path.read_bytes(), expected_fingerprint)
+    except MNCError as err:
+        raise MNCError(f"{path}: {err}") from None
+
+
+__all__ = ["MNCError", "MNCFile", "decode_mnc", "encode_mnc", "read_mnc", "write_mnc"]

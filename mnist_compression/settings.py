@@ -1,0 +1,108 @@
+"""`TrainingSettings`: everything that decides how a model is trained, in one frozen object.
+
+Introduced in notebook 03. Notebooks, the command lines (`training`, `sweep`, `codec export`),
+the λ sweep and the model cache all pass this one object, so a new training option is a new
+field here (with its help text) and the code that reads it: the command lines grow an option by
+themselves, and the cache keys a model by every field that shapes it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import math
+from dataclasses import dataclass, field
+
+
+def _option(default, help_text: str, identity: bool = True):
+    """A settings field; `identity=False` marks one that does not change the trained model."""
+    return field(default=default, metadata=dict(help=help_text, identity=identity))
+
+
+@dataclass(frozen=True)
+class TrainingSettings:
+    """How one model is trained. The defaults are the original tutorial's."""
+
+    lmbda: float = _option(2000.0, "weight of the distortion in the loss rate + λ·distortion")
+    epochs: int = _option(15, "passes over the training digits")
+    train_examples: int | None = _option(None, "training digits to use (default: all 60,000)")
+    validation_examples: int | None = _option(
+        None, "test digits to validate on after each epoch (default: all 10,000)")
+    batch_size: int = _option(128, "digits per training step")
+    latent_dims: int = _option(50, "numbers per digit in the latent space")
+    learning_rate: float = _option(1e-3, "Adam's learning rate")
+    seed: int | None = _option(0, "fixes the initial weights and the shuffling")
+    data_dir: str | None = _option(
+        None, "folder with the MNIST IDX files (default: $MNIST_DATA_DIR, else tfds)",
+        identity=False)
+
+    def __post_init__(self):
+        if not (isinstance(self.lmbda, (int, float)) and math.isfinite(self.lmbda)
+                and self.lmbda > 0):
+            raise ValueError(f"lmbda must be a positive number, got {self.lmbda!r}.")
+        object.__setattr__(self, "lmbda", float(self.lmbda))
+        object.__setattr__(self, "learning_rate", float(self.learning_rate))
+        for name in ("epochs", "batch_size", "latent_dims"):
+            _check_count(name, getattr(self, name))
+        for name in ("train_examples", "validation_examples"):
+            if getattr(self, name) is not None:
+                _check_count(name, getattr(self, name))
+        if not self.learning_rate > 0:
+            raise ValueError(f"learning_rate must be positive, got {self.learning_rate!r}.")
+        if self.seed is not None and (isinstance(self.seed, bool) or not isinstance(self.seed,
+                                                                                     int)):
+            raise ValueError(f"seed must be an integer or None, got {self.seed!r}.")
+        if self.data_dir is not None:
+            object.__setattr__(self, "data_dir", str(self.data_dir))
+
+    def replace(self, **changes) -> TrainingSettings:
+        """A copy with some fields changed (and checked again)."""
+        return dataclasses.replace(self, **changes)
+
+    def identity(self) -> dict:
+        """The fields that shape the trained model (all but where the data is read from)."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
+                if f.metadata["identity"]}
+
+    def as_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def add_arguments(cls, parser: argparse.ArgumentParser, skip=()) -> None:
+        """Adds one command-line option per field (``--train-examples`` for train_examples),
+        with the field's help text; options left out default to None, i.e. unchanged."""
+        for f in dataclasses.fields(cls):
+            if f.name in skip:
+                continue
+            kind = _argument_type(f)
+            parser.add_argument(f"--{f.name.replace('_', '-')}", type=kind, default=None,
+                                metavar=kind.__name__.upper(),
+                                help=f"{f.metadata['help']} (default: {f.default})")
+
+    @classmethod
+    def from_arguments(cls, args: argparse.Namespace, base: TrainingSettings | None = None):
+        """Settings from parsed options: `base` (default: the defaults) with every option the
+        user gave."""
+        given = {f.name: getattr(args, f.name) for f in dataclasses.fields(cls)
+                 if getattr(args, f.name, None) is not None}
+        return (base or cls()).replace(**given)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> TrainingSettings:
+        """Settings from `as_dict` output, ignoring keys this version does not know."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in values.items() if k in known})
+
+
+def _check_count(name: str, value) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+
+
+def _argument_type(f: dataclasses.Field):
+    """float, int or str, from the field's annotation (a string under postponed evaluation)."""
+    annotation = str(f.type)
+    return next((kind for kind in (float, int) if annotation.startswith(kind.__name__)), str)
+
+
+__all__ = ["TrainingSettings"]

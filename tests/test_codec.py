@@ -1,0 +1,350 @@
+"""The codec: compressor and decompressor, model files, .mnc files and the command line."""
+
+import json
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from conftest import synthetic_digits, write_idx
+from PIL import Image
+
+from mnist_compression import codec
+from mnist_compression.codec import (
+    compress_to_file,
+    decompress_file,
+    main,
+    make_mnist_codec,
+)
+from mnist_compression.mnc import MNCError, read_mnc
+from mnist_compression.model_files import (
+    ModelFileError,
+    load_model,
+    model_arrays,
+    read_model_file,
+    save_model,
+)
+from mnist_compression.settings import TrainingSettings
+
+
+@pytest.fixture(scope="module")
+def pair(small_trainer):
+    return make_mnist_codec(small_trainer)
+
+
+@pytest.fixture(scope="module")
+def model_file(small_trainer, tmp_path_factory):
+    path = tmp_path_factory.mktemp("model") / "model.npz"
+    save_model(small_trainer, path, settings=TrainingSettings(lmbda=2000.0, epochs=1),
+               history={"val_rate": [50.0, 40.0], "val_distortion": [0.05, 0.04]})
+    return path
+
+
+# --- compressor and decompressor ---------------------------------------------------------------
+
+def test_round_trip_decodes_the_exact_latents(small_trainer, pair, test_digits):
+    compressor, decompressor = pair
+    strings, bits = compressor(test_digits)
+    assert strings.shape == (64,) and strings.dtype == tf.string
+    assert bits.shape == (64,) and bits.dtype == tf.float32
+    latents = compressor.transforms.latents(test_digits)
+    np.testing.assert_array_equal(compressor.entropy_model.decompress(strings), latents)
+    reconstructions = decompressor(strings).numpy()
+    assert reconstructions.shape == (64, 28, 28, 1) and reconstructions.dtype == np.uint8
+    np.testing.assert_array_equal(reconstructions, compressor.transforms.digits(latents))
+
+
+def test_information_content_is_the_rate_of_the_coded_latents(small_trainer, pair, test_digits):
+    compressor, _ = pair
+    strings, bits = compressor(test_digits)
+    latents = compressor.transforms.latents(test_digits).astype(np.float32)
+    scale = np.exp(small_trainer.prior_log_scales.numpy().astype(np.float64))
+
+    def cdf(v):
+        return 1 / (1 + np.exp(-v / scale))
+    expected = -np.log2(cdf(latents + 0.5) - cdf(latents - 0.5)).sum(axis=1)
+    np.testing.assert_allclose(bits, expected, rtol=1e-4)
+    lengths = np.array([8 * len(s) for s in strings.numpy()])
+    # A range coder needs about the information content, plus at most a few bytes of overhead.
+    assert np.all(lengths >= bits.numpy() - 8) and np.all(lengths <= bits.numpy() + 40)
+
+
+def test_two_codecs_of_one_model_are_interchangeable(small_trainer, pair, test_digits):
+    other_compressor, other_decompressor = make_mnist_codec(small_trainer)
+    strings, _ = pair[0](test_digits)
+    assert other_compressor(test_digits)[0].numpy().tolist() == strings.numpy().tolist()
+    np.testing.assert_array_equal(other_decompressor(strings), pair[1](strings))
+    assert other_compressor.fingerprint == pair[0].fingerprint == pair[1].fingerprint
+
+
+@pytest.mark.parametrize("shape", [(5, 28, 28), (5, 28, 28, 1)])
+def test_compressor_accepts_both_digit_layouts(pair, test_digits, shape):
+    strings, _ = pair[0](test_digits[:5].reshape(shape).astype(np.int32))
+    assert strings.shape == (5,)
+
+
+def test_empty_batches(pair):
+    strings, bits = pair[0](np.zeros((0, 28, 28), np.uint8))
+    assert strings.shape == (0,) and bits.shape == (0,)
+    assert pair[1]([]).shape == (0, 28, 28, 1)
+
+
+@pytest.mark.parametrize(
+    "images, message",
+    [
+        (np.zeros((2, 28, 28, 1), np.float32), "got dtype float32 .*scale"),
+        (np.zeros((28, 28), np.uint8), r"\[N, 28, 28, 1\].*images\[None\]"),
+        (np.zeros((2, 32, 32, 1), np.uint8), r"got shape \[2, 32, 32, 1\]"),
+        (np.zeros((2, 28, 28, 3), np.uint8), "got shape"),
+        (np.full((1, 28, 28), 300, np.int32), "0..255, got values from 300 to 300"),
+        (np.full((1, 28, 28), -1, np.int32), "0..255"),
+        (np.array([["a"] * 28] * 28)[None], "dtype <U1"),
+    ],
+)
+def test_compressor_rejects_bad_digits(pair, images, message):
+    with pytest.raises(ValueError, match=message):
+        pair[0](images)
+
+
+@pytest.mark.parametrize(
+    "strings, message",
+    [
+        (b"\x12\x34", "single string"),
+        (np.zeros((2, 3), np.uint8), "dtype uint8"),
+        (tf.constant([[b"ab"]]), r"shape \[1, 1\]"),
+        (object(), "object"),
+        ([b"ab", 3], "not bytes"),
+    ],
+)
+def test_decompressor_rejects_non_strings(pair, strings, message):
+    with pytest.raises(ValueError, match=message):
+        pair[1](strings)
+
+
+def test_foreign_strings_fail_with_an_honest_message(pair):
+    rng = np.random.default_rng(5)
+    with pytest.raises(ValueError, match="Sanity check failed.*cut short .*often passes it.*"
+                                         ".mnc files.*decode_sanity_check=False"):
+        pair[1]([rng.bytes(12) for _ in range(20)])
+
+
+def test_random_strings_decode_without_sanity_check(small_trainer):
+    _, decompressor = make_mnist_codec(small_trainer, decode_sanity_check=False)
+    rng = np.random.default_rng(0)
+    samples = decompressor([rng.bytes(8) for _ in range(16)]).numpy()
+    assert samples.shape == (16, 28, 28, 1) and samples.dtype == np.uint8
+
+
+# --- model files --------------------------------------------------------------------------------
+
+def test_model_files_round_trip_exactly(small_trainer, pair, model_file, test_digits):
+    loaded = load_model(model_file)
+    for name, array in model_arrays(small_trainer).items():
+        np.testing.assert_array_equal(model_arrays(loaded)[name], array, err_msg=name)
+    compressor, decompressor = make_mnist_codec(loaded)
+    strings, _ = compressor(test_digits)
+    assert strings.numpy().tolist() == pair[0](test_digits)[0].numpy().tolist()
+    assert compressor.fingerprint == pair[0].fingerprint
+    record, _ = read_model_file(model_file)
+    assert record["lmbda"] == 2000.0 and record["settings"]["epochs"] == 1
+    assert record["history"]["val_rate"] == [50.0, 40.0]
+    assert record["written_with"]["tensorflow"] == tf.__version__
+
+
+def test_model_files_are_never_overwritten(small_trainer, model_file):
+    before = model_file.read_bytes()
+    with pytest.raises(FileExistsError, match="already exists"):
+        save_model(small_trainer, model_file)
+    assert model_file.read_bytes() == before
+
+
+def _rewrite(source, target, change):
+    """Copies a model file with `change(record, arrays)` applied."""
+    with np.load(source) as archive:
+        contents = {name: archive[name] for name in archive.files}
+    record = json.loads(str(contents.pop("record")))
+    change(record, contents)
+    np.savez(target, **contents, record=np.array(json.dumps(record)))
+    return target
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda r, a: r.update(version=2), "format 2, newer than the format 1"),
+    (lambda r, a: r.update(format="other"), "not a mnist-compression-model file"),
+    (lambda r, a: r["architecture"]["synthesis"][0].update(units=400), "another architecture"),
+    (lambda r, a: a.pop("synthesis/fc_1/bias"), r"missing arrays \['synthesis/fc_1/bias'\]"),
+    (lambda r, a: a.update(extra=np.zeros(3, np.float32)), r"unexpected arrays \['extra'\]"),
+    (lambda r, a: a["analysis/fc_2/bias"].__setitem__(0, 1.0), "do not match the checksum"),
+    (lambda r, a: a.update({"prior/log_scales": a["prior/log_scales"][:10]}), "float32 \\[50\\]"),
+])
+def test_bad_model_files_are_refused_with_the_reason(model_file, tmp_path, change, message):
+    path = _rewrite(model_file, tmp_path / "bad.npz", change)
+    with pytest.raises(ModelFileError, match=message):
+        load_model(path)
+
+
+def test_non_finite_weights_are_refused(model_file, tmp_path):
+    def poison(record, arrays):
+        arrays["synthesis/fc_2/kernel"][0, 0] = np.nan
+        from mnist_compression.model_files import arrays_digest
+
+        record["sha256"] = arrays_digest(arrays)
+    with pytest.raises(ModelFileError, match="non-finite"):
+        load_model(_rewrite(model_file, tmp_path / "nan.npz", poison))
+
+
+@pytest.mark.parametrize("content", [b"", b"not a zip", None])
+def test_damaged_or_foreign_files_are_refused(model_file, tmp_path, content):
+    path = tmp_path / "damaged.npz"
+    path.write_bytes(model_file.read_bytes()[:5000] if content is None else content)
+    with pytest.raises(ModelFileError, match="not a readable model file"):
+        load_model(path)
+
+
+# --- .mnc files from the codec -------------------------------------------------------------------
+
+def test_digits_to_file_and_back(pair, tmp_path, test_digits):
+    compressor, decompressor = pair
+    written = compress_to_file(compressor, test_digits, tmp_path / "d.mnc")
+    assert written.size == (tmp_path / "d.mnc").stat().st_size
+    decoded = decompress_file(decompressor, tmp_path / "d.mnc")
+    np.testing.assert_array_equal(decoded, decompressor(compressor(test_digits)[0]))
+
+
+def test_a_file_from_another_model_is_refused(small_trainer, pair, tmp_path, test_digits):
+    compress_to_file(pair[0], test_digits[:3], tmp_path / "d.mnc")
+    other = make_mnist_codec(load_model(_other_model(small_trainer, tmp_path)))[1]
+    with pytest.raises(MNCError, match="made by another model"):
+        decompress_file(other, tmp_path / "d.mnc")
+
+
+def _other_model(trainer, tmp_path):
+    path = tmp_path / "other.npz"
+    if not path.exists():
+        trainer.prior_log_scales.assign_add(tf.fill([50], 0.01))
+        try:
+            save_model(trainer, path)
+        finally:
+            trainer.prior_log_scales.assign_sub(tf.fill([50], 0.01))
+    return path
+
+
+def test_every_cut_and_many_flips_of_a_real_file_are_reported(pair, tmp_path, test_digits):
+    compress_to_file(pair[0], test_digits, tmp_path / "d.mnc")
+    data = (tmp_path / "d.mnc").read_bytes()
+    for cut in range(len(data)):
+        (tmp_path / "cut.mnc").write_bytes(data[:cut])
+        with pytest.raises(MNCError, match="empty|truncated"):
+            read_mnc(tmp_path / "cut.mnc", pair[1].fingerprint)
+    rng = np.random.default_rng(3)
+    for bit in rng.integers(0, 8 * len(data), 10_000):
+        flipped = bytearray(data)
+        flipped[bit // 8] ^= 1 << (bit % 8)
+        (tmp_path / "flip.mnc").write_bytes(bytes(flipped))
+        with pytest.raises(MNCError):
+            read_mnc(tmp_path / "flip.mnc", pair[1].fingerprint)
+
+
+# --- the command line ----------------------------------------------------------------------------
+
+def _run(capsys, *argv):
+    status = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_compress_and_decompress_from_every_input_kind(model_file, tmp_path, capsys):
+    digits = synthetic_digits(30, seed=3)
+    np.save(tmp_path / "digits.npy", digits[:10])
+    write_idx(tmp_path / "t-images-idx3-ubyte", 2051, digits[10:20, ..., 0])
+    (tmp_path / "pngs").mkdir()
+    for i, digit in enumerate(digits[20:]):
+        Image.fromarray(digit[..., 0]).save(tmp_path / "pngs" / f"{i:02d}.png")
+    status, out, _ = _run(capsys, "compress", "--model", model_file, tmp_path / "digits.npy",
+                          tmp_path / "t-images-idx3-ubyte", tmp_path / "pngs",
+                          "-o", tmp_path / "all.mnc")
+    assert status == 0 and "30 digits in" in out and "bytes per digit" in out
+    status, out, _ = _run(capsys, "decompress", "--model", model_file, tmp_path / "all.mnc",
+                          "-o", tmp_path / "decoded.npy", "--grid", tmp_path / "grid.png")
+    assert status == 0 and "Decoded 30 digits" in out
+    decoded = np.load(tmp_path / "decoded.npy")
+    _, decompressor = make_mnist_codec(load_model(model_file))
+    compressor = make_mnist_codec(load_model(model_file))[0]
+    np.testing.assert_array_equal(decoded, decompressor(compressor(digits)[0]))
+    assert Image.open(tmp_path / "grid.png").size == (600, 180)
+    status, out, _ = _run(capsys, "decompress", "--model", model_file, tmp_path / "all.mnc",
+                          "-o", tmp_path / "pngs_out")
+    assert status == 0 and len(list((tmp_path / "pngs_out").glob("*.png"))) == 30
+    np.testing.assert_array_equal(np.asarray(Image.open(tmp_path / "pngs_out" / "digit_00007.png")),
+                                  decoded[7, ..., 0])
+
+
+def test_info_describes_both_kinds_of_file(model_file, pair, tmp_path, capsys, test_digits):
+    compress_to_file(pair[0], test_digits, tmp_path / "d.mnc")
+    status, out, _ = _run(capsys, "info", tmp_path / "d.mnc", "--model", model_file)
+    info = json.loads(out)
+    assert status == 0 and info["digits"] == 64 and info["made_by_this_model"] is True
+    assert info["header_bytes_per_digit"] == pytest.approx(info["header_bytes"] / 64)
+    status, out, _ = _run(capsys, "info", model_file)
+    info = json.loads(out)
+    assert info["lmbda"] == 2000.0 and info["val_rate"] == 40.0
+    assert info["fingerprint"] == pair[0].fingerprint.hex()
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["compress", "--model", "{model}", "{tmp}/missing.npy", "-o", "{tmp}/x.mnc"],
+     "missing.npy does not exist"),
+    (["compress", "--model", "{tmp}/nomodel.npz", "{tmp}/d.npy", "-o", "{tmp}/x.mnc"],
+     "No model file at"),
+    (["compress", "--model", "{model}", "{tmp}/d.txt", "-o", "{tmp}/x.mnc"], "unknown input"),
+    (["compress", "--model", "{model}", "{tmp}/big.png", "-o", "{tmp}/x.mnc"], "32x32 pixels"),
+    (["compress", "--model", "{model}", "{tmp}/floats.npy", "-o", "{tmp}/x.mnc"],
+     "dtype float64"),
+    (["compress", "--model", "{model}", "{tmp}/d.npy", "-o", "{tmp}/exists.mnc"],
+     "exists.mnc already exists; pass --force"),
+    (["decompress", "--model", "{model}", "{tmp}/empty.mnc", "-o", "{tmp}/o.npy"],
+     "empty.mnc: The file is empty"),
+    (["decompress", "--model", "{model}", "{tmp}/d.npy", "-o", "{tmp}/o.npy"],
+     "Not an .mnc file"),
+    (["info", "{tmp}/d.txt"], "not a readable model file"),
+])
+def test_bad_input_exits_with_a_one_line_reason(model_file, tmp_path, capsys, argv, message):
+    np.save(tmp_path / "d.npy", synthetic_digits(2))
+    np.save(tmp_path / "floats.npy", np.zeros((2, 28, 28)))
+    (tmp_path / "d.txt").write_text("digits")
+    Image.fromarray(np.zeros((32, 32), np.uint8)).save(tmp_path / "big.png")
+    (tmp_path / "empty.mnc").write_bytes(b"")
+    (tmp_path / "exists.mnc").write_bytes(b"keep me")
+    argv = [a.format(model=model_file, tmp=tmp_path) for a in argv]
+    status, out, err = _run(capsys, *argv)
+    assert status == 2 and out == ""
+    assert err.startswith("error: ") and err.count("\n") == 1 and message in err, err
+    assert (tmp_path / "exists.mnc").read_bytes() == b"keep me"
+
+
+@pytest.mark.parametrize("command", ["export", "compress", "decompress", "info"])
+def test_every_command_has_help(capsys, command):
+    with pytest.raises(SystemExit) as caught:
+        main([command, "--help"])
+    assert caught.value.code == 0 and "usage: python -m mnist_compression.codec" in (
+        capsys.readouterr().out)
+
+
+def test_export_trains_once_then_reuses_the_cache(tiny_mnist, model_cache, tmp_path, capsys):
+    folder, _ = tiny_mnist
+    options = ["--lmbda", "500", "--epochs", "1", "--batch-size", "16", "--data-dir", folder,
+               "--quiet"]
+    status, out, _ = _run(capsys, "export", *options, "-o", tmp_path / "a.npz")
+    assert status == 0 and "Wrote" in out and "Saved the λ=500 model" in out
+    status, out, _ = _run(capsys, "export", *options, "-o", tmp_path / "b.npz")
+    assert status == 0 and "Loaded the λ=500 model" in out
+    arrays = [read_model_file(tmp_path / name)[1] for name in ("a.npz", "b.npz")]
+    for name in arrays[0]:
+        np.testing.assert_array_equal(arrays[0][name], arrays[1][name])
+
+
+def test_progress_is_shown_for_large_batches(model_file, tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(codec, "PROGRESS_CHUNK", 8)
+    np.save(tmp_path / "d.npy", synthetic_digits(40))
+    status, _, err = _run(capsys, "compress", "--model", model_file, tmp_path / "d.npy",
+                          "-o", tmp_path / "d.mnc")
+    assert status == 0 and "compress (40 digits, 8 per step)" in err

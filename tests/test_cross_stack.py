@@ -1,0 +1,85 @@
+"""Artefacts move between stacks: a model file and an .mnc file made on one decode on the other.
+
+CI runs the suite on Python 3.11 (tensorflow-compression) and then on 3.13 (the fallback, today's
+Colab stack) with $MNIST_COMPRESSION_EXCHANGE naming one folder, then this file once more on 3.11.
+Each stack writes, through the command line, a model it trained on real digits, 1,000 test digits
+compressed to an .mnc file, and the digits it decodes from that file, into <folder>/<stack>/; and
+checks every other stack's artefacts there: the same decoded digits and the same .mnc bytes.
+"""
+
+import json
+import os
+import platform
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mnist_compression.codec import main
+from mnist_compression.data import load_mnist_arrays
+from mnist_compression.entropy_models import BACKEND, TFC_BACKEND
+
+EXCHANGE_ENV = "MNIST_COMPRESSION_EXCHANGE"
+BACKEND_NAME = "tfc" if BACKEND == TFC_BACKEND else "fallback"
+STACK = f"py{sys.version_info[0]}{sys.version_info[1]}-{BACKEND_NAME}"
+
+
+@pytest.fixture(scope="module")
+def exchange():
+    chosen = os.environ.get(EXCHANGE_ENV)
+    if not chosen:
+        pytest.skip(f"cross-stack: set {EXCHANGE_ENV} to one folder on two stacks (CI does)")
+    return Path(chosen).absolute()
+
+
+def _codec(*argv):
+    assert main([str(a) for a in argv]) == 0, argv
+
+
+@pytest.fixture(scope="module")
+def own(exchange, mnist_dir, tmp_path_factory, monkeypatch_module):
+    """This stack's artefacts, written once."""
+    folder = exchange / STACK
+    if (folder / "done").exists():
+        return folder
+    folder.mkdir(parents=True, exist_ok=True)
+    monkeypatch_module.setenv("MNIST_COMPRESSION_CACHE", str(tmp_path_factory.mktemp("cache")))
+    _codec("export", "--lmbda", 500, "--epochs", 1, "--train-examples", 4096,
+           "--validation-examples", 1000, "--data-dir", mnist_dir, "--quiet", "--force",
+           "-o", folder / "model.npz")
+    digits = load_mnist_arrays("test", mnist_dir, limit=1000)[0]
+    np.save(folder / "digits.npy", digits)
+    _codec("compress", "--model", folder / "model.npz", folder / "digits.npy", "--force",
+           "-o", folder / "digits.mnc")
+    _codec("decompress", "--model", folder / "model.npz", folder / "digits.mnc", "--force",
+           "-o", folder / "decoded.npy")
+    (folder / "done").write_text(json.dumps(dict(stack=STACK, python=platform.python_version(),
+                                                 backend=BACKEND)))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    with pytest.MonkeyPatch.context() as patch:
+        yield patch
+
+
+def test_this_stack_wrote_its_artefacts(own):
+    for name in ("model.npz", "digits.npy", "digits.mnc", "decoded.npy", "done"):
+        assert (own / name).stat().st_size > 0, name
+
+
+def test_other_stacks_artefacts_decode_and_encode_identically(own, exchange, tmp_path):
+    others = [d for d in sorted(exchange.iterdir()) if d.name != STACK and (d / "done").exists()]
+    if not others:
+        pytest.skip(f"cross-stack: no other stack's artefacts in {exchange} yet")
+    for other in others:
+        _codec("decompress", "--model", other / "model.npz", other / "digits.mnc",
+               "-o", tmp_path / f"{other.name}.npy")
+        decoded = np.load(tmp_path / f"{other.name}.npy")
+        assert decoded.tobytes() == np.load(other / "decoded.npy").tobytes(), other.name
+        _codec("compress", "--model", other / "model.npz", other / "digits.npy",
+               "-o", tmp_path / f"{other.name}.mnc")
+        assert (tmp_path / f"{other.name}.mnc").read_bytes() == (
+            other / "digits.mnc").read_bytes(), other.name

@@ -1,0 +1,239 @@
+"""The entropy model on the active backend, and the fallback's densities and rates on their own.
+
+The coding tests run on whichever backend this stack has (tensorflow-compression on Python 3.11,
+the fallback on 3.13); CI runs both stacks, so every guard is tested on both.
+"""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from mnist_compression import entropy_models
+from mnist_compression.entropy_models import (
+    ContinuousBatchedEntropyModel,
+    DecodeError,
+    NoisyLogistic,
+    TableError,
+)
+from mnist_compression.fallback import entropy_model as fallback
+from mnist_compression.fallback.range_coder import decode
+
+DOC_SCALES = np.linspace(0.01, 2.0, 10).astype(np.float32)
+WIDE_SCALES = np.linspace(0.5, 3.0, 10).astype(np.float32)  # no density underflows to 0 here
+
+
+def _hand_prob(y, loc, scale):
+    def cdf(v):
+        return 1 / (1 + np.exp(-(v - loc) / scale))
+    return cdf(y + 0.5) - cdf(y - 0.5)
+
+
+def _coder(scale=DOC_SCALES, loc=0.0, **options):
+    return ContinuousBatchedEntropyModel(NoisyLogistic(loc=loc, scale=scale), coding_rank=1,
+                                         compression=True, **options)
+
+
+@pytest.fixture(scope="module")
+def doc_model():
+    return _coder()
+
+
+# --- the fallback's densities and rates -----------------------------------------------------
+
+def test_prob_and_log_prob_match_the_formula():
+    prior = fallback.NoisyLogistic(loc=0.3, scale=DOC_SCALES)
+    y = np.linspace(-4, 4, 33, dtype=np.float32)[:, None]
+    expected = _hand_prob(y.astype(np.float64), 0.3, DOC_SCALES.astype(np.float64))
+    np.testing.assert_allclose(prior.prob(y), expected, rtol=2e-5, atol=1e-7)
+    keep = expected > 1e-30
+    np.testing.assert_allclose(prior.log_prob(y).numpy()[keep], np.log(expected[keep]),
+                               rtol=1e-4, atol=1e-5)
+
+
+def test_log_prob_stays_finite_with_finite_gradients_far_in_the_tails():
+    scale = tf.Variable([0.01])
+    y = tf.constant([[40.0]])
+    with tf.GradientTape() as tape:
+        log_prob = fallback.NoisyLogistic(loc=0.0, scale=scale).log_prob(y)
+    assert log_prob.numpy()[0, 0] == pytest.approx(-3950, rel=1e-3)
+    assert np.isfinite(tape.gradient(log_prob, scale).numpy()).all()
+
+
+@pytest.mark.parametrize("shape", [3, (3,), (2, 4)])
+def test_sampling_takes_any_sample_shape_and_repeats_with_a_seed(shape):
+    prior = fallback.NoisyLogistic(loc=0.0, scale=WIDE_SCALES)
+    first, second = prior.sample(shape, seed=5), prior.sample(shape, seed=5)
+    assert first.shape == (*np.atleast_1d(shape), 10)
+    np.testing.assert_array_equal(first, second)
+    assert not np.array_equal(first, prior.sample(shape, seed=6))
+
+
+def test_samples_follow_the_density():
+    prior = fallback.NoisyLogistic(loc=0.0, scale=np.float32([2.0]))
+    samples = prior.sample(200_000, seed=1).numpy()[:, 0]
+    # The noisy logistic's variance: the logistic's (pi^2 s^2 / 3) plus the uniform's (1/12).
+    assert samples.var() == pytest.approx(np.pi**2 * 4 / 3 + 1 / 12, rel=0.02)
+
+
+@pytest.mark.parametrize("module", ["active", "fallback"])
+def test_noisy_rate_is_minus_log2_of_the_density(module):
+    prior_class = NoisyLogistic if module == "active" else fallback.NoisyLogistic
+    prior = prior_class(loc=0.0, scale=WIDE_SCALES)
+    model = (ContinuousBatchedEntropyModel(prior, 1) if module == "active"
+             else fallback.RateModel(prior))
+    y = tf.random.stateless_normal((64, 10), seed=(1, 2))
+    y_tilde, bits = model(y, training=True)
+    assert np.all(np.abs(y_tilde - y) <= 0.5)
+    expected = -np.log2(_hand_prob(y_tilde.numpy().astype(np.float64), 0.0, WIDE_SCALES)).sum(-1)
+    np.testing.assert_allclose(bits, expected, rtol=1e-4)
+
+
+def test_quantized_rate_and_straight_through_gradient():
+    model = ContinuousBatchedEntropyModel(NoisyLogistic(loc=0.4, scale=WIDE_SCALES), 1)
+    y = tf.Variable(tf.random.stateless_normal((8, 10), seed=(3, 4)) * 3)
+    with tf.GradientTape() as tape:
+        y_hat, bits = model(y, training=False)
+        total = tf.reduce_sum(model.quantize(y))
+    np.testing.assert_array_equal(y_hat, np.round(y.numpy() - 0.4) + 0.4)
+    expected = -np.log2(_hand_prob(y_hat.numpy().astype(np.float64), 0.4, WIDE_SCALES)).sum(-1)
+    np.testing.assert_allclose(bits, expected, rtol=1e-4)
+    np.testing.assert_array_equal(tape.gradient(total, y), np.ones((8, 10)))
+
+
+# --- coding on the active backend -----------------------------------------------------------
+
+def test_the_zero_vector_codes_to_the_bytes_tfc_writes(doc_model):
+    assert doc_model.compress(np.zeros((1, 10))).numpy()[0].hex() == "7fce51"
+
+
+@pytest.mark.parametrize("loc", [0.0, 0.25, -3.6])
+def test_round_trip_with_offsets_and_escapes(loc):
+    model = _coder(loc=loc)
+    y = tf.random.stateless_normal((500, 10), seed=(5, 6)) * 4 + loc
+    y = tf.concat([y, tf.fill((2, 10), 1e6), tf.fill((1, 10), -5e8)], 0)
+    strings = model.compress(y)
+    assert strings.shape == (503,) and strings.dtype == tf.string
+    np.testing.assert_array_equal(model.decompress(strings), model.quantize(y))
+
+
+def test_batch_shapes_are_kept(doc_model):
+    y = np.random.default_rng(0).normal(size=(3, 4, 10)).astype(np.float32)
+    strings = doc_model.compress(y)
+    assert strings.shape == (3, 4)
+    np.testing.assert_array_equal(doc_model.decompress(strings), np.round(y))
+
+
+@pytest.mark.timeout(30)
+def test_empty_batches_give_empty_results(doc_model):
+    strings = doc_model.compress(np.zeros((0, 10), np.float32))
+    assert strings.shape == (0,) and strings.dtype == tf.string
+    assert doc_model.decompress(strings).shape == (0, 10)
+    assert doc_model.decompress([]).shape == (0, 10)
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("value, message", [
+    (np.nan, "must be finite: 1 of 3 vectors"),
+    (np.inf, "must be finite"),
+    (-np.inf, "must be finite"),
+    (2.0e9, "more than 2\\*\\*30 beyond"),
+    (-1.2e9, "more than 2\\*\\*30 beyond"),
+])
+def test_latents_no_coder_can_write_raise_on_every_backend(doc_model, value, message):
+    y = np.zeros((3, 10), np.float32)
+    y[1, 4] = value
+    with pytest.raises(ValueError, match=message):
+        doc_model.compress(y)
+
+
+@pytest.mark.parametrize("y, message", [
+    (np.zeros((2, 9)), r"shaped \[\.\.\., 10\]"),
+    (np.array(["a"] * 10), "dtype <U1"),
+    (np.float32(1.0), r"shape \[\]"),
+])
+def test_latents_of_the_wrong_shape_or_kind_raise(doc_model, y, message):
+    with pytest.raises(ValueError, match=message):
+        doc_model.compress(y)
+
+
+@pytest.mark.timeout(60)
+def test_a_prior_too_wide_for_tfc_raises_instead_of_aborting():
+    with pytest.raises(TableError, match="needs 4992 bins, more than the 2\\*\\*12"):
+        _coder(scale=np.float32([1.0, 400.0]))
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("scale", [[1.0, 0.0], [1.0, -1.0], [np.nan, 1.0]])
+def test_priors_with_invalid_scales_raise(scale):
+    with pytest.raises(TableError, match="positive finite"):
+        _coder(scale=np.float32(scale))
+
+
+def test_corrupt_strings_fail_the_sanity_check(doc_model):
+    with pytest.raises(DecodeError, match="Sanity check failed for 1 of 2 strings") as caught:
+        doc_model.decompress([b"\x7f\xce\x51", b"\x12\x34\x56\x78\x9a"])
+    assert caught.value.failed.tolist() == [1]
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("string", [b"\xff\xf0", b"\xff\xf0\x00\x00\x00\x00"])
+def test_strings_that_hang_tfc_return_promptly(string):
+    """Strings whose escape code never ends under this prior (tensorflow-compression's decoder
+    would loop forever on them; tests/fixtures has more, for trained priors)."""
+    lenient = _coder(decode_sanity_check=False)
+    assert decode([string], lenient.tables, return_overruns=True)[2][0]
+    assert lenient.decompress([string, b"\x7f\xce\x51"]).shape == (2, 10)
+    with pytest.raises(DecodeError):
+        _coder().decompress([string])
+
+
+def test_compress_needs_compression_tables():
+    model = ContinuousBatchedEntropyModel(NoisyLogistic(loc=0.0, scale=DOC_SCALES), 1)
+    with pytest.raises(ValueError, match="compression=True"):
+        model.compress(np.zeros((1, 10)))
+
+
+def test_tfc_style_table_accessors(doc_model):
+    assert doc_model.cdf.dtype == tf.int32 and doc_model.cdf.shape == (176,)
+    assert doc_model.cdf_offset.numpy().tolist()[:3] == [-1, -2, -3]
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(coding_rank=2), "Only coding_rank=1"),
+    (dict(prior=NoisyLogistic(loc=0.0, scale=np.ones((2, 3), np.float32))), "one dimension"),
+])
+def test_unsupported_configurations_are_named(kwargs, message):
+    arguments = dict(prior=NoisyLogistic(loc=0.0, scale=DOC_SCALES))
+    arguments.update(kwargs)
+    with pytest.raises(ValueError, match=message):
+        ContinuousBatchedEntropyModel(**arguments)
+
+
+# --- backend selection ---------------------------------------------------------------------------
+
+def _backend_in_subprocess(value):
+    env = dict(os.environ, MNIST_COMPRESSION_BACKEND=value, TF_CPP_MIN_LOG_LEVEL="3")
+    code = "from mnist_compression.entropy_models import BACKEND; print(BACKEND)"
+    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+
+
+def test_backend_can_be_forced_to_the_fallback():
+    result = _backend_in_subprocess("fallback")
+    assert result.returncode == 0 and result.stdout.strip() == entropy_models.FALLBACK_BACKEND
+
+
+def test_unknown_backend_names_the_choices():
+    result = _backend_in_subprocess("jax")
+    assert result.returncode != 0 and "must be 'auto', 'tfc' or 'fallback'" in result.stderr
+
+
+def test_forcing_tfc_fails_clearly_where_it_cannot_import():
+    result = _backend_in_subprocess("tfc")
+    if entropy_models.BACKEND == entropy_models.TFC_BACKEND:
+        assert result.stdout.strip() == entropy_models.TFC_BACKEND
+    else:
+        assert result.returncode != 0 and "needs Python <= 3.11" in result.stderr

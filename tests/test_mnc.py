@@ -1,0 +1,116 @@
+"""The .mnc file format: layout, and every kind of damage reported with its cause."""
+
+import zlib
+
+import numpy as np
+import pytest
+
+from mnist_compression.mnc import (
+    MAGIC,
+    MNCError,
+    decode_mnc,
+    encode_mnc,
+    encode_varint,
+    read_mnc,
+    write_mnc,
+)
+
+FINGERPRINT = bytes(range(16))
+
+
+def _strings(count=50, seed=0):
+    rng = np.random.default_rng(seed)
+    return [rng.bytes(int(n)) for n in rng.integers(0, 200, count)]
+
+
+@pytest.mark.parametrize("value, encoded", [(0, "00"), (1, "01"), (127, "7f"), (128, "8001"),
+                                            (300, "ac02"), (2**21, "80808001")])
+def test_varints_are_unsigned_leb128(value, encoded):
+    assert encode_varint(value).hex() == encoded
+
+
+def test_layout_is_as_documented():
+    data = encode_mnc([b"\x01\x02", b"", b"\xff"], FINGERPRINT)
+    body = bytes([3, 2, 0, 1]) + b"\x01\x02\xff"
+    expected = MAGIC + bytes([1]) + FINGERPRINT + bytes([len(body) + 4]) + body
+    assert data[:-4] == expected
+    assert int.from_bytes(data[-4:], "big") == zlib.crc32(expected)
+
+
+@pytest.mark.parametrize("count", [0, 1, 50, 1000])
+def test_round_trip(count):
+    strings = _strings(count)
+    decoded = decode_mnc(encode_mnc(strings, FINGERPRINT), FINGERPRINT)
+    assert decoded.strings == strings and decoded.fingerprint == FINGERPRINT
+    assert decoded.header_bytes == decoded.size - sum(map(len, strings))
+
+
+def test_every_truncation_is_reported_as_such():
+    data = encode_mnc(_strings(40), FINGERPRINT)
+    for cut in range(len(data)):
+        with pytest.raises(MNCError, match="empty|truncated") as caught:
+            decode_mnc(data[:cut])
+        assert ("empty" in str(caught.value)) == (cut == 0)
+
+
+def test_every_single_bit_flip_is_detected():
+    data = bytearray(encode_mnc(_strings(12), FINGERPRINT))
+    for bit in range(8 * len(data)):
+        data[bit // 8] ^= 1 << (bit % 8)
+        with pytest.raises(MNCError):
+            decode_mnc(bytes(data), FINGERPRINT)
+        data[bit // 8] ^= 1 << (bit % 8)
+
+
+def test_random_damage_is_detected():
+    rng = np.random.default_rng(1)
+    original = encode_mnc(_strings(200), FINGERPRINT)
+    for _ in range(3000):
+        data = bytearray(original)
+        for position in rng.integers(0, len(data), int(rng.integers(1, 6))):
+            data[position] ^= int(rng.integers(1, 256))
+        with pytest.raises(MNCError):
+            decode_mnc(bytes(data), FINGERPRINT)
+
+
+@pytest.mark.parametrize("data, message", [
+    (b"", "empty"),
+    (b"PK\x03\x04" + bytes(40), "Not an .mnc file"),
+    (MAGIC + bytes([2]) + bytes(30), "format version 2.*reads version 1.*Upgrade"),
+    (MAGIC + bytes([0]) + bytes(30), "format version is 0"),
+])
+def test_bad_headers_are_named(data, message):
+    with pytest.raises(MNCError, match=message):
+        decode_mnc(data)
+
+
+def test_trailing_bytes_are_damage():
+    with pytest.raises(MNCError, match="2 bytes follow its declared end"):
+        decode_mnc(encode_mnc([b"ab"], FINGERPRINT) + b"\x00\x00")
+
+
+def test_a_file_from_another_model_is_refused():
+    data = encode_mnc([b"ab"], FINGERPRINT)
+    with pytest.raises(MNCError, match="made by another model .*000102.*this model's is ffff"):
+        decode_mnc(data, b"\xff" * 16)
+
+
+def test_files_are_written_atomically_and_never_overwritten(tmp_path):
+    path = tmp_path / "a.mnc"
+    size = write_mnc(path, [b"xyz"], FINGERPRINT)
+    assert path.stat().st_size == size and read_mnc(path).strings == [b"xyz"]
+    with pytest.raises(FileExistsError, match="already exists"):
+        write_mnc(path, [b"other"], FINGERPRINT)
+    assert read_mnc(path).strings == [b"xyz"]
+    write_mnc(path, [b"other"], FINGERPRINT, overwrite=True)
+    assert read_mnc(path).strings == [b"other"]
+    assert [p.name for p in tmp_path.iterdir()] == ["a.mnc"]
+
+
+def test_errors_name_the_file(tmp_path):
+    path = tmp_path / "cut.mnc"
+    path.write_bytes(encode_mnc([b"abc"], FINGERPRINT)[:-3])
+    with pytest.raises(MNCError, match="cut.mnc: The file is truncated"):
+        read_mnc(path)
+    with pytest.raises(FileNotFoundError, match="It is a folder"):
+        read_mnc(tmp_path)
