@@ -36,7 +36,7 @@ sync:  ## after editing a notebook or its .py twin: bring the other side up to d
 	$(PY) -m jupytext --sync notebooks/[0-9][0-9]_*.ipynb
 
 lint: install
-	$(PY) -m ruff check mnist_compression tests benchmarks tools
+	$(PY) -m ruff check mnist_compression tests benchmarks tools notebooks
 
 bench: install
 	$(PY) benchmarks/training_speed.py

@@ -1,12 +1,26 @@
 """Learned lossy compression of MNIST digits: the helper package behind the tutorial notebooks.
 
-The notebooks in `notebooks/` import from its modules: `data`, `entropy_models`, `models`,
-`training`, `cache` and `plotting`.
+Modules, in the order the notebooks meet them:
+
+- `data` (01): MNIST from local IDX files or tensorflow-datasets;
+- `models` (01-03): the analysis and synthesis transforms and the trainer;
+- `entropy_models` (02): the prior and entropy model, on tensorflow-compression or the
+  package's own `fallback` backend; `coding_primer` (02, 04): code lengths and interval
+  narrowing on a toy alphabet; `notebook_tools` (02): `show_source` and the Colab model cache;
+- `settings`, `training`, `cache` (03): one `TrainingSettings` object, training, and the model
+  cache;
+- `codec` (04): compressor and decompressor, `.mnc` files (`mnc`) and model files
+  (`model_files`), on integer transforms (`exact_transforms`) that decode identically
+  everywhere; also a command line;
+- `evaluation`, `classifier` (05): measurements of real strings and decoded digits;
+- `plotting` (01-07): the figures;
+- `sweep`, `baselines` (07): the λ sweep and the classical codecs.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
-# Where the notebooks' Colab setup cell installs this package from, and where the Colab badges
-# point; tests/test_notebooks.py checks that every notebook uses exactly these.
+# Where the notebooks' Colab setup cell installs this package from (a tagged release), and where
+# the Colab badges point; tests/test_notebooks.py checks that every notebook uses exactly these.
 REPOSITORY = "mnist-compression/mnist-compression"
-INSTALL_SOURCE = f"mnist-compression @ git+https://github.com/{REPOSITORY}"
+RELEASE = f"v{__version__}"
+INSTALL_SOURCE = f"mnist-compression @ git+https://github.com/{REPOSITORY}@{RELEASE}"

@@ -100,11 +100,15 @@ def save_to_cache(trainer, history: dict, settings: TrainingSettings, key: str) 
     return folder
 
 
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
+
+
 def _announce_training(settings: TrainingSettings, examples: int) -> None:
-    low, high = (settings.epochs * examples / 60_000 * s / 60 for s in SECONDS_PER_EPOCH)
+    low, high = (settings.epochs * examples / 60_000 * s for s in SECONDS_PER_EPOCH)
     print(f"No cached model with these settings: training λ={settings.lmbda:g} for "
-          f"{settings.epochs} epochs on {examples:,} digits (roughly {low:.0f}-{high:.0f} min "
-          f"on a 2-core CPU, less on a GPU).", flush=True)
+          f"{settings.epochs} epochs on {examples:,} digits (roughly {_duration(low)} to "
+          f"{_duration(high)} on a 2-core CPU, less on a GPU).", flush=True)
 
 
 def train_or_load(settings: TrainingSettings | None = None, *, use_cache: bool = True,

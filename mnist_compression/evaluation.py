@@ -40,15 +40,34 @@ def code_digits(compressor, decompressor, digits, batch_size: int = 2000) -> dic
                 decoded=np.concatenate(decoded))
 
 
-def evaluate_codec(compressor, decompressor, digits, batch_size: int = 2000) -> dict:
+def evaluate_codec(compressor, decompressor, digits, labels=None, classifier=None,
+                   batch_size: int = 2000) -> dict:
     """Means over `digits` of the information content and the real string length in bits, the
     share of strings shorter than their information content, the longest string, and the
-    `error_metrics` of the decoded digits."""
+    `error_metrics` of the decoded digits. With `labels` and a `classifier`, also the share of
+    decoded digits it still labels correctly ("recognised")."""
     coded = code_digits(compressor, decompressor, digits, batch_size)
     information, lengths = coded["information_bits"], coded["string_bits"]
-    return dict(
+    measured = dict(
         information_bits=float(information.mean()), string_bits=float(lengths.mean()),
         shorter_than_information=float((lengths < information).mean()),
         longest_string_bits=int(lengths.max(initial=0)),
         **error_metrics(digits, coded["decoded"]),
     )
+    if classifier is not None and labels is not None:
+        measured["recognised"] = classifier.accuracy(coded["decoded"], labels)
+    return measured
+
+
+def bits_per_latent(prior, latents) -> np.ndarray:
+    """The mean information content of each latent dimension over a batch, -log2 p(ŷ_i), in
+    bits: which latents carry the message, and which have collapsed to cost nothing."""
+    import tensorflow as tf
+
+    log_prob = prior.log_prob(tf.constant(np.asarray(latents, np.float32)))
+    return -(np.asarray(log_prob, np.float64) / math.log(2)).mean(axis=0)
+
+
+# What the original TensorFlow tutorial reports after 15 epochs, on the 10,000 test digits:
+# λ -> (rate in bits per digit, distortion as mean absolute error).
+ORIGINAL_TUTORIAL = {2000.0: (41.21, 0.0356), 500.0: (14.95, 0.0601), 300.0: (8.32, 0.0768)}

@@ -1,7 +1,8 @@
 """Figures the notebooks show: digit grids with their strings, prior densities, training curves.
 
-`plot_prior` is introduced in notebook 02, `plot_history` in 03, `display_digits` in 04,
-`plot_rate_distortion` in 05, `show_digits` in 06 and the study's figures in 07. Each returns the
+`plot_prior` is introduced in notebook 02, `plot_history` in 03, `display_digits` and
+`plot_latent_bits` in 04, `plot_rate_distortion` in 05, `show_digits` in 06 and the study's
+figures (`plot_rd_study`, `plot_overhead`, `plot_digit_strip`) in 07. Each returns the
 matplotlib figure so a caller can save or adjust it.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 import itertools
 import math
 
+import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 
@@ -97,40 +99,74 @@ def plot_history(history, lmbda: float | None = None):
     return fig
 
 
-def show_digits(images, columns: int = 4, size: float = 1.25):
+def plot_latent_bits(bits, collapsed_below: float = 0.01, ax=None):
+    """The mean bits each latent costs, largest first (notebook 04); latents below
+    `collapsed_below` bits are counted as collapsed in the title."""
+    bits = np.sort(np.asarray(bits, np.float64))[::-1]
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 3))
+    ax.bar(np.arange(1, len(bits) + 1), bits, color="tab:blue")
+    collapsed = int((bits < collapsed_below).sum())
+    ax.set_title(f"{len(bits) - collapsed} of {len(bits)} latents carry information; "
+                 f"{collapsed} cost under {collapsed_below} bits", fontsize=10)
+    ax.set_xlabel("latents, sorted by cost")
+    ax.set_ylabel("mean bits per digit")
+    return ax.figure
+
+
+def show_digits(images, columns: int = 8, size: float = 1.0, title: str | None = None):
     """A borderless grid of digits, e.g. samples decoded from random strings (notebook 06)."""
     images = _numpy(images)
     rows = max(1, -(-len(images) // columns))
-    fig, axes = plt.subplots(rows, columns, figsize=(size * columns, size * rows), squeeze=False)
+    top = 0.85 if title else 1.0
+    fig, axes = plt.subplots(rows, columns, figsize=(size * columns, size * rows / top),
+                             squeeze=False)
     for ax in axes.ravel():
         ax.axis("off")
     for ax, image in zip(axes.ravel(), images):
         ax.imshow(_digit(image), cmap="gray_r", vmin=0, vmax=255)
-    fig.subplots_adjust(wspace=0.05, hspace=0.05, left=0, right=1, bottom=0, top=1)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.subplots_adjust(wspace=0.05, hspace=0.05, left=0, right=1, bottom=0, top=top)
     return fig
 
 
-def plot_rate_distortion(results, ax=None):
-    """Rate against distortion, one labelled point per lambda (notebook 05).
+def plot_rate_distortion(results, reference=None, tangents: bool = True, ax=None):
+    """Rate against distortion, one labelled point per λ (notebook 05).
 
-    `results` maps lambda to a dict with "rate" (bits per digit) and "distortion"; a
-    "string_bits" entry (mean actual string length) is drawn too when present.
+    `results` maps λ to a dict with "rate" (bits per digit) and "distortion"; a "string_bits"
+    entry (mean actual string length) is drawn too when present. `reference` maps λ to another
+    (rate, distortion) pair, e.g. the original tutorial's. With `tangents`, a short line of
+    slope -λ through each point shows the trade-off each model was trained for.
     """
     lambdas = sorted(results, key=float)
-    distortion = [results[lmbda]["distortion"] for lmbda in lambdas]
+    distortion = np.array([results[lmbda]["distortion"] for lmbda in lambdas])
+    rate = np.array([results[lmbda]["rate"] for lmbda in lambdas])
     if ax is None:
-        _, ax = plt.subplots(figsize=(6, 4))
-    ax.plot(distortion, [results[lmbda]["rate"] for lmbda in lambdas], "o-",
-            label="information content (estimate)")
+        _, ax = plt.subplots(figsize=(7, 4.5))
+    ax.plot(distortion, rate, "o-", label="information content (validation rate)")
     if all("string_bits" in results[lmbda] for lmbda in lambdas):
         ax.plot(distortion, [results[lmbda]["string_bits"] for lmbda in lambdas], "s--",
                 label="actual string length")
-    for lmbda, d in zip(lambdas, distortion):
-        ax.annotate(f"λ={float(lmbda):g}", (d, results[lmbda]["rate"]),
-                    textcoords="offset points", xytext=(6, 6))
+    if reference:
+        points = sorted(reference.items())
+        ax.plot([d for _, (_, d) in points], [r for _, (r, _) in points], "x", color="black",
+                markersize=8, label="original tutorial")
+    if tangents and len(lambdas) > 1:
+        half = 0.12 * (distortion.max() - distortion.min())
+        for lmbda, d, r in zip(lambdas, distortion, rate):
+            ax.plot([d - half, d + half], [r + float(lmbda) * half, r - float(lmbda) * half],
+                    ":", color="grey")
+        ax.plot([], [], ":", color="grey", label="slope −λ at each point")
+    for lmbda, d, r in zip(lambdas, distortion, rate):
+        ax.annotate(f"λ={float(lmbda):g}", (d, r), textcoords="offset points", xytext=(6, 6))
+    heights = [*rate, *(results[k].get("string_bits", 0) for k in lambdas),
+               *(r for r, _ in (reference or {}).values())]
+    ax.set_ylim(0, 1.15 * max(heights))
     ax.set_xlabel("distortion (mean absolute error)")
     ax.set_ylabel("rate (bits per digit)")
-    ax.legend()
+    ax.set_title("Rate–distortion trade-off")
+    ax.legend(fontsize=8)
     return ax.figure
 
 
@@ -161,13 +197,21 @@ def plot_rd_study(sweep_rows, baseline_rows, highlight=(), ax=None):
             _, x, payload, whole = zip(*points)
             ax.plot(x, payload, "^-", color=color, label=f"{label}: payload")
             ax.plot(x, whole, ":", color=color, label=f"{label}: whole file")
-    lossless = [row for row in baseline_rows if row["codec"] in _LOSSLESS]
-    for row, marker in zip(lossless, itertools.cycle("Dvxp*h")):
-        ax.plot([0], [row["payload_bits"]], marker, color="grey", linestyle="none",
-                label=f"{_LOSSLESS[row['codec']]} (lossless, payload)")
+    lossless = sorted((row for row in baseline_rows if row["codec"] in _LOSSLESS),
+                      key=lambda row: row["payload_bits"])
+    spacing = 0.012 * max([r["mae"] for r in baseline_rows] + mae)
+    for index, (row, marker) in enumerate(zip(lossless, itertools.cycle("Dvxp*h"))):
+        ax.plot([index * spacing], [row["payload_bits"]], marker, color="grey",
+                linestyle="none", label=f"{_LOSSLESS[row['codec']]} (lossless, payload)")
     ax.set_yscale("log")
+    drawn = [y for line in ax.get_lines() for y in line.get_ydata() if y > 0]
+    ax.set_yticks([t for t in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000)
+                   if min(drawn) / 2 <= t <= max(drawn) * 2])
+    ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    ax.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     ax.set_xlabel("distortion: mean absolute error of decoded digits")
     ax.set_ylabel("bits per digit (log scale)")
+    ax.set_title("Learned codec vs. classical codecs on the same test digits", fontsize=10)
     ax.legend(fontsize=8, loc="upper right")
     return ax.figure
 
@@ -181,6 +225,7 @@ def plot_overhead(sweep_rows, ax=None):
     ax.bar(labels, [r["string_bits"] - r["information_bits"] for r in rows], color="tab:cyan")
     ax.set_xlabel("λ")
     ax.set_ylabel("string overhead (bits per digit)")
+    ax.set_title("Real strings minus information content, mean over the test digits", fontsize=10)
     return ax.figure
 
 

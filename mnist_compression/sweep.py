@@ -23,6 +23,7 @@ import numpy as np
 
 from .baselines import DEFAULT_QUALITIES, evaluate_baselines
 from .cache import train_or_load
+from .classifier import train_or_load_classifier
 from .codec import make_mnist_codec
 from .data import load_mnist_arrays
 from .evaluation import evaluate_codec
@@ -44,27 +45,28 @@ class Sweep:
 
 
 def run_sweep(settings: TrainingSettings | None = None, lambdas=DEFAULT_LAMBDAS, *,
-              test_digits=None, out_dir=None, strip_digits: int = 8,
-              progress: bool = True) -> Sweep:
+              test_digits=None, test_labels=None, classifier=None, out_dir=None,
+              strip_digits: int = 8, progress: bool = True) -> Sweep:
     """Trains or loads one model per λ (`settings` with that λ) and measures it on the test
     digits (the validation digits of `settings` unless `test_digits` are given).
 
     Each row holds λ, the validation rate and distortion after training, and `evaluate_codec`'s
     measurements of the real strings (information content, string length, their difference, MAE
-    and PSNR of the decoded uint8 digits). With `out_dir`, results are rewritten after every λ.
+    and PSNR of the decoded uint8 digits, and with a `classifier` the share it recognises). With
+    `out_dir`, results are rewritten after every λ.
     """
     from tqdm import tqdm
 
     settings = settings or TrainingSettings()
     if test_digits is None:
-        test_digits, _ = load_mnist_arrays("test", settings.data_dir,
-                                           settings.validation_examples)
+        test_digits, test_labels = load_mnist_arrays("test", settings.data_dir,
+                                                     settings.validation_examples)
     sweep = Sweep()
     for lmbda in tqdm(sorted(lambdas, key=float), desc="λ sweep", disable=not progress):
         start = time.perf_counter()
         trainer, history = train_or_load(settings.replace(lmbda=lmbda), verbose=0)
         compressor, decompressor = make_mnist_codec(trainer)
-        measured = evaluate_codec(compressor, decompressor, test_digits)
+        measured = evaluate_codec(compressor, decompressor, test_digits, test_labels, classifier)
         sweep.rows.append(dict(
             lmbda=float(lmbda), val_rate=history["val_rate"][-1],
             val_distortion=history["val_distortion"][-1], **measured,
@@ -150,8 +152,11 @@ def main(argv=None) -> dict:
             setattr(args, name, list(value) if isinstance(value, tuple) else value)
     settings = TrainingSettings.from_arguments(args)
     start = time.perf_counter()
-    test_digits, _ = load_mnist_arrays("test", settings.data_dir, settings.validation_examples)
-    sweep = run_sweep(settings, args.lambdas, test_digits=test_digits, out_dir=args.out)
+    test_digits, test_labels = load_mnist_arrays("test", settings.data_dir,
+                                                 settings.validation_examples)
+    classifier = train_or_load_classifier(settings.data_dir, settings.train_examples)
+    sweep = run_sweep(settings, args.lambdas, test_digits=test_digits, test_labels=test_labels,
+                      classifier=classifier, out_dir=args.out)
     baselines = evaluate_baselines(test_digits, args.qualities)
     write_rows(baselines, args.out / "baselines")
     comparisons = compare_at_equal_distortion(sweep.rows, baselines)

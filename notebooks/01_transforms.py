@@ -83,8 +83,11 @@ import tensorflow as tf
 
 from mnist_compression.data import load_mnist_arrays
 from mnist_compression.entropy_models import BACKEND
-from mnist_compression.models import (make_analysis_transform, make_synthesis_transform,
-                                      to_unit_range)
+from mnist_compression.models import (
+    make_analysis_transform,
+    make_synthesis_transform,
+    to_unit_range,
+)
 
 tf.keras.utils.set_random_seed(seed)
 print("TensorFlow", tf.__version__, "| entropy coding backend:", BACKEND)

@@ -65,8 +65,12 @@ from mnist_compression.coding_primer import code_lengths, entropy
 from mnist_compression.data import load_mnist_arrays
 from mnist_compression.entropy_models import BACKEND, ContinuousBatchedEntropyModel, NoisyLogistic
 from mnist_compression.fallback import entropy_model as own_implementation
-from mnist_compression.models import (MNISTCompressionTrainer, make_analysis_transform,
-                                      make_synthesis_transform, to_unit_range)
+from mnist_compression.models import (
+    MNISTCompressionTrainer,
+    make_analysis_transform,
+    make_synthesis_transform,
+    to_unit_range,
+)
 from mnist_compression.notebook_tools import show_source
 from mnist_compression.plotting import plot_prior
 

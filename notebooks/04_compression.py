@@ -16,27 +16,36 @@
 # %% [markdown]
 # # 4. Compressing digits to real bit strings
 #
-# *Learned data compression with MNIST — part 4 of 6.*
+# *Learned data compression with MNIST — part 4 of 7.*
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/mnist-compression/mnist-compression/blob/main/notebooks/04_compression.ipynb)
 #
 # **Overview.** So far the rate was an estimate. Now we split the trained model into a real
-# encoder and decoder, turn 16 test digits into byte strings with a **range coder**, decode them
-# again, and compare each string's length with the information content the model predicted.
+# encoder and decoder, see how a **range coder** turns probabilities into bits, compress 16 test
+# digits into byte strings, decode them again, and compare each string's length with the
+# information content the model predicted. Last, all 10,000 test digits go into one file.
 
 # %% [markdown]
 # ## Setup
 #
-# In Colab, the next cell installs the helper package; elsewhere it does nothing.
+# In Colab, the next cell installs the helper package `mnist_compression` (a pinned release) and
+# says what to do if that fails; on your own machine (`make lab`) it only keeps TensorFlow's
+# start-up messages quiet.
 
 # %%
+import os
+import subprocess
 import sys
 
-INSTALL_SOURCE = "mnist-compression @ git+https://github.com/mnist-compression/mnist-compression"
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # keep TensorFlow's start-up logs quiet
+INSTALL_SOURCE = "mnist-compression @ git+https://github.com/mnist-compression/mnist-compression@v0.2.0"  # noqa: E501
 if "google.colab" in sys.modules:
-    import subprocess
-
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", INSTALL_SOURCE], check=True)
+    # %pip install --quiet "{INSTALL_SOURCE}"
+    if subprocess.run([sys.executable, "-c", "import mnist_compression"]).returncode:
+        print("The install failed: check the internet connection and the address above.")
+    elif sys.version_info < (3, 12):
+        print("Python <= 3.11: TensorFlow 2.14 and tensorflow-compression replaced Colab's "
+              "TensorFlow. Restart the session (Runtime menu), then run all cells again.")
 
 # %% [markdown]
 # The training parameters match part 3, so its cached model is reused; with different values
@@ -46,104 +55,196 @@ if "google.colab" in sys.modules:
 lmbda = 2000.0
 epochs = 15
 train_examples = None  # None: all 60,000 training digits
-validation_examples = None  # None: all 10,000 test digits
+validation_examples = None  # None: all 10,000 test digits (also the digits written to a file)
 batch_size = 128
 seed = 0
 data_dir = None  # folder with the MNIST IDX files, or None for $MNIST_DATA_DIR / tfds
+cache_in_drive = False  # in Colab: keep trained models in Google Drive
 first_digit = 48  # the 16 digits shown are test digits first_digit ... first_digit + 15
+output_dir = "build"  # where the .mnc file is written
 
 # %%
+from pathlib import Path
+
 import numpy as np
 
 from mnist_compression.cache import train_or_load
+from mnist_compression.codec import (
+    MNISTCompressor,
+    MNISTDecompressor,
+    compress_to_file,
+    decompress_file,
+    make_mnist_codec,
+)
+from mnist_compression.coding_primer import narrow, shortest_bits
 from mnist_compression.data import load_mnist_arrays
 from mnist_compression.entropy_models import BACKEND
-from mnist_compression.models import make_mnist_codec
-from mnist_compression.plotting import display_digits
+from mnist_compression.evaluation import bits_per_latent, code_digits
+from mnist_compression.notebook_tools import keep_cache_in_drive, show_source
+from mnist_compression.plotting import display_digits, plot_latent_bits
+from mnist_compression.settings import TrainingSettings
 
+if cache_in_drive:
+    keep_cache_in_drive()
 print("entropy coding backend:", BACKEND)
-trainer, history = train_or_load(lmbda, epochs, train_examples, validation_examples, batch_size,
-                                 seed=seed, data_dir=data_dir)
 
 # %% [markdown]
+# Part 3's model, from the cache (or trained now if these settings are new):
+
+# %%
+settings = TrainingSettings(lmbda=lmbda, epochs=epochs, train_examples=train_examples,
+                            validation_examples=validation_examples, batch_size=batch_size,
+                            seed=seed, data_dir=data_dir)
+trainer, history = train_or_load(settings)
+
+# %% [markdown]
+# ## How a range coder spends fractional bits
+#
+# Part 2 said a symbol of probability $p$ costs $-\log_2 p$ bits. A range coder gets there by
+# coding a whole message as one number. Start with the interval $[0, 1)$; for each symbol, keep
+# the share of the current interval that the symbol's probability gives it. After the message,
+# the interval's width is the product of the probabilities, and writing down *any* number inside
+# it identifies the message — that takes about $-\log_2(\text{width})$ bits, the sum of the
+# symbols' code lengths. Here is the message `aaba` with $P(a) = 0.8$ and $P(b) = 0.2$:
+
+# %%
+steps = narrow("aaba", {"a": 0.8, "b": 0.2})
+for step in steps:
+    print(f"after {step.symbol!r}: [{float(step.low):.4f}, {float(step.low + step.width):.4f})"
+          f"  width {float(step.width):.4f} = {-np.log2(float(step.width)):.2f} bits")
+print("bits that land inside:", shortest_bits(steps[-1].low, steps[-1].width))
+
+# %% [markdown]
+# Four symbols in four bits, although `b` alone "costs" 2.3: the three likely `a`s cost a
+# third of a bit each. The decoder repeats the same narrowing and, at each step, picks the
+# symbol whose share contains the number. The real coder does this with 32-bit integers,
+# probabilities quantised to counts out of $2^{12} = 4096$, and bytes written as soon as their
+# value is settled. Latents far outside a table are written with an escape code.
+#
 # ## Split the model into a compressor and a decompressor
 #
 # The sender needs the analysis transform and the entropy model; the receiver needs the entropy
-# model and the synthesis transform. At test time there is no noise: latents are rounded, so we
-# call them $\hat y$ and the reconstruction $\hat x$.
-#
-# With `compression=True`, the entropy model turns the learned prior into integer frequency
-# tables for the range coder. Encoder and decoder must use *identical* tables — one bit of
-# disagreement and decoding goes astray — so `make_mnist_codec` builds one entropy model and
-# hands the same instance to both sides.
+# model and the synthesis transform. Encoder and decoder must use *identical* probability
+# tables — one count of disagreement and decoding goes astray — so `make_mnist_codec` builds one
+# entropy model for both sides. The tables are built the same way on every installation,
+# without TensorFlow's own arithmetic, so a string made on one computer decodes on another.
 
 # %%
 compressor, decompressor = make_mnist_codec(trainer)
 
 # %% [markdown]
-# ## Compress and decompress 16 digits
-#
-# The compressor returns one byte string per digit and, alongside, its information content
-# $-\sum_i \log_2 P(\hat y_i)$ in bits under the prior.
+# The compressor runs the analysis transform, rounds the latents, and range-codes them. It also
+# returns each digit's information content, $-\sum_i \log_2 P(\hat y_i)$ under the prior:
 
 # %%
-test_digits, _ = load_mnist_arrays("test", data_dir, limit=first_digit + 16)
-originals = test_digits[first_digit:]
-strings, entropies = compressor(originals)
-print(f"first digit: 0x{strings[0].numpy().hex()} "
-      f"({8 * len(strings[0].numpy())} bits; information content {entropies[0]:.2f} bits)")
+show_source(MNISTCompressor.__call__)
+
+# %% [markdown]
+# Both transforms run in exact **integer arithmetic** here (`transforms.latents` and
+# `transforms.digits`). Floating-point results differ slightly between TensorFlow versions and
+# processors, and a codec must decode the same string to the same digit everywhere; integers
+# with a fixed number of fractional bits give the trained networks' results to within far less
+# than a grey level, and the *same* results on every machine. The decompressor reverses the
+# steps:
+
+# %%
+show_source(MNISTDecompressor.__call__)
+
+# %% [markdown]
+# ## Compress and decompress 16 digits
+
+# %%
+test_digits, _ = load_mnist_arrays("test", data_dir, limit=validation_examples)
+originals = test_digits[first_digit:first_digit + 16]
+strings, information_bits = compressor(originals)
+print(f"first digit: 0x{strings[0].numpy().hex()} ({8 * len(strings[0].numpy())} bits; "
+      f"information content {information_bits[0]:.2f} bits)")
 
 # %% [markdown]
 # Decoding needs nothing but the strings (and the shared model):
 
 # %%
 reconstructions = decompressor(strings)
-display_digits(originals, strings, entropies, reconstructions);
+display_digits(originals, strings, information_bits, reconstructions,
+               title=f"λ = {lmbda:g}: original | decoded, with each string");
 
 # %% [markdown]
-# Each cell shows the original on the left, the decoded digit on the right, the string in hex
-# and the information content. Some digits keep their identity in about five bytes, while odd
-# strokes get smoothed into the typical shape of the class.
+# Each cell shows the original on the left, the decoded digit on the right, the string in hex,
+# the bits actually sent and the information content. Odd strokes get smoothed into the typical
+# shape of the class: the model spends its bits on what distinguishes one digit from another.
 #
-# ## Strings are a little longer than the information content
+# ## On average, strings cost a little more than the information content
 #
-# A string has a whole number of bytes, and the range coder works with probabilities rounded to
-# 12-bit integers. Both cost a little, and for strings this short the overhead is visible:
+# A string has a whole number of bytes, and the coder works with probabilities rounded to
+# 12-bit counts. For one string the length can fall on either side of the information content;
+# averaged over all test digits, the overhead is positive:
 
 # %%
-string_bits = np.array([8 * len(s) for s in strings.numpy()])
-for bits, length in zip(entropies.numpy()[:6], string_bits):
-    print(f"information content {bits:6.2f} bits → string {length:3d} bits")
+coded = code_digits(compressor, decompressor, test_digits)
+information, lengths = coded["information_bits"], coded["string_bits"]
+print(f"mean information content {information.mean():.2f} bits, mean string {lengths.mean():.2f} "
+      f"bits (overhead {lengths.mean() - information.mean():.2f})")
+print(f"{(lengths < information).mean():.0%} of the strings are shorter than their information "
+      f"content; the longest string has {lengths.max() // 8} bytes")
 
 # %% [markdown]
-# Over all 10,000 test digits the picture is the same on average:
+# ## Where the bits go
+#
+# Which of the 50 latents carry the message? Averaging $-\log_2 P(\hat y_i)$ over the test
+# digits, per latent, shows that the model uses only part of its latent space: the prior of an
+# unused latent has collapsed to a spike at zero, and that latent costs nothing.
 
 # %%
-all_digits, _ = load_mnist_arrays("test", data_dir, limit=validation_examples)
-all_strings, all_bits = compressor(all_digits)
-all_lengths = np.array([8 * len(s) for s in all_strings.numpy()])
-print(f"mean information content {all_bits.numpy().mean():.2f} bits, "
-      f"mean string length {all_lengths.mean():.2f} bits, "
-      f"overhead {all_lengths.mean() - all_bits.numpy().mean():.2f} bits per digit")
+latents = compressor.transforms.latents(test_digits)
+plot_latent_bits(bits_per_latent(trainer.prior, latents));
+
+# %% [markdown]
+# ## All test digits in one file
+#
+# A string alone does not say where it ends, which model made it, or whether a byte got lost —
+# the decoder's sanity check misses many cut-short strings. So the codec stores strings in
+# `.mnc` files: a header with the model's fingerprint, each string's length, and a CRC-32
+# checksum over everything. (The same works from a terminal: `python -m
+# mnist_compression.codec compress`, see the README.)
+
+# %%
+path = Path(output_dir) / f"test_digits_lambda{lmbda:g}.mnc"
+written = compress_to_file(compressor, test_digits, path, overwrite=True)
+count = len(test_digits)
+print(f"{path}: {written.size:,} bytes for {count:,} digits = {written.size / count:.2f} bytes "
+      f"per digit on disk ({written.header_bytes / count:.2f} of them header and lengths)")
+print(f"information content: {information.mean() / 8:.2f} bytes per digit")
+
+# %% [markdown]
+# Reading the file back checks the checksum and the fingerprint before decoding:
+
+# %%
+decoded = decompress_file(decompressor, path)
+print("identical to decoding the strings one batch at a time:",
+      np.array_equal(decoded, coded["decoded"]))
 
 # %% [markdown]
 # Range coding is asymptotically optimal: coding many symbols in one long string, its length
-# per symbol approaches the cross entropy of the data under the prior, which the training rate
-# bounds from above. The few bits of overhead we see are a per-string cost — coding the 16 digits
-# as one string would spread it over all of them.
+# per symbol approaches the cross entropy of the data under the prior. The overhead we see is a
+# per-string cost — one length byte per digit in the file, and the rounding of each string to
+# whole bytes. Coding all digits as one string would spread it over all of them, at the price
+# of not being able to decode one digit alone.
 #
 # ## Summary
 #
+# - A range coder narrows an interval by each symbol's probability; the message costs about
+#   $-\log_2$ of the final width, the sum of the symbols' information contents.
 # - The trained model splits into a compressor (analysis transform + entropy model) and a
 #   decompressor (entropy model + synthesis transform) that share one set of coding tables.
-# - Strings are real and decodable: the round trip reproduces the rounded latents exactly.
-# - String lengths track the information content, with an overhead of a few bits per string
-#   from whole bytes and integer frequencies.
+# - Strings are real and decodable, identically on every machine: tables and transforms use
+#   exactly reproducible arithmetic.
+# - On average a string costs a few bits more than its information content; an `.mnc` file
+#   adds a length byte per digit and a small header, and catches damage.
 #
 # ## Exercises
 #
 # 1. Build two separate codecs with `make_mnist_codec` and decode one's strings with the other.
 #    Does it still work, and under what condition would it fail?
 # 2. Change `first_digit` to look at other digits. Which digits get the longest strings?
-# 3. Concatenate the information contents of all 16 digits and round up to whole bytes. How much
-#    would coding them as one string save?
+# 3. Sum the information contents of the 16 digits shown and round up to whole bytes. How many
+#    bytes would coding them as one string save, compared with 16 separate strings?

@@ -16,41 +16,51 @@
 # %% [markdown]
 # # 6. The decoder as a generative model
 #
-# *Learned data compression with MNIST — part 6 of 6.*
+# *Learned data compression with MNIST — part 6 of 7.*
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/mnist-compression/mnist-compression/blob/main/notebooks/06_generative_decoder.ipynb)
 #
 # **Overview.** A decompressor turns any bit string it is given into a digit. Feed it strings it
-# never produced — plain random bytes — and it still draws digits. This part does exactly that
-# with the low-rate model ($\lambda = 300$) and explains why a good compressor is, in disguise, a
-# generative model.
+# never produced — plain random bytes — and it still draws digits. The original tutorial does
+# this with its $\lambda = 2000$ model; we do it with that model and with the low-rate
+# $\lambda = 300$ model of part 5, side by side, and see why a good compressor is, in disguise,
+# a generative model.
 
 # %% [markdown]
 # ## Setup
 #
-# In Colab, the next cell installs the helper package; elsewhere it does nothing.
+# In Colab, the next cell installs the helper package `mnist_compression` (a pinned release) and
+# says what to do if that fails; on your own machine (`make lab`) it only keeps TensorFlow's
+# start-up messages quiet.
 
 # %%
+import os
+import subprocess
 import sys
 
-INSTALL_SOURCE = "mnist-compression @ git+https://github.com/mnist-compression/mnist-compression"
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # keep TensorFlow's start-up logs quiet
+INSTALL_SOURCE = "mnist-compression @ git+https://github.com/mnist-compression/mnist-compression@v0.2.0"  # noqa: E501
 if "google.colab" in sys.modules:
-    import subprocess
-
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", INSTALL_SOURCE], check=True)
+    # %pip install --quiet "{INSTALL_SOURCE}"
+    if subprocess.run([sys.executable, "-c", "import mnist_compression"]).returncode:
+        print("The install failed: check the internet connection and the address above.")
+    elif sys.version_info < (3, 12):
+        print("Python <= 3.11: TensorFlow 2.14 and tensorflow-compression replaced Colab's "
+              "TensorFlow. Restart the session (Runtime menu), then run all cells again.")
 
 # %% [markdown]
-# The training parameters match part 5's $\lambda = 300$ model, which is reused from the cache
-# when present.
+# The training parameters match parts 3 and 5, whose models are reused from the cache when
+# present.
 
 # %% tags=["parameters"]
-lmbda = 300.0
+lambdas = [2000.0, 300.0]  # the original tutorial's model, and the low-rate one
 epochs = 15
 train_examples = None  # None: all 60,000 training digits
 validation_examples = None  # None: all 10,000 test digits
 batch_size = 128
 seed = 0  # also fixes the random strings
 data_dir = None  # folder with the MNIST IDX files, or None for $MNIST_DATA_DIR / tfds
+cache_in_drive = False  # in Colab: keep trained models in Google Drive
 string_bytes = 8  # length of each random string
 samples = 16
 
@@ -58,46 +68,79 @@ samples = 16
 import numpy as np
 
 from mnist_compression.cache import train_or_load
+from mnist_compression.codec import make_mnist_codec
+from mnist_compression.data import load_mnist_arrays
 from mnist_compression.entropy_models import BACKEND
-from mnist_compression.models import make_mnist_codec
+from mnist_compression.evaluation import string_bits
+from mnist_compression.notebook_tools import keep_cache_in_drive
 from mnist_compression.plotting import show_digits
+from mnist_compression.settings import TrainingSettings
 
+if cache_in_drive:
+    keep_cache_in_drive()
 print("entropy coding backend:", BACKEND)
-trainer, history = train_or_load(lmbda, epochs, train_examples, validation_examples, batch_size,
-                                 seed=seed, data_dir=data_dir)
+models = {lmbda: train_or_load(TrainingSettings(
+    lmbda=lmbda, epochs=epochs, train_examples=train_examples, batch_size=batch_size,
+    validation_examples=validation_examples, seed=seed, data_dir=data_dir))[0]
+    for lmbda in lambdas}
 
 # %% [markdown]
 # ## Turn off the sanity check
 #
 # By default the range decoder checks, after the last latent, that it has consumed the string
 # exactly as an encoder would have written it, and fails otherwise: a cheap guard against
-# corrupted or mismatched data. Random bytes fail that check, so we build a codec without it.
+# corrupted or mismatched data. Random bytes fail that check, so we build codecs without it.
 
 # %%
-_, decompressor = make_mnist_codec(trainer, decode_sanity_check=False)
+codecs = {lmbda: make_mnist_codec(trainer, decode_sanity_check=False)
+          for lmbda, trainer in models.items()}
 
 # %% [markdown]
 # ## Decode random strings
+#
+# The same random strings go to each model's decoder.
 
 # %%
 rng = np.random.default_rng(seed)
 strings = [rng.bytes(string_bytes) for _ in range(samples)]
-show_digits(decompressor(strings));
+for lmbda, (_, decompressor) in codecs.items():
+    show_digits(decompressor(strings), title=f"λ = {lmbda:g}: {samples} random strings of "
+                                             f"{string_bytes} bytes, decoded");
 
 # %% [markdown]
 # ## Why this works
 #
-# A range decoder reads bits and, latent by latent, picks the integer whose interval of the
-# cumulative distribution the bits fall into. If the bits are uniformly random, each integer is
-# picked with exactly the probability the prior gives it: decoding random bits *samples* the
-# latents from the prior. The synthesis transform then maps those samples to images.
+# Part 4 showed how the range decoder works: it reads the bits as a number in $[0, 1)$ and, latent
+# by latent, picks the integer whose share of the current interval contains that number. If the
+# bits are uniformly random, the number is uniform too, so each integer is picked with
+# *approximately* the probability the prior gives it — approximately, because the tables hold
+# probabilities rounded to 12-bit counts and values in the far tails come from an escape code
+# instead. Decoding random bits thus *samples* the latents from the prior, and the synthesis
+# transform maps those samples to images.
+#
+# How long must the random strings be? The decoder stops after the last latent; whatever bits
+# it has not needed are never read. Compare the string length with what each model actually
+# spends on real digits:
+
+# %%
+test_digits, _ = load_mnist_arrays("test", data_dir, limit=validation_examples)
+for lmbda, (compressor, _) in codecs.items():
+    lengths = string_bits(compressor(test_digits)[0]) / 8
+    print(f"λ = {lmbda:g}: real strings take {lengths.mean():.1f} bytes on average, "
+          f"{(lengths > string_bytes).mean():.1%} are longer than {string_bytes} bytes")
+
+# %% [markdown]
+# Where a model's strings are shorter than the random ones, the random tail is simply ignored;
+# where they are longer, the decoder reads past the end (as zeros) and the last latents are
+# decided by that padding, not by chance.
 #
 # Whether the images look like digits depends on how well the prior describes the latents of
 # real digits. Our prior treats the latents as independent, which is only roughly true, so some
-# samples are mixtures or scribbles. The low-rate model helps: at $\lambda = 300$ most latents
-# carry almost no information, their priors are spikes that always decode to the same value,
-# and only a few bytes of randomness decide what is drawn. Eight random bytes are more than the
-# model ever spends on a digit, so the tail of each string is simply never read.
+# samples are mixtures or scribbles. The two models fail differently: at $\lambda = 300$ most
+# latents carry no information at all (part 4 counted them for $\lambda = 2000$), so only a few
+# latents are drawn at random and the samples are smooth, typical digits with little variety;
+# at $\lambda = 2000$ many more latents are drawn independently, and their combinations —
+# which the independent prior does not constrain — often do not fit together into one digit.
 #
 # The connection runs both ways: a model that generates data well assigns it high probability,
 # and high probability is what a compressor needs for short codes.
@@ -105,15 +148,19 @@ show_digits(decompressor(strings));
 # ## Summary
 #
 # - With the sanity check off, any byte string decodes to a digit.
-# - Random bits decode to latents sampled from the prior, so the decoder becomes a generator.
+# - Random bits decode to latents sampled (approximately) from the prior, so the decoder
+#   becomes a generator.
 # - Sample quality reflects how well the prior fits real latents — the same quality that makes
-#   strings short.
+#   strings short. An independent prior with few active latents gives typical, similar digits;
+#   with many active latents, often incoherent ones.
 #
 # ## Exercises
 #
-# 1. Decode random strings with the $\lambda = 2000$ model from part 3. Why do the samples look
-#    worse?
-# 2. Decode strings of 1, 2 and 4 random bytes. From which length on do the samples stop
-#    changing when you append more bytes?
-# 3. Sample latents directly from the prior (e.g. with `trainer.prior.sample`), round them and
-#    decode them with `trainer.synthesis_transform`. Do you get the same kind of images?
+# 1. Set `string_bytes` to 1, 2 and 4. From which length on do the $\lambda = 300$ samples stop
+#    changing when you append more bytes, and why is that length different for
+#    $\lambda = 2000$?
+# 2. Decode the all-zero string `bytes(8)` with both models. What digit do you get, and why is
+#    it the same for every length of zeros?
+# 3. Sample latents directly from the prior, `models[300.0].prior.sample(16, seed=1)`, round
+#    them, and decode them with `models[300.0].synthesis_transform`. Do you get the same kind of
+#    images?

@@ -16,7 +16,7 @@
 # %% [markdown]
 # # 7. The rate–distortion study: the whole curve, and classical codecs
 #
-# *Learned data compression with MNIST — part 7, an extension.*
+# *Learned data compression with MNIST — part 7 of 7, an extension.*
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/mnist-compression/mnist-compression/blob/main/notebooks/07_rate_distortion_study.ipynb)
 #
@@ -29,22 +29,30 @@
 # %% [markdown]
 # ## Setup
 #
-# In Colab, the next cell installs the helper package; elsewhere it does nothing.
+# In Colab, the next cell installs the helper package `mnist_compression` (a pinned release) and
+# says what to do if that fails; on your own machine (`make lab`) it only keeps TensorFlow's
+# start-up messages quiet.
 
 # %%
+import os
+import subprocess
 import sys
 
-INSTALL_SOURCE = "mnist-compression @ git+https://github.com/mnist-compression/mnist-compression"
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # keep TensorFlow's start-up logs quiet
+INSTALL_SOURCE = "mnist-compression @ git+https://github.com/mnist-compression/mnist-compression@v0.2.0"  # noqa: E501
 if "google.colab" in sys.modules:
-    import subprocess
-
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", INSTALL_SOURCE], check=True)
+    # %pip install --quiet "{INSTALL_SOURCE}"
+    if subprocess.run([sys.executable, "-c", "import mnist_compression"]).returncode:
+        print("The install failed: check the internet connection and the address above.")
+    elif sys.version_info < (3, 12):
+        print("Python <= 3.11: TensorFlow 2.14 and tensorflow-compression replaced Colab's "
+              "TensorFlow. Restart the session (Runtime menu), then run all cells again.")
 
 # %% [markdown]
-# The defaults run the full study: eight models of 15 epochs each, about 3 minutes apiece on a
-# 2-core CPU, minus any already in the model cache (parts 3 and 5 trained three of them). The
-# command `python -m mnist_compression.sweep` runs the same study outside a notebook; both
-# share the cache. Smaller values make a quick check.
+# The defaults run the full study: eight models of 15 epochs each (each costs about as long as
+# part 3's training), minus any already in the model cache (parts 3 and 5 trained three of
+# them). The command `python -m mnist_compression.sweep` runs the same study outside a
+# notebook; both share the cache. Smaller values make a quick check.
 
 # %% tags=["parameters"]
 lambdas = [50.0, 100.0, 300.0, 500.0, 1000.0, 2000.0, 5000.0, 10000.0]
@@ -54,35 +62,73 @@ validation_examples = None  # None: all 10,000 test digits (also the digits meas
 batch_size = 128
 seed = 0
 data_dir = None  # folder with the MNIST IDX files, or None for $MNIST_DATA_DIR / tfds
+cache_in_drive = False  # in Colab: keep trained models in Google Drive
 qualities = [1, 5, 10, 20, 30, 50, 70, 90]  # JPEG and WebP settings
-results_dir = "rd_study"
+output_dir = "build/rd_study"  # where the CSV and JSON results are written
 
 # %%
 from pathlib import Path
 
 from mnist_compression.baselines import evaluate_baselines
+from mnist_compression.classifier import train_or_load_classifier
 from mnist_compression.data import load_mnist_arrays
 from mnist_compression.entropy_models import BACKEND
+from mnist_compression.notebook_tools import keep_cache_in_drive
 from mnist_compression.plotting import plot_digit_strip, plot_overhead, plot_rd_study
-from mnist_compression.sweep import (TUTORIAL_LAMBDAS, compare_at_equal_distortion, run_sweep,
-                                     write_rows)
+from mnist_compression.settings import TrainingSettings
+from mnist_compression.sweep import (
+    TUTORIAL_LAMBDAS,
+    compare_at_equal_distortion,
+    run_sweep,
+    write_rows,
+)
 
+if cache_in_drive:
+    keep_cache_in_drive()
 print("entropy coding backend:", BACKEND)
 
 # %% [markdown]
 # ## Sweep λ
 #
 # `run_sweep` trains or loads one model per $\lambda$, compresses all test digits to real strings,
-# decodes them, and records the information content, the actual string length, and the error of
-# the decoded uint8 digits. It rewrites its results after every model, and the models are cached
-# under all their settings, so an interrupted sweep resumes where it stopped.
+# decodes them, and records the information content, the actual string length, the error of
+# the decoded uint8 digits, and the share that part 5's classifier still recognises. It rewrites
+# its results after every model, and the models are cached under all their settings, so an
+# interrupted sweep resumes where it stopped.
 
 # %%
-sweep = run_sweep(lambdas, epochs, train_examples, validation_examples, batch_size, seed,
-                  data_dir, out_dir=results_dir)
+settings = TrainingSettings(epochs=epochs, train_examples=train_examples,
+                            validation_examples=validation_examples, batch_size=batch_size,
+                            seed=seed, data_dir=data_dir)
+test_digits, test_labels = load_mnist_arrays("test", data_dir, limit=validation_examples)
+classifier = train_or_load_classifier(data_dir, train_examples)
+sweep = run_sweep(settings, lambdas, test_digits=test_digits, test_labels=test_labels,
+                  classifier=classifier, out_dir=output_dir)
+
+# %% [markdown]
+# Per model: the mean string length, the information content, the error of the decoded digits
+# (MAE and PSNR, see part 5), and the share of decoded digits the classifier recognises.
+
+# %%
+print(f"{'λ':>7} {'bits sent':>9} {'information':>11} {'MAE':>7} {'PSNR':>8} {'recognised':>10}")
 for row in sweep.rows:
-    print(f"λ={row['lmbda']:>7g}  {row['string_bits']:6.1f} bits  MAE {row['mae']:.4f}  "
-          f"PSNR {row['psnr']:5.1f} dB")
+    print(f"{row['lmbda']:7g} {row['string_bits']:9.1f} {row['information_bits']:11.2f} "
+          f"{row['mae']:7.4f} {row['psnr']:6.1f}dB {row['recognised']:10.1%}")
+
+# %% [markdown]
+# ## Why the smallest λ send nothing
+#
+# At the low end the models may stop sending anything: every latent collapses, the string is
+# the range coder's one-byte minimum, and the decoder draws one average digit for every input.
+# That is not a training failure but the optimum of the loss. A model that sends nothing pays
+# $0 + \lambda D_0$, with $D_0$ the error of the average digit; any other point of the curve
+# pays $R + \lambda D$. When $\lambda$ is small, no point is cheaper than sending nothing. The
+# cost of each measured model's point at $\lambda = 100$:
+
+# %%
+for row in sorted(sweep.rows, key=lambda r: r["val_rate"]):
+    print(f"the λ={row['lmbda']:g} model: {row['val_rate']:5.1f} bits + 100 × "
+          f"{row['val_distortion']:.4f} = {row['val_rate'] + 100 * row['val_distortion']:.1f}")
 
 # %% [markdown]
 # ## The same digits, classically
@@ -96,9 +142,8 @@ for row in sweep.rows:
 # for a comparison, and the flattering one for the classical codecs.
 
 # %%
-test_digits, _ = load_mnist_arrays("test", data_dir, limit=validation_examples)
 classical = evaluate_baselines(test_digits, qualities)
-write_rows(classical, Path(results_dir) / "baselines")
+write_rows(classical, Path(output_dir) / "baselines")
 for row in classical:
     print(f"{row['codec']:>5} q={str(row['quality']):>4}  payload {row['payload_bits']:7.1f}  "
           f"file {row['file_bits']:7.1f} bits  MAE {row['mae']:.4f}")
@@ -108,7 +153,7 @@ for row in classical:
 #
 # Bits per digit on a log scale against the mean absolute error. The learned codec appears twice:
 # its information content (what training estimates) and its real strings. The tutorial's three
-# $\lambda$ values are labelled.
+# $\lambda$ values are labelled; the lossless codecs sit at distortion zero.
 
 # %%
 plot_rd_study(sweep.rows, classical, TUTORIAL_LAMBDAS);
@@ -146,7 +191,7 @@ for row in compare_at_equal_distortion(sweep.rows, classical):
 # Where do they win? At very low distortion, and losslessly: PNG, zlib and LZMA reproduce every
 # pixel exactly, which our autoencoder can never do, and JPEG and WebP at high qualities reach
 # distortions that none of these models reaches at any rate. The learned codec also needs the
-# trained decoder on the receiving side — a few megabytes of weights, amortised only over many
+# trained decoder on the receiving side — about 10 MB of weights, amortised only over many
 # digits.
 #
 # ## Overhead of real strings
@@ -172,8 +217,10 @@ plot_digit_strip(test_digits[:len(next(iter(sweep.reconstructions.values())))],
 # %% [markdown]
 # ## Summary
 #
-# - Sweeping $\lambda$ traces the learned codec's rate–distortion curve, from under 10 bits to
+# - Sweeping $\lambda$ traces the learned codec's rate–distortion curve, from nothing at all to
 #   about a hundred bits per digit.
+# - Below some $\lambda$, sending nothing is the optimum: the loss prices the error of the
+#   average digit below any bits spent.
 # - Real strings cost a few bits more than the information content, nearly independent of λ.
 # - On these digits the learned codec needs many times fewer bits than JPEG or WebP at equal
 #   distortion, even when the classical codecs' headers are not counted; the classical codecs
@@ -181,8 +228,9 @@ plot_digit_strip(test_digits[:len(next(iter(sweep.reconstructions.values())))],
 #
 # ## Exercises
 #
-# 1. Add $\lambda$ = 20,000 and 50,000. Does the curve reach WebP's distortions, and what does
-#    the comparison say there?
+# 1. Add $\lambda$ = 20,000 and 50,000 (two training runs). Does the curve reach WebP's
+#    distortions, and what does the comparison say there?
 # 2. Re-plot with `file_bits` instead of `payload_bits`. How much of the classical codecs' cost is
 #    headers at each quality?
-# 3. Train with `latent_dims = 20` (use `train_model` directly). Which end of the curve suffers?
+# 3. Run the sweep with 20 latents: `settings.replace(latent_dims=20)` in the `run_sweep` call
+#    (eight training runs). Which end of the curve suffers?

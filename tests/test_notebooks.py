@@ -1,5 +1,6 @@
 """The notebooks: paired text twins in sync, clean committed form, and a papermill smoke run."""
 
+import ast
 import json
 import math
 import re
@@ -15,6 +16,10 @@ import mnist_compression
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 MAX_CODE_LINES = 12
+# Settings whose defaults must agree in every notebook that trains, so that later notebooks
+# find the models earlier ones cached.
+TRAINING_DEFAULTS = ("epochs", "train_examples", "validation_examples", "batch_size", "seed",
+                     "data_dir")
 
 
 def _cells(notebook):
@@ -51,12 +56,15 @@ def test_follows_the_lesson_template(path):
     cells = nbformat.read(path, as_version=4).cells
     title = cells[0].source
     assert cells[0].cell_type == "markdown" and title.startswith(f"# {int(path.name[:2])}. ")
+    assert f"part {int(path.name[:2])} of {len(NOTEBOOKS)}" in title
     badge = (f"https://colab.research.google.com/github/{mnist_compression.REPOSITORY}"
              f"/blob/main/notebooks/{path.name}")
     assert badge in title and "**Overview.**" in title
     setup = next(c.source for c in cells if c.cell_type == "code")
-    assert f'INSTALL_SOURCE = "{mnist_compression.INSTALL_SOURCE}"' in setup
-    assert '"google.colab" in sys.modules' in setup
+    source = re.search(r'^INSTALL_SOURCE = "([^"]+)"', setup, re.M)
+    assert source and source.group(1) == mnist_compression.INSTALL_SOURCE
+    assert '"google.colab" in sys.modules' in setup and '%pip install' in setup
+    assert 'os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")' in setup
     headings = [line for c in cells if c.cell_type == "markdown" for line in c.source.splitlines()
                 if line.startswith("## ")]
     assert headings[0] == "## Setup" and headings[-2:] == ["## Summary", "## Exercises"]
@@ -68,7 +76,7 @@ def test_code_cells_are_short_and_explained(path):
     for index, cell in enumerate(cells):
         if cell.cell_type != "code":
             continue
-        lines = [line for line in cell.source.splitlines() if line.strip()]
+        lines = _code_lines(cell.source)
         assert len(lines) <= MAX_CODE_LINES, f"cell {index} has {len(lines)} lines"
         assert not re.search(r"^\s*(def|class) ", cell.source, re.M), "code belongs in the package"
     # Code follows text, except that the imports may follow the setup or parameters cell.
@@ -79,18 +87,73 @@ def test_code_cells_are_short_and_explained(path):
                 f"two code cells in a row without text before: {cell.source[:60]!r}")
 
 
+def _code_lines(source: str) -> list:
+    """The non-blank lines of a cell that are not import statements (IPython magics count)."""
+    python = "\n".join(line.replace("%", "pass  #", 1) if line.strip().startswith("%")
+                       else line for line in source.splitlines())
+    statements = ast.parse(python).body
+    imports = {n for node in statements if isinstance(node, (ast.Import, ast.ImportFrom))
+               for n in range(node.lineno, node.end_lineno + 1)}
+    return [line for number, line in enumerate(source.splitlines(), 1)
+            if line.strip() and number not in imports]
+
+
+def _parameters(path):
+    cell = next(c for c in nbformat.read(path, as_version=4).cells
+                if "parameters" in c.metadata.get("tags", ()))
+    return {node.targets[0].id: ast.literal_eval(node.value)
+            for node in ast.parse(cell.source).body if isinstance(node, ast.Assign)}
+
+
+def test_training_defaults_agree_across_the_notebooks_that_train():
+    training = [_parameters(p) for p in NOTEBOOKS if "epochs" in _parameters(p)]
+    assert len(training) == 5
+    for name in TRAINING_DEFAULTS:
+        assert len({repr(p[name]) for p in training}) == 1, name
+    assert {p.get("lmbda", 2000.0) for p in training} == {2000.0}
+    assert all(p.get("output_dir", "build").startswith("build") for p in training)
+
+
+def test_the_original_tutorial_and_papers_are_credited():
+    first = nbformat.read(NOTEBOOKS[0], as_version=4).cells[0].source
+    for link in ("tensorflow.org/tutorials/generative/data_compression",
+                 "arxiv.org/abs/1611.01704"):
+        assert link in first
+
+
 # --- the smoke run (`make smoke`) ------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def smoke_run():
-    """Executes every notebook with small parameters into build/smoke; returns that folder."""
+def smoke_run(request):
+    """Executes every notebook with small parameters into build/smoke; returns that folder.
+    Progress goes straight to the terminal, past pytest's capturing."""
     sys.path.insert(0, str(REPO / "tools"))
     import run_notebooks
 
     out = REPO / "build" / "smoke"
-    timings = run_notebooks.main(["--smoke", "--out", str(out)])
+    capture = request.config.pluginmanager.getplugin("capturemanager")
+    with capture.global_and_fixture_disabled():
+        print()
+        timings = run_notebooks.main(["--smoke", "--out", str(out)])
     assert len(timings) == len(NOTEBOOKS)
     return out
+
+
+# stderr lines a learner may see; anything else in an executed notebook fails the smoke run.
+ALLOWED_STDERR = (
+    re.compile(r"^\s*$"),
+    re.compile(r"^λ sweep: +\d+%\|"),  # the sweep's progress bar (notebook 07)
+)
+
+
+@pytest.mark.notebooks
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_smoke_run_prints_nothing_alarming(smoke_run, path):
+    executed = nbformat.read(smoke_run / path.name, as_version=4)
+    lines = [line for c in executed.cells if c.cell_type == "code" for o in c.outputs
+             if o.get("name") == "stderr" for line in o.get("text", "").splitlines()]
+    unexpected = [line for line in lines if not any(p.search(line) for p in ALLOWED_STDERR)]
+    assert not unexpected, unexpected[:5]
 
 
 @pytest.mark.notebooks
@@ -103,8 +166,8 @@ def test_smoke_run_executes_every_cell(smoke_run, path):
     assert (smoke_run / path.name).with_suffix(".html").stat().st_size > 10_000
 
 
-FIGURES = {"01_transforms": 2, "02_noise_and_prior": 1, "03_training": 1, "04_compression": 1,
-           "05_rate_distortion": 4, "06_generative_decoder": 1, "07_rate_distortion_study": 3}
+FIGURES = {"01_transforms": 2, "02_noise_and_prior": 1, "03_training": 1, "04_compression": 2,
+           "05_rate_distortion": 4, "06_generative_decoder": 2, "07_rate_distortion_study": 3}
 
 
 @pytest.mark.notebooks
@@ -116,27 +179,54 @@ def test_smoke_run_draws_its_figures(smoke_run, path):
     assert len(images) == FIGURES[path.stem]
 
 
-@pytest.mark.notebooks
-def test_smoke_run_writes_ordered_rate_distortion_results(smoke_run):
-    results = json.loads((smoke_run / "rate_distortion.json").read_text())
+def check_rate_distortion_results(results: dict, full: bool) -> None:
+    """What notebook 05 measured: finite, positive, ordered by λ; on a full run the classifier
+    also recognises fewer decoded digits as λ falls."""
     assert sorted(results, key=float) == ["300", "500", "2000"]
     for metrics in results.values():
-        for key in ("rate", "distortion", "information_bits", "string_bits", "mae", "psnr"):
+        for key in ("rate", "distortion", "information_bits", "string_bits", "mae", "psnr",
+                    "recognised"):
             assert math.isfinite(metrics[key]) and metrics[key] > 0, key
         assert metrics["string_bits"] >= metrics["information_bits"] - 8
-    rates = [results[key]["rate"] for key in ("300", "500", "2000")]
-    distortions = [results[key]["distortion"] for key in ("300", "500", "2000")]
+        assert 0 < metrics["recognised"] <= 1
+    ordered = [results[key] for key in ("300", "500", "2000")]
+    rates = [r["rate"] for r in ordered]
+    distortions = [r["distortion"] for r in ordered]
     assert rates == sorted(rates) and distortions == sorted(distortions, reverse=True)
+    if full:
+        recognised = [r["recognised"] for r in ordered]
+        assert recognised == sorted(recognised), recognised
+
+
+@pytest.mark.notebooks
+def test_smoke_run_writes_ordered_rate_distortion_results(smoke_run):
+    check_rate_distortion_results(json.loads((smoke_run / "rate_distortion.json").read_text()),
+                                  full=False)
+
+
+def test_the_last_full_tutorial_run_recognises_fewer_digits_at_lower_rates():
+    results = REPO / "build" / "tutorial" / "rate_distortion.json"
+    if not results.exists():
+        pytest.skip("full run: no build/tutorial/rate_distortion.json (run `make tutorial`)")
+    check_rate_distortion_results(json.loads(results.read_text()), full=True)
+
+
+@pytest.mark.notebooks
+def test_smoke_run_writes_the_compressed_test_digits(smoke_run):
+    from mnist_compression.mnc import read_mnc
+
+    assert len(read_mnc(smoke_run / "test_digits_lambda2000.mnc").strings) == 2000
 
 
 @pytest.mark.notebooks
 def test_smoke_run_of_the_study_writes_its_results(smoke_run):
-    sweep = json.loads((smoke_run / "rd_study" / "sweep.json").read_text())
-    classical = json.loads((smoke_run / "rd_study" / "baselines.json").read_text())
+    sweep = json.loads((smoke_run / "sweep.json").read_text())
+    classical = json.loads((smoke_run / "baselines.json").read_text())
     assert [row["lmbda"] for row in sweep] == [50, 100, 300, 500, 1000, 2000, 5000, 10000]
     assert sweep[0]["string_bits"] < sweep[-1]["string_bits"]
     assert sweep[0]["mae"] > sweep[-1]["mae"]
     assert {row["codec"] for row in classical} == {"raw", "zlib", "lzma", "png", "jpeg", "webp"}
+    assert all(0 < row["recognised"] <= 1 for row in sweep)
 
 
 @pytest.mark.notebooks
@@ -144,4 +234,4 @@ def test_smoke_run_reuses_the_model_trained_in_part_3(smoke_run):
     outputs = "".join(
         o.get("text", "") for c in nbformat.read(smoke_run / "04_compression.ipynb", 4).cells
         if c.cell_type == "code" for o in c.outputs)
-    assert "Loaded the λ=2000 model" in outputs
+    assert "Loaded the λ=2000 model" in outputs and "No cached model" not in outputs

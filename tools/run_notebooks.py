@@ -4,9 +4,12 @@
     python tools/run_notebooks.py --smoke         # small parameters -> build/smoke
     python tools/run_notebooks.py --only 03 04    # a subset, by number or name
 
-Each notebook receives only the parameters its `parameters` cell declares. Smoke runs use a fresh
-model cache inside the output folder, so they never reuse models from earlier runs; full runs
-share the user's cache (see mnist_compression.cache), where models are keyed by their settings.
+Each notebook receives only the parameters its `parameters` cell declares; those that write
+files get `output_dir` = the output folder. Kernels run in the output folder, so relative paths
+given here ($MNIST_DATA_DIR, $MNIST_COMPRESSION_CACHE, a data_dir parameter) are made absolute
+first: they mean what they meant where the command was started. Smoke runs use a fresh model
+cache inside the output folder, so they never reuse models from earlier runs; full runs share
+the user's cache (see mnist_compression.cache), where models are keyed by their settings.
 """
 
 from __future__ import annotations
@@ -37,11 +40,26 @@ def notebook_paths(only=()) -> list[Path]:
     return paths
 
 
+PATH_VARIABLES = ("MNIST_DATA_DIR", "MNIST_COMPRESSION_CACHE")
+
+
+def absolute_paths(overrides: dict) -> dict:
+    """Makes relative paths absolute against the current directory: in the environment
+    variables the kernels inherit, and in a data_dir parameter."""
+    for name in PATH_VARIABLES:
+        if os.environ.get(name):
+            os.environ[name] = str(Path(os.environ[name]).expanduser().absolute())
+    if overrides.get("data_dir"):
+        overrides = dict(overrides, data_dir=str(Path(overrides["data_dir"]).absolute()))
+    return overrides
+
+
 def run_notebook(path: Path, out_dir: Path, overrides: dict, html: bool = True) -> float:
     """Runs one notebook into `out_dir` (working directory too); returns the seconds it took."""
     import papermill
 
     declared = papermill.inspect_notebook(str(path))
+    overrides = dict(overrides, output_dir=str(out_dir))
     parameters = {key: value for key, value in overrides.items() if key in declared}
     start = time.perf_counter()
     executed = out_dir / path.name
@@ -67,13 +85,14 @@ def main(argv=None) -> dict:
     parser.add_argument("-p", "--parameter", nargs=2, action="append", default=[],
                         metavar=("NAME", "JSON"), help="override a parameter, e.g. -p epochs 5")
     args = parser.parse_args(argv)
-    out_dir = (args.out or REPO / "build" / ("smoke" if args.smoke else "tutorial")).resolve()
+    out_dir = (args.out or REPO / "build" / ("smoke" if args.smoke else "tutorial")).absolute()
     out_dir.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # keep TensorFlow's C++ chatter out
     # Kernels inherit the environment: a headless MPLBACKEND (e.g. Agg) would drop every figure.
     os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
     overrides = dict(SMOKE_PARAMETERS) if args.smoke else {}
     overrides.update({name: json.loads(value) for name, value in args.parameter})
+    overrides = absolute_paths(overrides)
     if args.smoke:
         cache = out_dir / "model-cache"
         shutil.rmtree(cache, ignore_errors=True)
