@@ -1,4 +1,5 @@
 # Every target builds the virtual environment first if it is missing or out of date.
+# `make help` lists the targets.
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -9,9 +10,12 @@ PYTEST_ARGS ?=
 export TF_CPP_MIN_LOG_LEVEL ?= 3
 export PYTHONHASHSEED ?= 0
 
-.PHONY: install test smoke tutorial lab sync lint bench clean
+.PHONY: help install test smoke tutorial figures lab sync lint bench clean
 
-install: $(VENV)/.installed
+help:  ## this list
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 12
+
+install: $(VENV)/.installed  ## create the virtual environment (from locks/ when there is a lock)
 
 $(VENV)/.installed: pyproject.toml $(LOCK)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,7 +23,7 @@ $(VENV)/.installed: pyproject.toml $(LOCK)
 	$(PY) -m pip install --quiet $(if $(LOCK),-r $(LOCK)) -e '.[dev]'
 	touch $@
 
-test: install  ## unit and integration tests (not the notebooks)
+test: install  ## unit and integration tests, the slow ones too (not the notebooks)
 	$(PY) -m pytest -m "not notebooks" $(PYTEST_ARGS)
 
 smoke: install  ## every notebook with small parameters, checked by tests -> build/smoke
@@ -28,18 +32,23 @@ smoke: install  ## every notebook with small parameters, checked by tests -> bui
 tutorial: install  ## every notebook at its full defaults -> build/tutorial (.ipynb + .html)
 	$(PY) tools/run_notebooks.py
 
+figures: install  ## the README's figures: the full λ sweep (cached models reused) -> docs/figures
+	$(PY) -m mnist_compression.sweep --out build/sweep
+	mkdir -p docs/figures
+	cp build/sweep/rate_distortion.png build/sweep/digit_strip.png docs/figures/
+
 lab: install  ## open the notebooks in JupyterLab (installed on first use)
 	$(PY) -m pip install --quiet jupyterlab
 	$(PY) -m jupyter lab notebooks
 
-sync:  ## after editing a notebook or its .py twin: bring the other side up to date
+sync: install  ## after editing a notebook or its .py twin: bring the other side up to date
 	$(PY) -m jupytext --sync notebooks/[0-9][0-9]_*.ipynb
 
-lint: install
+lint: install  ## ruff on the package, tests, tools and the notebooks' .py twins
 	$(PY) -m ruff check mnist_compression tests benchmarks tools notebooks
 
-bench: install
+bench: install  ## time training against the original tutorial's pipeline
 	$(PY) benchmarks/training_speed.py
 
-clean:
+clean:  ## remove the virtual environment and everything built
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

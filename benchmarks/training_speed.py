@@ -20,6 +20,7 @@ import tensorflow as tf
 from mnist_compression.data import load_mnist, load_mnist_arrays
 from mnist_compression.entropy_models import ContinuousBatchedEntropyModel
 from mnist_compression.models import MNISTCompressionTrainer, to_unit_range
+from mnist_compression.settings import TrainingSettings
 from mnist_compression.training import digit_batches, make_trainer
 
 
@@ -66,9 +67,9 @@ def tutorial_fit(lmbda, epochs, examples, batch_size, data_dir):
                       val_keys=("val_rate_loss", "val_distortion_loss"))
 
 
-def package_fit(lmbda, epochs, examples, batch_size, data_dir, jit_compile):
+def package_fit(lmbda, epochs, examples, batch_size, data_dir):
     """Trains with the package's trainer and input pipeline."""
-    trainer = make_trainer(lmbda, jit_compile=jit_compile)
+    trainer = make_trainer(TrainingSettings(lmbda=lmbda, batch_size=batch_size))
     train = digit_batches(load_mnist_arrays("train", data_dir, examples)[0], batch_size, 0)
     validation = digit_batches(load_mnist_arrays("test", data_dir)[0], batch_size).cache()
     return _timed_fit(trainer, train, validation, epochs,
@@ -110,14 +111,13 @@ def main(argv=None):
     parser.add_argument("--examples", type=int, default=12800, help="training digits")
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--data-dir", default=None, help="IDX folder (default: $MNIST_DATA_DIR)")
-    parser.add_argument("--jit-compile", action="store_true", help="compile the package's step")
     parser.add_argument("--json", help="also write the results to this file")
     args = parser.parse_args(argv)
     common = (args.lmbda, args.epochs, args.examples, args.batch_size, args.data_dir)
     tf.keras.utils.set_random_seed(0)
     baseline_step, baseline_val = tutorial_fit(*common)
     tf.keras.utils.set_random_seed(0)
-    package_step, package_val = package_fit(*common, jit_compile=args.jit_compile)
+    package_step, package_val = package_fit(*common)
     results = dict(
         tutorial_steps_per_s=1 / baseline_step,
         package_steps_per_s=1 / package_step,

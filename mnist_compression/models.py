@@ -82,6 +82,7 @@ class MNISTCompressionTrainer(keras.Model):
         self._trackers = {
             name: keras.metrics.Mean(name=name) for name in ("loss", "rate", "distortion")
         }
+        self.prior_optimizer = None  # set by training.make_trainer for faster prior scales
 
     @property
     def prior(self) -> NoisyLogistic:
@@ -119,7 +120,15 @@ class MNISTCompressionTrainer(keras.Model):
         with tf.GradientTape() as tape:
             loss, rate, distortion = self.lagrangian(self(_images_only(data), training=True))
         variables = self.trainable_variables
-        self.optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
+        gradients = tape.gradient(loss, variables)
+        if self.prior_optimizer is None:
+            self.optimizer.apply_gradients(zip(gradients, variables))
+        else:  # the prior's scales take their own, faster steps
+            prior = [v is self.prior_log_scales for v in variables]
+            self.optimizer.apply_gradients(
+                [(g, v) for g, v, p in zip(gradients, variables, prior) if not p])
+            self.prior_optimizer.apply_gradients(
+                [(g, v) for g, v, p in zip(gradients, variables, prior) if p])
         return self._track(loss=loss, rate=rate, distortion=distortion)
 
     def test_step(self, data):

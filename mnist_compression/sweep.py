@@ -7,6 +7,8 @@ the whole study and writes CSV, JSON and a figure:
 
     python -m mnist_compression.sweep --out build/sweep            # the full study
     python -m mnist_compression.sweep --quick --out build/sweep    # a minute-long check
+
+`make figures` runs the full study and copies its two figures to docs/figures for the README.
 """
 
 from __future__ import annotations
@@ -162,10 +164,12 @@ def main(argv=None) -> dict:
     comparisons = compare_at_equal_distortion(sweep.rows, baselines)
     if comparisons:
         write_rows(comparisons, args.out / "comparison")
-    from .plotting import plot_rd_study
+    from .plotting import plot_digit_strip, plot_rd_study
 
     plot_rd_study(sweep.rows, baselines, TUTORIAL_LAMBDAS).savefig(args.out / "rate_distortion.png",
-                                                                   dpi=150)
+                                                                   dpi=100)
+    strip = test_digits[:len(next(iter(sweep.reconstructions.values())))]
+    plot_digit_strip(strip, sweep.reconstructions).savefig(args.out / "digit_strip.png", dpi=100)
     seconds = time.perf_counter() - start
     summary = dict(seconds=seconds, settings=settings.as_dict(), lambdas=args.lambdas,
                    qualities=args.qualities)

@@ -7,6 +7,8 @@ Also a command line: ``python -m mnist_compression.training --lmbda 2000 --outpu
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import tensorflow as tf
 
@@ -19,11 +21,48 @@ from .settings import TrainingSettings
 SECONDS_PER_EPOCH = (10, 30)
 
 
-def make_trainer(settings: TrainingSettings) -> MNISTCompressionTrainer:
-    """A trainer for rate + λ·distortion, compiled with Adam, ready for `fit`. Variables are
-    created in the current `tf.distribute` strategy's scope, if any."""
+class LearningRate(tf.keras.optimizers.schedules.LearningRateSchedule):
+    """The learning rate at each step: `peak`, warmed up linearly over the first `warmup`
+    steps, then constant or decayed to zero along a cosine by step `total`; multiplied by a
+    factor that grows linearly from 1 to `factor` over the first `ramp` steps."""
+
+    def __init__(self, peak, total, schedule="constant", warmup=0, factor=1.0, ramp=0):
+        self.peak, self.total, self.schedule = float(peak), int(total), schedule
+        self.warmup, self.factor, self.ramp = int(warmup), float(factor), int(ramp)
+
+    def __call__(self, step):
+        step = tf.cast(step, tf.float32)
+        rate = self.peak * tf.minimum(1.0, (step + 1) / max(self.warmup, 1))
+        if self.schedule == "cosine":
+            progress = tf.clip_by_value((step - self.warmup) / max(self.total - self.warmup, 1),
+                                        0.0, 1.0)
+            rate *= 0.5 * (1 + tf.cos(math.pi * progress))
+        return rate * (1 + (self.factor - 1) * tf.minimum(1.0, step / max(self.ramp, 1)))
+
+    def get_config(self):
+        return dict(peak=self.peak, total=self.total, schedule=self.schedule,
+                    warmup=self.warmup, factor=self.factor, ramp=self.ramp)
+
+
+def make_trainer(settings: TrainingSettings, steps_per_epoch: int) -> MNISTCompressionTrainer:
+    """A trainer for rate + λ·distortion, compiled with Adam, ready for `fit`.
+
+    The learning rate follows `settings.schedule`. When the prior's scales should learn faster
+    (`prior_lr_factor`), they get an Adam of their own. Variables are created in the current
+    `tf.distribute` strategy's scope, if any.
+    """
     trainer = MNISTCompressionTrainer(latent_dims=settings.latent_dims, lmbda=settings.lmbda)
-    trainer.compile(optimizer=tf.keras.optimizers.Adam(learning_rate=settings.learning_rate))
+    total = steps_per_epoch * settings.epochs
+    common = dict(total=total, schedule=settings.schedule,
+                  warmup=round(settings.warmup * total))
+    trainer.compile(optimizer=tf.keras.optimizers.Adam(
+        learning_rate=LearningRate(settings.learning_rate, **common)))
+    if settings.prior_lr_factor != 1:
+        trainer(tf.zeros((1, 28, 28, 1), tf.uint8))
+        trainer.prior_optimizer = tf.keras.optimizers.Adam(learning_rate=LearningRate(
+            settings.learning_rate, factor=settings.prior_lr_factor,
+            ramp=round(settings.prior_lr_ramp * total), **common))
+        trainer.prior_optimizer.build([trainer.prior_log_scales])
     return trainer
 
 
@@ -48,7 +87,7 @@ def fit_model(settings: TrainingSettings, train_images: np.ndarray,
         tf.keras.utils.set_random_seed(settings.seed)
     strategy = strategy or tf.distribute.get_strategy()
     with strategy.scope():
-        trainer = make_trainer(settings)
+        trainer = make_trainer(settings, math.ceil(len(train_images) / settings.batch_size))
     shuffle_seed = 0 if settings.seed is None else settings.seed
     history = trainer.fit(
         digit_batches(train_images, settings.batch_size, shuffle_seed),
@@ -119,7 +158,8 @@ def main(argv=None) -> dict:
     return results
 
 
-__all__ = ["digit_batches", "final_metrics", "fit_model", "main", "make_trainer", "train_model"]
+__all__ = ["LearningRate", "digit_batches", "final_metrics", "fit_model", "main", "make_trainer",
+           "train_model"]
 
 if __name__ == "__main__":
     main()

@@ -61,10 +61,11 @@ if "google.colab" in sys.modules:
 
 # %% tags=["parameters"]
 lmbda = 2000.0  # weight of the distortion in the loss
-epochs = 15
+recipe = "original"  # "original": the tutorial's; "fast": the same quality in a third of the time
+epochs = None  # None: the recipe's (15 original, 4 fast)
 train_examples = None  # None: all 60,000 training digits
 validation_examples = None  # None: all 10,000 test digits
-batch_size = 128
+batch_size = None  # None: the recipe's (128)
 seed = 0  # fixes initial weights and shuffling
 data_dir = None  # folder with the MNIST IDX files, or None for $MNIST_DATA_DIR / tfds
 use_cache = True  # reuse a model trained earlier with exactly these settings
@@ -127,9 +128,9 @@ show_source(MNISTCompressionTrainer.train_step)
 # and data. Set `use_cache = False` to watch it train again.
 
 # %%
-settings = TrainingSettings(lmbda=lmbda, epochs=epochs, train_examples=train_examples,
-                            validation_examples=validation_examples, batch_size=batch_size,
-                            seed=seed, data_dir=data_dir)
+settings = TrainingSettings.from_recipe(
+    recipe, lmbda=lmbda, epochs=epochs, train_examples=train_examples, batch_size=batch_size,
+    validation_examples=validation_examples, seed=seed, data_dir=data_dir)
 trainer, history = train_or_load(settings, use_cache=use_cache)
 
 # %% [markdown]

@@ -53,10 +53,11 @@ if "google.colab" in sys.modules:
 
 # %% tags=["parameters"]
 lmbda = 2000.0
-epochs = 15
+recipe = "original"  # "original": the tutorial's; "fast": the same quality in a third of the time
+epochs = None  # None: the recipe's (15 original, 4 fast)
 train_examples = None  # None: all 60,000 training digits
 validation_examples = None  # None: all 10,000 test digits (also the digits written to a file)
-batch_size = 128
+batch_size = None  # None: the recipe's (128)
 seed = 0
 data_dir = None  # folder with the MNIST IDX files, or None for $MNIST_DATA_DIR / tfds
 cache_in_drive = False  # in Colab: keep trained models in Google Drive
@@ -92,9 +93,9 @@ print("entropy coding backend:", BACKEND)
 # Part 3's model, from the cache (or trained now if these settings are new):
 
 # %%
-settings = TrainingSettings(lmbda=lmbda, epochs=epochs, train_examples=train_examples,
-                            validation_examples=validation_examples, batch_size=batch_size,
-                            seed=seed, data_dir=data_dir)
+settings = TrainingSettings.from_recipe(
+    recipe, lmbda=lmbda, epochs=epochs, train_examples=train_examples, batch_size=batch_size,
+    validation_examples=validation_examples, seed=seed, data_dir=data_dir)
 trainer, history = train_or_load(settings)
 
 # %% [markdown]

@@ -55,10 +55,11 @@ if "google.colab" in sys.modules:
 
 # %% tags=["parameters"]
 lambdas = [2000.0, 500.0, 300.0]
-epochs = 15
+recipe = "original"  # "original": the tutorial's; "fast": the same quality in a third of the time
+epochs = None  # None: the recipe's (15 original, 4 fast)
 train_examples = None  # None: all 60,000 training digits
 validation_examples = None  # None: all 10,000 test digits
-batch_size = 128
+batch_size = None  # None: the recipe's (128)
 seed = 0
 data_dir = None  # folder with the MNIST IDX files, or None for $MNIST_DATA_DIR / tfds
 cache_in_drive = False  # in Colab: keep trained models in Google Drive
@@ -107,8 +108,8 @@ print(f"classifier accuracy on the original test digits: "
 # %%
 results = {}
 for lmbda in lambdas:
-    trainer, history = train_or_load(TrainingSettings(
-        lmbda=lmbda, epochs=epochs, train_examples=train_examples, batch_size=batch_size,
+    trainer, history = train_or_load(TrainingSettings.from_recipe(
+        recipe, lmbda=lmbda, epochs=epochs, train_examples=train_examples, batch_size=batch_size,
         validation_examples=validation_examples, seed=seed, data_dir=data_dir))
     compressor, decompressor = make_mnist_codec(trainer)
     strings, information_bits = compressor(originals)

@@ -56,10 +56,11 @@ if "google.colab" in sys.modules:
 
 # %% tags=["parameters"]
 lambdas = [50.0, 100.0, 300.0, 500.0, 1000.0, 2000.0, 5000.0, 10000.0]
-epochs = 15
+recipe = "original"  # "original": the tutorial's; "fast": the same quality in a third of the time
+epochs = None  # None: the recipe's (15 original, 4 fast)
 train_examples = None  # None: all 60,000 training digits
 validation_examples = None  # None: all 10,000 test digits (also the digits measured)
-batch_size = 128
+batch_size = None  # None: the recipe's (128)
 seed = 0
 data_dir = None  # folder with the MNIST IDX files, or None for $MNIST_DATA_DIR / tfds
 cache_in_drive = False  # in Colab: keep trained models in Google Drive
@@ -97,9 +98,9 @@ print("entropy coding backend:", BACKEND)
 # interrupted sweep resumes where it stopped.
 
 # %%
-settings = TrainingSettings(epochs=epochs, train_examples=train_examples,
-                            validation_examples=validation_examples, batch_size=batch_size,
-                            seed=seed, data_dir=data_dir)
+settings = TrainingSettings.from_recipe(
+    recipe, epochs=epochs, train_examples=train_examples, batch_size=batch_size,
+    validation_examples=validation_examples, seed=seed, data_dir=data_dir)
 test_digits, test_labels = load_mnist_arrays("test", data_dir, limit=validation_examples)
 classifier = train_or_load_classifier(data_dir, train_examples)
 sweep = run_sweep(settings, lambdas, test_digits=test_digits, test_labels=test_labels,

@@ -61,6 +61,19 @@ def make_idx_folder(folder: Path, train: int = 40, test: int = 12, compress: boo
     return arrays
 
 
+def random_tables(rng, channels: int = 12, precision: int = 12):
+    """Coding tables for random pmfs of 1-39 bins plus an escape bin, at random offsets."""
+    from mnist_compression.fallback.tables import tables_from_pmfs
+
+    pmfs, offsets = [], []
+    for _ in range(channels):
+        length = int(rng.integers(1, 40))
+        pmf = rng.dirichlet(np.full(length, rng.uniform(0.05, 3)))
+        pmfs.append(np.append(pmf * 0.995, 0.005).astype(np.float32))
+        offsets.append(int(rng.integers(-20, 5)))
+    return tables_from_pmfs(pmfs, offsets, precision)
+
+
 @pytest.fixture
 def tiny_mnist(tmp_path):
     """(folder, arrays) for a small synthetic MNIST in uncompressed IDX files."""

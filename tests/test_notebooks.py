@@ -18,8 +18,8 @@ NOTEBOOKS = sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 MAX_CODE_LINES = 12
 # Settings whose defaults must agree in every notebook that trains, so that later notebooks
 # find the models earlier ones cached.
-TRAINING_DEFAULTS = ("epochs", "train_examples", "validation_examples", "batch_size", "seed",
-                     "data_dir")
+TRAINING_DEFAULTS = ("recipe", "epochs", "train_examples", "validation_examples", "batch_size",
+                     "seed", "data_dir")
 
 
 def _cells(notebook):

@@ -2,24 +2,14 @@
 
 import numpy as np
 import pytest
+from conftest import random_tables
 
 from mnist_compression.fallback.range_coder import CodingTables, decode, encode
 from mnist_compression.fallback.tables import tables_from_pmfs
 
 
-def _random_tables(rng, channels=12, precision=12):
-    pmfs, offsets = [], []
-    for _ in range(channels):
-        length = int(rng.integers(1, 40))
-        pmf = rng.dirichlet(np.full(length, rng.uniform(0.05, 3)))
-        pmfs.append(np.append(pmf * 0.995, 0.005).astype(np.float32))
-        offsets.append(int(rng.integers(-20, 5)))
-    return tables_from_pmfs(pmfs, offsets, precision)
-
-
-
 def test_flat_layout_round_trips():
-    tables = _random_tables(np.random.default_rng(3))
+    tables = random_tables(np.random.default_rng(3))
     flat = tables.to_flat()
     assert flat.dtype == np.int32 and (flat == -12).sum() == len(tables.lengths)
     again = CodingTables.from_flat(flat, tables.offsets)
@@ -31,7 +21,7 @@ def test_flat_layout_round_trips():
 @pytest.mark.parametrize("precision", [10, 12, 16])
 def test_round_trip_including_escapes(precision):
     rng = np.random.default_rng(precision)
-    tables = _random_tables(rng, precision=precision)
+    tables = random_tables(rng, precision=precision)
     symbols = tables.offsets + rng.integers(-3, 45, (3000, len(tables.lengths)))
     symbols[:50] = rng.integers(-(2**29), 2**29, (50, len(tables.lengths)))
     strings = encode(symbols, tables)
@@ -53,7 +43,7 @@ def test_likely_symbols_cost_few_bytes():
 
 
 def test_empty_batch_and_shape_errors():
-    tables = _random_tables(np.random.default_rng(4))
+    tables = random_tables(np.random.default_rng(4))
     assert encode(np.zeros((0, len(tables.lengths))), tables) == []
     with pytest.raises(ValueError, match=r"Expected symbols shaped \[N, 12\]"):
         encode(np.zeros((2, 3)), tables)
@@ -61,7 +51,7 @@ def test_empty_batch_and_shape_errors():
 
 @pytest.mark.timeout(10)
 def test_values_tfc_would_never_finish_encoding_raise():
-    tables = _random_tables(np.random.default_rng(5))
+    tables = random_tables(np.random.default_rng(5))
     symbols = np.zeros((2, len(tables.lengths)), np.int64)
     symbols[1, 3] = 2**31 - 1
     with pytest.raises(ValueError, match="more than 2\\*\\*30 beyond"):
@@ -80,7 +70,7 @@ def test_strings_that_hang_tfc_return_and_fail_the_sanity_check(string):
 @pytest.mark.timeout(30)
 def test_random_bytes_always_decode_to_something():
     rng = np.random.default_rng(6)
-    tables = _random_tables(rng)
+    tables = random_tables(rng)
     strings = [rng.bytes(int(rng.integers(0, 40))) for _ in range(3000)]
     decoded, sane = decode(strings, tables)
     assert decoded.shape == (3000, len(tables.lengths)) and sane.dtype == bool
@@ -88,7 +78,7 @@ def test_random_bytes_always_decode_to_something():
 
 def test_damaged_strings_fail_the_sanity_check():
     rng = np.random.default_rng(7)
-    tables = _random_tables(rng)
+    tables = random_tables(rng)
     symbols = tables.offsets + rng.integers(0, 10, (500, len(tables.lengths)))
     strings = encode(symbols, tables)
     _, sane = decode([s + b"\x01" for s in strings], tables)

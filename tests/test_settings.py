@@ -59,3 +59,23 @@ def test_every_field_becomes_a_command_line_option():
 def test_round_trip_through_a_dict_ignores_unknown_keys():
     settings = TrainingSettings(lmbda=500, epochs=3)
     assert TrainingSettings.from_dict(dict(settings.as_dict(), future_option=1)) == settings
+
+
+def test_recipes_fill_in_what_is_not_given():
+    fast = TrainingSettings.from_recipe("fast", lmbda=300, epochs=None, batch_size=64)
+    assert fast.lmbda == 300 and fast.batch_size == 64 and fast.epochs == 4
+    assert fast.schedule == "cosine" and fast.prior_lr_factor == 30
+    assert TrainingSettings.from_recipe("original") == TrainingSettings()
+    with pytest.raises(ValueError, match="recipe must be one of"):
+        TrainingSettings.from_recipe("quick")
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("schedule", "linear", "schedule must be one of"),
+    ("warmup", 1.0, r"warmup must be a share of the steps in \[0, 1\)"),
+    ("prior_lr_ramp", -0.1, "prior_lr_ramp must be a share"),
+    ("prior_lr_factor", 0.0, "prior_lr_factor must be positive"),
+])
+def test_bad_schedule_values_are_named(field, value, message):
+    with pytest.raises(ValueError, match=message):
+        TrainingSettings(**{field: value})

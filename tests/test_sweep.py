@@ -116,7 +116,7 @@ def test_command_line_quick_study(tiny_mnist, model_cache, tmp_path, capsys):
     result = main(["--lambdas", "100", "1000", "--epochs", "1", "--batch-size", "16",
                    "--qualities", "5", "50", "--data-dir", str(folder), "--out", str(out)])
     for name in ("sweep.csv", "sweep.json", "baselines.csv", "baselines.json",
-                 "rate_distortion.png", "summary.json"):
+                 "rate_distortion.png", "digit_strip.png", "summary.json"):
         assert (out / name).stat().st_size > 0, name
     assert len(result["sweep"]) == 2 and len(result["baselines"]) == 4 + 2 * 2
     assert "models and 8 classical settings measured" in capsys.readouterr().out

@@ -13,20 +13,9 @@ from mnist_compression.fallback.tables import (
     build_tables,
     quantization_offsets,
     quantize_pmf,
-    tables_from_pmfs,
 )
 
 DOC_SCALES = np.linspace(0.01, 2.0, 10).astype(np.float32)
-
-
-def _random_tables(rng, channels=12, precision=12):
-    pmfs, offsets = [], []
-    for _ in range(channels):
-        length = int(rng.integers(1, 40))
-        pmf = rng.dirichlet(np.full(length, rng.uniform(0.05, 3)))
-        pmfs.append(np.append(pmf * 0.995, 0.005).astype(np.float32))
-        offsets.append(int(rng.integers(-20, 5)))
-    return tables_from_pmfs(pmfs, offsets, precision)
 
 
 # --- std::sort -----------------------------------------------------------------------------------

@@ -89,3 +89,28 @@ def test_one_epoch_on_real_digits_is_sane(mnist_dir):
     assert 30 < metrics["val_rate"] < 130
     assert 0.02 < metrics["val_distortion"] < 0.13
     assert history["distortion"][0] < 0.2
+
+
+def test_learning_rate_schedules():
+    from mnist_compression.training import LearningRate
+
+    constant = LearningRate(1e-3, total=100)
+    assert [float(constant(s)) for s in (0, 50, 99)] == pytest.approx([1e-3] * 3)
+    cosine = LearningRate(1e-3, total=100, schedule="cosine", warmup=10)
+    assert float(cosine(0)) == pytest.approx(1e-4)  # first of 10 warm-up steps
+    assert float(cosine(10)) == pytest.approx(1e-3)
+    assert float(cosine(55)) == pytest.approx(5e-4, rel=1e-3)  # half-way down the cosine
+    assert float(cosine(100)) == pytest.approx(0, abs=1e-9)
+    ramped = LearningRate(1e-3, total=100, factor=30, ramp=50)
+    assert [float(ramped(s)) for s in (0, 25, 50, 90)] == pytest.approx(
+        [1e-3, 15.5e-3, 30e-3, 30e-3])
+
+
+def test_a_faster_prior_moves_its_scales_further(tiny_mnist):
+    folder, _ = tiny_mnist
+    moved = []
+    for factor in (1.0, 30.0):
+        trainer, _ = train_model(_settings(folder, epochs=2, prior_lr_factor=factor), verbose=0)
+        moved.append(float(np.abs(trainer.prior_log_scales.numpy()).mean()))
+        assert (trainer.prior_optimizer is None) == (factor == 1.0)
+    assert moved[1] > 5 * moved[0]
