@@ -28,30 +28,35 @@ def string_bits(strings) -> np.ndarray:
 
 def code_digits(compressor, decompressor, digits, batch_size: int = 2000) -> dict:
     """Compresses and decompresses `digits` (uint8 [N, 28, 28, 1]) in batches; returns the
-    per-digit `information_bits` and `string_bits` and the `decoded` digits."""
+    per-digit `information_bits` and `string_bits`, the `strings` and the `decoded` digits."""
     digits = np.asarray(digits)
-    information, lengths, decoded = [], [], []
+    information, strings, decoded = [], [], []
     for start in range(0, len(digits), batch_size):
-        strings, bits = compressor(digits[start:start + batch_size])
-        decoded.append(np.asarray(decompressor(strings)))
+        batch, bits = compressor(digits[start:start + batch_size])
+        decoded.append(np.asarray(decompressor(batch)))
         information.append(np.asarray(bits))
-        lengths.append(string_bits(strings))
-    return dict(information_bits=np.concatenate(information), string_bits=np.concatenate(lengths),
-                decoded=np.concatenate(decoded))
+        strings += list(batch.numpy())
+    return dict(information_bits=np.concatenate(information), string_bits=string_bits(strings),
+                strings=strings, decoded=np.concatenate(decoded))
 
 
 def evaluate_codec(compressor, decompressor, digits, labels=None, classifier=None,
                    batch_size: int = 2000) -> dict:
     """Means over `digits` of the information content and the real string length in bits, the
-    share of strings shorter than their information content, the longest string, and the
-    `error_metrics` of the decoded digits. With `labels` and a `classifier`, also the share of
-    decoded digits it still labels correctly ("recognised")."""
+    share of strings shorter than their information content, the longest string, the bytes per
+    digit of one .mnc file holding them all, and the `error_metrics` of the decoded digits. With
+    `labels` and a `classifier`, also the share of decoded digits it still labels correctly
+    ("recognised")."""
+    from .mnc import encode_mnc
+
     coded = code_digits(compressor, decompressor, digits, batch_size)
     information, lengths = coded["information_bits"], coded["string_bits"]
+    file_bytes = len(encode_mnc(coded["strings"], compressor.fingerprint))
     measured = dict(
         information_bits=float(information.mean()), string_bits=float(lengths.mean()),
         shorter_than_information=float((lengths < information).mean()),
         longest_string_bits=int(lengths.max(initial=0)),
+        mnc_bytes_per_digit=file_bytes / max(len(digits), 1),
         **error_metrics(digits, coded["decoded"]),
     )
     if classifier is not None and labels is not None:

@@ -94,8 +94,11 @@ class TrainingSettings:
 
     @classmethod
     def add_arguments(cls, parser: argparse.ArgumentParser, skip=()) -> None:
-        """Adds one command-line option per field (``--train-examples`` for train_examples),
-        with the field's help text; options left out default to None, i.e. unchanged."""
+        """Adds ``--recipe`` and one command-line option per field (``--train-examples`` for
+        train_examples), with the field's help text; options left out default to None, i.e.
+        the recipe's value."""
+        parser.add_argument("--recipe", choices=sorted(RECIPES), default="original",
+                            help="the recipe whose values the other options change")
         for f in dataclasses.fields(cls):
             if f.name in skip:
                 continue
@@ -105,12 +108,10 @@ class TrainingSettings:
                                 help=f"{f.metadata['help']} (default: {f.default})")
 
     @classmethod
-    def from_arguments(cls, args: argparse.Namespace, base: TrainingSettings | None = None):
-        """Settings from parsed options: `base` (default: the defaults) with every option the
-        user gave."""
-        given = {f.name: getattr(args, f.name) for f in dataclasses.fields(cls)
-                 if getattr(args, f.name, None) is not None}
-        return (base or cls()).replace(**given)
+    def from_arguments(cls, args: argparse.Namespace) -> TrainingSettings:
+        """Settings from parsed options: the chosen recipe with every option the user gave."""
+        given = {f.name: getattr(args, f.name, None) for f in dataclasses.fields(cls)}
+        return cls.from_recipe(getattr(args, "recipe", "original"), **given)
 
     @classmethod
     def from_dict(cls, values: dict) -> TrainingSettings:

@@ -72,7 +72,7 @@ from mnist_compression.cache import train_or_load
 from mnist_compression.codec import make_mnist_codec
 from mnist_compression.data import load_mnist_arrays
 from mnist_compression.entropy_models import BACKEND
-from mnist_compression.evaluation import string_bits
+from mnist_compression.evaluation import bits_per_latent, string_bits
 from mnist_compression.notebook_tools import keep_cache_in_drive
 from mnist_compression.plotting import show_digits
 from mnist_compression.settings import TrainingSettings
@@ -121,14 +121,16 @@ for lmbda, (_, decompressor) in codecs.items():
 #
 # How long must the random strings be? The decoder stops after the last latent; whatever bits
 # it has not needed are never read. Compare the string length with what each model actually
-# spends on real digits:
+# spends on real digits, and count the latents that carry any information (as in part 4):
 
 # %%
 test_digits, _ = load_mnist_arrays("test", data_dir, limit=validation_examples)
 for lmbda, (compressor, _) in codecs.items():
     lengths = string_bits(compressor(test_digits)[0]) / 8
-    print(f"λ = {lmbda:g}: real strings take {lengths.mean():.1f} bytes on average, "
-          f"{(lengths > string_bytes).mean():.1%} are longer than {string_bytes} bytes")
+    active = bits_per_latent(models[lmbda].prior, compressor.transforms.latents(test_digits))
+    print(f"λ = {lmbda:g}: {(active >= 0.01).sum()} of 50 latents carry information; real "
+          f"strings take {lengths.mean():.1f} bytes on average, at most {lengths.max():.0f}; "
+          f"{(lengths > string_bytes).mean():.2%} are longer than {string_bytes} bytes")
 
 # %% [markdown]
 # Where a model's strings are shorter than the random ones, the random tail is simply ignored;
@@ -137,11 +139,11 @@ for lmbda, (compressor, _) in codecs.items():
 #
 # Whether the images look like digits depends on how well the prior describes the latents of
 # real digits. Our prior treats the latents as independent, which is only roughly true, so some
-# samples are mixtures or scribbles. The two models fail differently: at $\lambda = 300$ most
-# latents carry no information at all (part 4 counted them for $\lambda = 2000$), so only a few
-# latents are drawn at random and the samples are smooth, typical digits with little variety;
-# at $\lambda = 2000$ many more latents are drawn independently, and their combinations —
-# which the independent prior does not constrain — often do not fit together into one digit.
+# samples are mixtures or scribbles. The two models fail differently. At $\lambda = 300$ only a
+# handful of latents carry information (the count above), so only those are drawn at random:
+# the samples are smooth, typical digits, with little variety. At $\lambda = 2000$ several times
+# as many latents are drawn independently, and their combinations — which an independent prior
+# does not constrain — more often fail to fit together into one digit.
 #
 # The connection runs both ways: a model that generates data well assigns it high probability,
 # and high probability is what a compressor needs for short codes.

@@ -348,3 +348,16 @@ def test_progress_is_shown_for_large_batches(model_file, tmp_path, capsys, monke
     status, _, err = _run(capsys, "compress", "--model", model_file, tmp_path / "d.npy",
                           "-o", tmp_path / "d.mnc")
     assert status == 0 and "compress (40 digits, 8 per step)" in err
+
+
+def test_evaluation_counts_strings_and_file_bytes_exactly(pair, tmp_path, test_digits):
+    from mnist_compression.evaluation import evaluate_codec
+
+    measured = evaluate_codec(*pair, test_digits, batch_size=20)
+    written = compress_to_file(pair[0], test_digits, tmp_path / "d.mnc")
+    assert measured["mnc_bytes_per_digit"] == written.size / len(test_digits)
+    lengths = np.array([8 * len(s) for s in written.strings])
+    assert measured["string_bits"] == lengths.mean()
+    assert measured["longest_string_bits"] == lengths.max()
+    assert measured["shorter_than_information"] == np.mean(
+        lengths < pair[0](test_digits)[1].numpy())

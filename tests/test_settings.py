@@ -54,6 +54,8 @@ def test_every_field_becomes_a_command_line_option():
     assert settings == TrainingSettings(lmbda=300, train_examples=4096, data_dir="d",
                                         learning_rate=3e-4)
     assert "--seed" not in parser.format_help() and "--latent-dims" in parser.format_help()
+    fast = TrainingSettings.from_arguments(parser.parse_args(["--recipe", "fast", "--epochs", "6"]))
+    assert fast == TrainingSettings.from_recipe("fast", epochs=6)
 
 
 def test_round_trip_through_a_dict_ignores_unknown_keys():

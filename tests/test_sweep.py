@@ -12,8 +12,8 @@ from mnist_compression.settings import TrainingSettings
 from mnist_compression.sweep import compare_at_equal_distortion, main, run_sweep
 
 SWEEP_COLUMNS = {"lmbda", "val_rate", "val_distortion", "information_bits", "string_bits",
-                 "overhead_bits", "shorter_than_information", "longest_string_bits", "mae",
-                 "psnr", "seconds"}
+                 "overhead_bits", "shorter_than_information", "longest_string_bits",
+                 "mnc_bytes_per_digit", "mae", "psnr", "seconds"}
 
 
 @pytest.fixture
