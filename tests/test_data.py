@@ -1,4 +1,4 @@
-"""The IDX reader and `load_mnist`: hand-made files, the real shared files, and every error path."""
+"""The IDX reader and `load_mnist`: hand-made files, the real MNIST files, and every error path."""
 
 import gzip
 import hashlib

@@ -88,6 +88,12 @@ def main(argv=None) -> dict:
     out_dir = (args.out or REPO / "build" / ("smoke" if args.smoke else "tutorial")).absolute()
     out_dir.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # keep TensorFlow's C++ chatter out
+    # A clean IPython profile for the kernels: no personal start-up files, and ipykernel's
+    # warnings about its local TCP transport stay out of the console.
+    profile = out_dir / ".ipython" / "profile_default"
+    profile.mkdir(parents=True, exist_ok=True)
+    (profile / "ipython_kernel_config.py").write_text('c.IPKernelApp.log_level = "ERROR"\n')
+    os.environ["IPYTHONDIR"] = str(profile.parent)
     # Kernels inherit the environment: a headless MPLBACKEND (e.g. Agg) would drop every figure.
     os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
     overrides = dict(SMOKE_PARAMETERS) if args.smoke else {}
