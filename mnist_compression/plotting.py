@@ -174,16 +174,25 @@ _CODEC_STYLES = {"jpeg": ("JPEG", "tab:red"), "webp": ("WebP", "tab:purple")}
 _LOSSLESS = {"png": "PNG", "zlib": "zlib", "lzma": "LZMA", "raw": "raw"}
 
 
-def plot_rd_study(sweep_rows, baseline_rows, highlight=(), ax=None):
+def plot_rd_study(sweep_rows, baseline_rows, highlight=(), ax=None, floor: float = 0.5):
     """The learned codec's rate–distortion curve (estimated and actual bits, log scale) beside
     JPEG and WebP at several qualities (payload solid, whole file dotted) and the lossless
-    codecs at distortion 0 (notebook 07). Lambdas in `highlight` are labelled."""
+    codecs at distortion 0 (notebook 07). Lambdas in `highlight` are labelled.
+
+    A collapsed model's information content is close to 0 bits, which a log axis cannot show;
+    such values are drawn at `floor` with a downward marker, so they do not squash the axis."""
     if ax is None:
-        _, ax = plt.subplots(figsize=(8, 5.5))
+        fig, ax = plt.subplots(figsize=(10, 5.5))
+        fig.subplots_adjust(left=0.08, right=0.68)
     rows = sorted(sweep_rows, key=lambda r: r["mae"])
     mae = [r["mae"] for r in rows]
-    ax.plot(mae, [r["information_bits"] for r in rows], "o-", color="tab:blue",
+    information = [r["information_bits"] for r in rows]
+    ax.plot(mae, np.maximum(information, floor), "o-", color="tab:blue",
             label="learned: information content")
+    collapsed = [x for x, bits in zip(mae, information) if bits < floor]
+    if collapsed:
+        ax.plot(collapsed, [floor] * len(collapsed), "v", color="tab:blue", markersize=10,
+                linestyle="none", label=f"learned: under {floor:g} bit (collapsed models)")
     ax.plot(mae, [r["string_bits"] for r in rows], "s--", color="tab:cyan",
             label="learned: actual strings")
     for row in rows:
@@ -205,14 +214,16 @@ def plot_rd_study(sweep_rows, baseline_rows, highlight=(), ax=None):
                 linestyle="none", label=f"{_LOSSLESS[row['codec']]} (lossless, payload)")
     ax.set_yscale("log")
     drawn = [y for line in ax.get_lines() for y in line.get_ydata() if y > 0]
-    ax.set_yticks([t for t in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000)
+    ax.set_yticks([t for t in (0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000)
                    if min(drawn) / 2 <= t <= max(drawn) * 2])
-    ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    ax.set_ylim(bottom=floor / 1.5)
+    ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(
+        lambda v, _: f"{v:,.0f}" if v >= 1 else f"{v:g}"))
     ax.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     ax.set_xlabel("distortion: mean absolute error of decoded digits")
     ax.set_ylabel("bits per digit (log scale)")
     ax.set_title("Learned codec vs. classical codecs on the same test digits", fontsize=10)
-    ax.legend(fontsize=8, loc="upper right")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1), borderaxespad=0)
     return ax.figure
 
 

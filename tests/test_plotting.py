@@ -65,6 +65,20 @@ def test_the_study_figure_handles_any_number_of_lossless_codecs():
     assert len(fig.axes[0].get_lines()) == 2 + 8
 
 
+
+def test_the_study_figure_draws_collapsed_models_at_its_floor():
+    from mnist_compression.plotting import plot_rd_study
+
+    sweep = [dict(lmbda=50.0, mae=0.126, information_bits=6e-10, string_bits=8.0),
+             dict(lmbda=2000.0, mae=0.035, information_bits=40.0, string_bits=43.0)]
+    jpeg = [dict(codec="jpeg", quality=q, mae=0.05 / q, payload_bits=300.0 * q,
+                 file_bits=3000.0 + q) for q in (1, 5)]
+    axis = plot_rd_study(sweep, jpeg, floor=0.5).axes[0]
+    information, collapsed = axis.get_lines()[:2]
+    assert list(information.get_ydata()) == [40.0, 0.5]
+    assert list(collapsed.get_data()[0]) == [0.126] and list(collapsed.get_ydata()) == [0.5]
+    assert axis.get_ylim()[0] == pytest.approx(0.5 / 1.5)
+
 def test_plot_history_draws_training_and_validation_curves():
     logs = {"rate": [90, 60, 45], "val_rate": [80, 50, 41], "distortion": [0.06, 0.04, 0.036],
             "val_distortion": [0.05, 0.04, 0.035], "loss": [1, 2, 3]}
