@@ -37,8 +37,12 @@ figures: install  ## the README's figures: the full λ sweep (cached models reus
 	mkdir -p docs/figures
 	cp build/sweep/rate_distortion.png build/sweep/digit_strip.png docs/figures/
 
+# Jupyter starts each kernel in notebooks/, so relative folders are made absolute here, where
+# the user typed them.
 lab: install  ## open the notebooks in JupyterLab (installed on first use)
 	$(PY) -m pip install --quiet jupyterlab
+	$(if $(MNIST_DATA_DIR),MNIST_DATA_DIR="$(abspath $(MNIST_DATA_DIR))") \
+	$(if $(MNIST_COMPRESSION_CACHE),MNIST_COMPRESSION_CACHE="$(abspath $(MNIST_COMPRESSION_CACHE))") \
 	$(PY) -m jupyter lab notebooks
 
 sync: install  ## after editing a notebook or its .py twin: bring the other side up to date

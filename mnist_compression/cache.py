@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .atomic_files import default_mode
 from .data import load_mnist_arrays
 from .model_files import ModelFileError, read_model_file, save_model, trainer_from_arrays
 from .models import architecture
@@ -93,6 +94,7 @@ def save_to_cache(trainer, history: dict, settings: TrainingSettings, key: str) 
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".partial-", dir=folder.parent))
     try:
+        os.chmod(staging, default_mode(0o777))
         save_model(trainer, staging / _MODEL, settings=settings, history=history)
         os.rename(staging, folder)  # fails rather than replace a folder that appeared meanwhile
     finally:

@@ -20,8 +20,12 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import sys
 from pathlib import Path
+
+if __name__ == "__main__":  # a command's messages are not buried under TensorFlow's start-up logs
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np
 import tensorflow as tf
@@ -203,7 +207,12 @@ def read_digit_inputs(paths) -> np.ndarray:
             batches.append(_read_png(path))
         elif path.suffix.lower() == ".npy":
             try:
-                batches.append(check_digits(np.load(path, allow_pickle=False)))
+                array = np.load(path, allow_pickle=False)
+            except (ValueError, EOFError, OSError) as err:
+                raise CommandError(f"{path}: not a readable .npy array of uint8 digits "
+                                   f"({err}).") from None
+            try:
+                batches.append(check_digits(array))
             except ValueError as err:
                 raise CommandError(f"{path}: {err}") from None
         elif "idx" in path.name or path.name.endswith(("-ubyte", "-ubyte.gz")):
@@ -290,11 +299,13 @@ def _export(args) -> str:
 def _compress(args) -> str:
     _refuse_existing(args.force, args.output)
     digits = read_digit_inputs(args.inputs)
+    if not len(digits):
+        raise CommandError("The inputs hold no digits; there is nothing to compress.")
     compressor, _ = _load(args.model)
     written = compress_to_file(compressor, digits, args.output, args.force, not args.quiet)
-    per_digit = written.size / max(len(digits), 1)
-    return (f"Wrote {args.output}: {len(digits):,} digits in {written.size:,} bytes "
-            f"({per_digit:.2f} bytes per digit, {written.header_bytes / max(len(digits), 1):.2f} "
+    per_digit = written.size / len(digits)
+    return (f"Wrote {args.output}: {_digits(len(digits))} in {written.size:,} bytes "
+            f"({per_digit:.2f} bytes per digit, {written.header_bytes / len(digits):.2f} "
             f"of them header).")
 
 
@@ -302,16 +313,23 @@ def _decompress(args) -> str:
     _refuse_existing(args.force, args.output, args.grid)
     _, decompressor = _load(args.model)
     digits = decompress_file(decompressor, args.input, not args.quiet)
-    lines = [f"Decoded {len(digits):,} digits to {_write_digits(digits, args.output, args.force)}."]
+    lines = [f"Decoded {_digits(len(digits))} to {_write_digits(digits, args.output, args.force)}."]
     if args.grid:
         write_grid(digits, args.grid, overwrite=args.force)
-        lines.append(f"Grid of the first {min(len(digits), 100)} digits: {args.grid}")
+        lines.append(f"Grid of the first {_digits(min(len(digits), 100))}: {args.grid}")
     return "\n".join(lines)
+
+
+def _digits(count: int) -> str:
+    return f"{count:,} digit" + ("" if count == 1 else "s")
 
 
 def describe_file(path, model=None) -> dict:
     """What a model file or an .mnc file holds (for `info`)."""
     path = Path(path)
+    if not path.is_file():
+        raise CommandError(f"{path} is " + ("a folder" if path.is_dir() else "missing") +
+                           "; give a model file (.npz) or an .mnc file.")
     with open(path, "rb") as f:
         start = f.read(4)
     if start == b"\x89MNC" or path.suffix == ".mnc":
@@ -354,7 +372,7 @@ def _parser() -> argparse.ArgumentParser:
         "export", help="train a model (or take it from the model cache) and save it to a file",
         description="Write a trained model to a portable .npz file. A model trained earlier with "
                     "the same settings is taken from the model cache; otherwise it is trained "
-                    "now (about 3-8 minutes on a 2-core CPU at the defaults).")
+                    "now (about 3-10 minutes on a 2-core CPU at the defaults).")
     TrainingSettings.add_arguments(export)
     export.add_argument("-o", "--output", type=Path, required=True, help="model file (.npz)")
     compress = commands.add_parser(

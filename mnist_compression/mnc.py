@@ -16,11 +16,11 @@ Varints are unsigned LEB128: 7 bits per byte, low bits first, high bit set on al
 
 from __future__ import annotations
 
-import os
-import tempfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+
+from .atomic_files import write_atomically
 
 MAGIC = b"\x89MNC"
 VERSION = 1
@@ -146,17 +146,7 @@ def write_mnc(path, strings, fingerprint: bytes, overwrite: bool = False) -> int
     if path.exists() and not overwrite:
         raise FileExistsError(f"{path} already exists; choose another name or allow overwriting.")
     data = encode_mnc(strings, fingerprint)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
+    write_atomically(path, lambda f: f.write(data), overwrite)
     return len(data)
 
 

@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import platform
-import tempfile
 import zipfile
 from pathlib import Path
 
 import numpy as np
+
+from .atomic_files import write_atomically
 
 FORMAT = "mnist-compression-model"
 VERSION = 1
@@ -90,21 +90,9 @@ def save_model(trainer, path, *, settings=None, history=None, overwrite: bool = 
         history=None if history is None else {key: [float(v) for v in values]
                                               for key, values in history.items()},
     )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial",
-                                         dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as f:
-            np.savez(f, **arrays, **{_RECORD: np.array(json.dumps(record))})
-            f.flush()
-            os.fsync(f.fileno())
-        if path.exists() and not overwrite:
-            raise FileExistsError(f"{path} appeared while saving; it was left as it is.")
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-    return path
+    return write_atomically(
+        path, lambda f: np.savez(f, **arrays, **{_RECORD: np.array(json.dumps(record))}),
+        overwrite)
 
 
 def read_model_file(path) -> tuple[dict, dict[str, np.ndarray]]:
@@ -116,6 +104,11 @@ def read_model_file(path) -> tuple[dict, dict[str, np.ndarray]]:
     if not path.is_file():
         raise FileNotFoundError(f"No model file at {path}." + (
             " It is a folder." if path.is_dir() else ""))
+    with open(path, "rb") as f:
+        if f.read(4) != b"PK\x03\x04":
+            raise ModelFileError(
+                f"{path} is not a model file: model files are .npz archives written by "
+                f"`python -m mnist_compression.codec export` or `save_model`.")
     try:
         with np.load(path, allow_pickle=False) as archive:
             contents = {name: archive[name] for name in archive.files}

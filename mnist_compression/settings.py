@@ -19,6 +19,12 @@ def _option(default, help_text: str, identity: bool = True):
     return field(default=default, metadata=dict(help=help_text, identity=identity))
 
 
+def _help_with_default(option: dataclasses.Field) -> str:
+    """A field's help text, ending with its default unless the text already names it."""
+    text = option.metadata["help"]
+    return text if "(default:" in text else f"{text} (default: {option.default})"
+
+
 @dataclass(frozen=True)
 class TrainingSettings:
     """How one model is trained. The defaults are the original tutorial's."""
@@ -105,7 +111,7 @@ class TrainingSettings:
             kind = _argument_type(f)
             parser.add_argument(f"--{f.name.replace('_', '-')}", type=kind, default=None,
                                 metavar=kind.__name__.upper(),
-                                help=f"{f.metadata['help']} (default: {f.default})")
+                                help=_help_with_default(f))
 
     @classmethod
     def from_arguments(cls, args: argparse.Namespace) -> TrainingSettings:

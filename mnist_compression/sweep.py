@@ -17,9 +17,13 @@ import argparse
 import csv
 import json
 import math
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+if __name__ == "__main__":  # a command's messages are not buried under TensorFlow's start-up logs
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np
 

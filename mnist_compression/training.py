@@ -8,6 +8,10 @@ Also a command line: ``python -m mnist_compression.training --lmbda 2000 --outpu
 from __future__ import annotations
 
 import math
+import os
+
+if __name__ == "__main__":  # a command's messages are not buried under TensorFlow's start-up logs
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np
 import tensorflow as tf
@@ -17,8 +21,8 @@ from .models import MNISTCompressionTrainer
 from .settings import TrainingSettings
 
 # What one epoch over all 60,000 training digits took on this project's 2-core CPU machines,
-# depending on their load; used to tell users how long an uncached training will take.
-SECONDS_PER_EPOCH = (10, 30)
+# depending on the machine and its load; used to tell users how long an uncached training takes.
+SECONDS_PER_EPOCH = (10, 40)
 
 
 class LearningRate(tf.keras.optimizers.schedules.LearningRateSchedule):

@@ -1,6 +1,9 @@
 """The model cache: reuse with identical settings and data, retrain otherwise, never clobber,
 and never load a damaged model."""
 
+import os
+import stat
+
 import numpy as np
 import pytest
 
@@ -126,3 +129,15 @@ def test_saving_never_overwrites_and_leaves_no_partial_files(tiny_mnist, model_c
     again = cache.save_to_cache(trainer, history, TrainingSettings(lmbda=500), key)
     assert again.name == f"{key}.2" and (stored / "model.npz").read_bytes() == before
     assert sorted(p.name for p in model_cache.iterdir()) == [key, f"{key}.2"]
+
+
+def test_cached_models_get_the_usual_permissions(tiny_mnist, model_cache, capsys):
+    folder, _ = tiny_mnist
+    previous = os.umask(0o022)
+    try:
+        _train(folder, capsys)
+    finally:
+        os.umask(previous)
+    [stored] = model_cache.iterdir()
+    assert stat.S_IMODE(stored.stat().st_mode) == 0o755
+    assert stat.S_IMODE((stored / "model.npz").stat().st_mode) == 0o644

@@ -1,6 +1,8 @@
 """The codec: compressor and decompressor, model files, .mnc files and the command line."""
 
 import json
+import os
+import stat
 
 import numpy as np
 import pytest
@@ -196,7 +198,7 @@ def test_non_finite_weights_are_refused(model_file, tmp_path):
 def test_damaged_or_foreign_files_are_refused(model_file, tmp_path, content):
     path = tmp_path / "damaged.npz"
     path.write_bytes(model_file.read_bytes()[:5000] if content is None else content)
-    with pytest.raises(ModelFileError, match="not a readable model file"):
+    with pytest.raises(ModelFileError, match="not a (readable )?model file"):
         load_model(path)
 
 
@@ -305,7 +307,15 @@ def test_info_describes_both_kinds_of_file(model_file, pair, tmp_path, capsys, t
      "empty.mnc: The file is empty"),
     (["decompress", "--model", "{model}", "{tmp}/d.npy", "-o", "{tmp}/o.npy"],
      "Not an .mnc file"),
-    (["info", "{tmp}/d.txt"], "not a readable model file"),
+    (["info", "{tmp}/d.txt"], "d.txt is not a model file: model files are .npz archives"),
+    (["info", "{tmp}/d.npy"], "d.npy is not a model file"),
+    (["compress", "--model", "{tmp}/d.npy", "{tmp}/d.npy", "-o", "{tmp}/x.mnc"],
+     "d.npy is not a model file"),
+    (["compress", "--model", "{model}", "{tmp}/empty.npy", "-o", "{tmp}/x.mnc"],
+     "empty.npy: not a readable .npy array of uint8 digits"),
+    (["compress", "--model", "{model}", "{tmp}/none.npy", "-o", "{tmp}/x.mnc"],
+     "The inputs hold no digits"),
+    (["info", "{tmp}"], "is a folder; give a model file (.npz) or an .mnc file"),
 ])
 def test_bad_input_exits_with_a_one_line_reason(model_file, tmp_path, capsys, argv, message):
     np.save(tmp_path / "d.npy", synthetic_digits(2))
@@ -313,6 +323,8 @@ def test_bad_input_exits_with_a_one_line_reason(model_file, tmp_path, capsys, ar
     (tmp_path / "d.txt").write_text("digits")
     Image.fromarray(np.zeros((32, 32), np.uint8)).save(tmp_path / "big.png")
     (tmp_path / "empty.mnc").write_bytes(b"")
+    (tmp_path / "empty.npy").write_bytes(b"")
+    np.save(tmp_path / "none.npy", np.zeros((0, 28, 28), np.uint8))
     (tmp_path / "exists.mnc").write_bytes(b"keep me")
     argv = [a.format(model=model_file, tmp=tmp_path) for a in argv]
     status, out, err = _run(capsys, *argv)
@@ -361,3 +373,17 @@ def test_evaluation_counts_strings_and_file_bytes_exactly(pair, tmp_path, test_d
     assert measured["longest_string_bits"] == lengths.max()
     assert measured["shorter_than_information"] == np.mean(
         lengths < pair[0](test_digits)[1].numpy())
+
+
+def test_written_files_get_the_usual_permissions(pair, model_file, tmp_path):
+    """Files are written under a private temporary name, then opened up as the umask allows,
+    so that an instructor's model and .mnc files can be shared like any other file."""
+    previous = os.umask(0o022)
+    try:
+        compress_to_file(pair[0], synthetic_digits(3), tmp_path / "d.mnc")
+        trainer = load_model(model_file)
+        model_path = save_model(trainer, tmp_path / "copy.npz")
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(os.stat(tmp_path / "d.mnc").st_mode) == 0o644
+    assert stat.S_IMODE(os.stat(model_path).st_mode) == 0o644
