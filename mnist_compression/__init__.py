@@ -10,8 +10,8 @@ Modules, in the order the notebooks meet them:
 - `settings`, `training`, `cache` (03): one `TrainingSettings` object, training, and the model
   cache;
 - `codec` (04): compressor and decompressor, `.mnc` files (`mnc`) and model files
-  (`model_files`), on integer transforms (`exact_transforms`) that decode identically
-  everywhere; also a command line;
+  (`model_files`, both written by `atomic_files`), on integer transforms (`exact_transforms`)
+  that decode identically everywhere; also a command line;
 - `evaluation`, `classifier` (05): measurements of real strings and decoded digits;
 - `plotting` (01-07): the figures;
 - `sweep`, `baselines` (07): the λ sweep and the classical codecs.

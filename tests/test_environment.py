@@ -66,3 +66,13 @@ def test_lock_files_satisfy_the_requirements(lock, environment):
     for name, specifier in _pyproject_requirements(environment):
         assert name in versions, f"{name} is missing from locks/{lock}"
         assert Requirement(f"{name}{specifier}").specifier.contains(versions[name]), name
+
+
+def test_every_module_is_listed_in_the_package_docstring_and_the_readme():
+    import mnist_compression
+
+    readme = (REPO / "README.md").read_text()
+    package = REPO / "mnist_compression"
+    for module in sorted(p.stem for p in package.glob("*.py") if p.stem != "__init__"):
+        assert f"`{module}`" in mnist_compression.__doc__, module
+        assert f"`{module}`" in readme or f"`mnist_compression.{module}`" in readme, module
