@@ -1,8 +1,8 @@
 """Files written all at once: a reader sees the old file or the complete new one, never a part.
 
-Used by `mnc` and `model_files`. The temporary file that `tempfile` creates is private to its
-owner; the finished file gets the permissions of any new file (the umask decides), so a model or
-`.mnc` file an instructor writes can be shared like any other file.
+Used by `mnc`, `model_files` and `classifier`. The temporary file that `tempfile` creates is
+private to its owner; the finished file gets the permissions of any new file (the umask
+decides), so a model or `.mnc` file an instructor writes can be shared like any other file.
 """
 
 from __future__ import annotations

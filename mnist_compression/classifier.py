@@ -13,6 +13,7 @@ import json
 
 import numpy as np
 
+from .atomic_files import write_atomically
 from .cache import cache_dir, fingerprint
 from .data import load_mnist_arrays
 
@@ -58,8 +59,8 @@ def train_or_load_classifier(data_dir=None, train_examples: int | None = None,
                     data=fingerprint(images, labels))
     digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:12]
     path = cache_dir() / f"classifier-{digest}.npz"
-    model = _build()
     if path.exists():
+        model = _build()
         with np.load(path) as stored:
             model.set_weights([stored[f"w{i}"] for i in range(len(stored.files))])
         return DigitClassifier(model)
@@ -71,10 +72,8 @@ def train_or_load_classifier(data_dir=None, train_examples: int | None = None,
     model.compile(optimizer="adam", metrics=["accuracy"],
                   loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     model.fit(_inputs(images), labels, batch_size=BATCH_SIZE, epochs=EPOCHS, verbose=0)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(".partial.npz")
-    np.savez(temporary, **{f"w{i}": w for i, w in enumerate(model.get_weights())})
-    temporary.replace(path)
+    weights = {f"w{i}": w for i, w in enumerate(model.get_weights())}
+    write_atomically(path, lambda f: np.savez(f, **weights), overwrite=True)
     return DigitClassifier(model)
 
 
