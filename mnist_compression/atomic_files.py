@@ -1,8 +1,9 @@
 """Files written all at once: a reader sees the old file or the complete new one, never a part.
 
-Used by `mnc`, `model_files` and `classifier`. The temporary file that `tempfile` creates is
-private to its owner; the finished file gets the permissions of any new file (the umask
-decides), so a model or `.mnc` file an instructor writes can be shared like any other file.
+Used by `mnc`, `model_files`, `classifier` and the codec's outputs. The temporary file that
+`tempfile` creates is private to its owner; the finished file gets the permissions of any new
+file (the umask decides), so a model or `.mnc` file an instructor writes can be shared like any
+other file.
 """
 
 from __future__ import annotations

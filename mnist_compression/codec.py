@@ -30,6 +30,7 @@ if __name__ == "__main__":  # a command's messages are not buried under TensorFl
 import numpy as np
 import tensorflow as tf
 
+from .atomic_files import write_atomically
 from .entropy_models import ContinuousBatchedEntropyModel, DecodeError
 from .exact_transforms import ExactTransforms
 from .mnc import FINGERPRINT_BYTES, MNCError, MNCFile, read_mnc, write_mnc
@@ -241,10 +242,7 @@ def _write_digits(digits: np.ndarray, out: Path, overwrite: bool) -> str:
     from PIL import Image
 
     if out.suffix.lower() == ".npy":
-        if out.exists() and not overwrite:
-            raise FileExistsError(f"{out} already exists; pass --force to replace it.")
-        out.parent.mkdir(parents=True, exist_ok=True)
-        np.save(out, digits)
+        write_atomically(out, lambda f: np.save(f, digits), overwrite)
         return f"{out} (uint8 array {list(digits.shape)})"
     out.mkdir(parents=True, exist_ok=True)
     names = [out / f"digit_{i:05d}.png" for i in range(len(digits))]
@@ -258,20 +256,19 @@ def _write_digits(digits: np.ndarray, out: Path, overwrite: bool) -> str:
 
 def write_grid(digits: np.ndarray, path: Path, columns: int = 10, scale: int = 2,
                overwrite: bool = False) -> None:
-    """Saves up to 100 digits as one grey PNG grid (white digits on black, like MNIST)."""
+    """Saves up to 100 digits as one grey PNG grid (white digits on black, like MNIST); an
+    existing file is kept unless `overwrite`."""
     from PIL import Image
 
-    if path.exists() and not overwrite:
-        raise FileExistsError(f"{path} already exists; pass --force to replace it.")
     shown = digits[:100, ..., 0]
     rows = max(1, -(-len(shown) // columns))
     canvas = np.zeros((rows * 30, columns * 30), np.uint8)
     for index, digit in enumerate(shown):
         r, c = divmod(index, columns)
         canvas[r * 30 + 1:r * 30 + 29, c * 30 + 1:c * 30 + 29] = digit
-    path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(canvas, mode="L").resize((canvas.shape[1] * scale, canvas.shape[0] * scale),
-                                             Image.NEAREST).save(path)
+    image = Image.fromarray(canvas, mode="L").resize(
+        (canvas.shape[1] * scale, canvas.shape[0] * scale), Image.NEAREST)
+    write_atomically(path, lambda f: image.save(f, format="PNG"), overwrite)
 
 
 def _refuse_existing(force: bool, *paths) -> None:
