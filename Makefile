@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 export TF_CPP_MIN_LOG_LEVEL ?= 3
 export PYTHONHASHSEED ?= 0
 
-.PHONY: help install test smoke tutorial figures lab sync lint bench clean
+.PHONY: help install test test-fast smoke smoke-wheel tutorial figures lab sync lint bench clean
 
 help:  ## this list
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 12
@@ -26,8 +26,24 @@ $(VENV)/.installed: pyproject.toml $(LOCK)
 test: install  ## unit and integration tests, the slow ones too (not the notebooks)
 	$(PY) -m pytest -m "not notebooks" $(PYTEST_ARGS)
 
+test-fast: install  ## the tests that take under 10 s each (no notebooks, no `slow` ones)
+	$(PY) -m pytest -m "not notebooks and not slow" $(PYTEST_ARGS)
+
 smoke: install  ## every notebook with small parameters, checked by tests -> build/smoke
 	$(PY) -m pytest -m notebooks tests/test_notebooks.py $(PYTEST_ARGS)
+
+# Colab installs a built wheel, not this source tree: build one, install it beside the
+# environment's packages, and run the smoke suite from outside the tree, so a module the wheel
+# leaves out fails here.
+WHEEL_SITE := build/wheel-site
+smoke-wheel: install  ## the smoke suite against the built wheel, outside the source tree
+	rm -rf build/wheel $(WHEEL_SITE)
+	$(PY) -m pip wheel --quiet --no-deps -w build/wheel .
+	$(PY) -m pip install --quiet --no-deps --target $(WHEEL_SITE) build/wheel/*.whl
+	cd build && PYTHONPATH="$(abspath $(WHEEL_SITE))" "$(abspath $(PY))" "$(CURDIR)/tools/check_wheel.py"
+	cd build && PYTHONPATH="$(abspath $(WHEEL_SITE))" "$(abspath $(PY))" -m pytest \
+	  --rootdir "$(CURDIR)" -c "$(CURDIR)/pyproject.toml" -m notebooks \
+	  "$(CURDIR)/tests/test_notebooks.py" $(PYTEST_ARGS)
 
 tutorial: install  ## every notebook at its full defaults -> build/tutorial (.ipynb + .html)
 	$(PY) tools/run_notebooks.py

@@ -4,17 +4,22 @@ Modules, in the order the notebooks meet them:
 
 - `data` (01): MNIST from local IDX files or tensorflow-datasets;
 - `models` (01-03): the analysis and synthesis transforms and the trainer;
-- `entropy_models` (02): the prior and entropy model, on tensorflow-compression or the
-  package's own `fallback` backend; `coding_primer` (02, 04): code lengths and interval
-  narrowing on a toy alphabet; `notebook_tools` (02): `show_source` and the Colab model cache;
+- `entropy_models` (02): the prior and entropy model (tensorflow-compression's classes, one
+  implementation on every stack), coding with the `coding` subpackage (tables and range coder in
+  numpy); `coding_primer` (02, 04): code lengths and interval narrowing on a toy alphabet;
+  `notebook_tools` (02): `show_source` and the Colab model cache;
 - `settings`, `training`, `cache` (03): one `TrainingSettings` object, training, and the model
   cache;
 - `codec` (04): compressor and decompressor, `.mnc` files (`mnc`) and model files
-  (`model_files`, both written by `atomic_files`), on integer transforms (`exact_transforms`)
-  that decode identically everywhere; also a command line;
-- `evaluation`, `classifier` (05): measurements of real strings and decoded digits;
+  (`model_files`, both written by `atomic_files`, checked by `hashing`'s digests), on integer
+  transforms (`exact_transforms`) that decode identically everywhere;
+- `evaluation`, `classifier` (05): measurements of real strings and decoded digits; `reference`:
+  the original tutorial's numbers;
 - `plotting` (01-07): the figures;
-- `sweep`, `baselines` (07): the λ sweep and the classical codecs.
+- `sweep`, `baselines` (05, 07): the λ sweep, the whole study and the classical codecs.
+
+The command lines live in the `cli` subpackage: `python -m mnist_compression.codec`,
+`….training` and `….sweep`.
 """
 
 __version__ = "0.2.0"

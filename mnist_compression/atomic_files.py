@@ -21,10 +21,19 @@ def default_mode(mode: int = 0o666) -> int:
     return mode & ~umask
 
 
+def refuse_existing(path, overwrite: bool = False) -> None:
+    """Raises FileExistsError if `path` exists and may not be replaced: the one check behind
+    every file the package writes (command lines call it before any work)."""
+    if path is not None and not overwrite and Path(path).exists():
+        raise FileExistsError(f"{path} already exists; choose another name or allow overwriting "
+                              f"(--force on the command line).")
+
+
 def write_atomically(path, write: Callable[[BinaryIO], object], overwrite: bool = False) -> Path:
     """Calls `write(f)` on a temporary file beside `path`, then renames it to `path`. An existing
     `path` (also one that appeared meanwhile) is kept unless `overwrite`."""
     path = Path(path)
+    refuse_existing(path, overwrite)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial",
                                          dir=path.parent)
@@ -34,8 +43,7 @@ def write_atomically(path, write: Callable[[BinaryIO], object], overwrite: bool 
             f.flush()
             os.fsync(f.fileno())
         os.chmod(temporary, default_mode())
-        if path.exists() and not overwrite:
-            raise FileExistsError(f"{path} appeared while saving; it was left as it is.")
+        refuse_existing(path, overwrite)  # again: it may have appeared while writing
         os.replace(temporary, path)
     finally:
         if os.path.exists(temporary):
@@ -43,4 +51,4 @@ def write_atomically(path, write: Callable[[BinaryIO], object], overwrite: bool 
     return path
 
 
-__all__ = ["default_mode", "write_atomically"]
+__all__ = ["default_mode", "refuse_existing", "write_atomically"]

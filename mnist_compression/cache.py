@@ -6,26 +6,24 @@ the digits it was trained and validated on, so a changed setting, layer or data 
 up a stale model: it trains a new one. Models are the portable files of `model_files`, which
 carry a checksum, so a cache folder also moves between stacks. Writes are atomic, nothing in the
 cache is overwritten, and a damaged model is reported, left in place for inspection, and replaced
-by a freshly trained one in a new folder.
+by a freshly trained one in a new folder. The digit classifier (`classifier`) is kept the same
+way, through `find_cached` and `store_in_cache`.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import shutil
 import tempfile
 from pathlib import Path
-
-import numpy as np
+from typing import Callable
 
 from .atomic_files import default_mode
-from .data import load_mnist_arrays
-from .model_files import ModelFileError, read_model_file, save_model, trainer_from_arrays
+from .hashing import json_sha256
+from .model_files import read_model_file, save_model, trainer_from_arrays
 from .models import architecture
 from .settings import TrainingSettings
-from .training import SECONDS_PER_EPOCH, fit_model
+from .training import SECONDS_PER_EPOCH, TrainingData, load_training_data, train_model
 
 CACHE_ENV = "MNIST_COMPRESSION_CACHE"
 _MODEL = "model.npz"
@@ -38,26 +36,16 @@ def cache_dir() -> Path:
         Path.home() / ".cache" / "mnist_compression")
 
 
-def fingerprint(*arrays: np.ndarray) -> str:
-    """A short hash of the digits' bytes: the same data gives the same fingerprint."""
-    digest = hashlib.sha256()
-    for array in arrays:
-        digest.update(str(array.shape).encode())
-        digest.update(np.ascontiguousarray(array).tobytes())
-    return digest.hexdigest()[:16]
-
-
 def model_key(settings: TrainingSettings, data_fingerprint: str) -> str:
     """A folder name: readable λ and epochs, then a hash of the settings that shape the model,
     the architecture and the data."""
     identity = dict(settings=settings.identity(), architecture=architecture(settings.latent_dims),
                     data=data_fingerprint)
-    digest = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:12]
-    return f"lmbda{settings.lmbda:g}-epochs{settings.epochs}-{digest}"
+    return f"lmbda{settings.lmbda:g}-epochs{settings.epochs}-{json_sha256(identity, 12)}"
 
 
 def _candidates(key: str) -> list[Path]:
-    """The folders that may hold a model for `key`: the key itself, then key.2, key.3, ..."""
+    """The folders that may hold an entry for `key`: the key itself, then key.2, key.3, ..."""
     root = cache_dir()
     numbered = sorted((p for p in root.glob(f"{key}.*") if p.suffix[1:].isdigit()),
                       key=lambda p: int(p.suffix[1:]))
@@ -72,34 +60,40 @@ def _free_folder(key: str) -> Path:
     return cache_dir() / f"{key}.{last + 1}"
 
 
-def load_cached(key: str):
-    """The first intact model stored under `key`, as (trainer, history dict, folder), or None.
-    Damaged folders are reported and left as they are."""
+def find_cached(key: str, read: Callable[[Path], object]):
+    """``(read(folder), folder)`` for the first intact folder stored under `key`, or None.
+
+    `read` raises ValueError or OSError for a damaged folder, which is reported and left as it
+    is for inspection."""
     for folder in _candidates(key):
         if not folder.exists():
             continue
         try:
-            record, arrays = read_model_file(folder / _MODEL)
-        except (ModelFileError, FileNotFoundError) as err:
-            print(f"The cached model in {folder} is damaged and will not be used ({err}). It is "
+            return read(folder), folder
+        except (ValueError, OSError) as err:
+            print(f"The cached entry in {folder} is damaged and will not be used ({err}). It is "
                   f"left there for inspection; delete it when done.")
-            continue
-        return trainer_from_arrays(record, arrays), record.get("history") or {}, folder
     return None
 
 
-def save_to_cache(trainer, history: dict, settings: TrainingSettings, key: str) -> Path:
-    """Stores a model in a new folder for `key`, atomically; returns the folder."""
+def store_in_cache(key: str, write: Callable[[Path], object]) -> Path:
+    """Lets `write(folder)` fill a new folder for `key`, which appears complete or not at all;
+    returns the folder."""
     folder = _free_folder(key)
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".partial-", dir=folder.parent))
     try:
         os.chmod(staging, default_mode(0o777))
-        save_model(trainer, staging / _MODEL, settings=settings, history=history)
+        write(staging)
         os.rename(staging, folder)  # fails rather than replace a folder that appeared meanwhile
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return folder
+
+
+def _read_model(folder: Path):
+    record, arrays = read_model_file(folder / _MODEL)
+    return trainer_from_arrays(record, arrays), record.get("history") or {}
 
 
 def _duration(seconds: float) -> str:
@@ -113,35 +107,38 @@ def _announce_training(settings: TrainingSettings, examples: int) -> None:
           f"{_duration(high)} on a 2-core CPU, less on a GPU).", flush=True)
 
 
-def train_or_load(settings: TrainingSettings | None = None, *, use_cache: bool = True,
-                  verbose=2, **changes):
+def train_or_load(settings: TrainingSettings | None = None, *, data: TrainingData | None = None,
+                  use_cache: bool = True, verbose=2, strategy=None, callbacks=None, **changes):
     """Returns ``(trainer, history)`` for these settings (the defaults, with any `changes`):
     from the cache when a model trained with exactly these settings on exactly these digits is
-    there, else trained now and cached.
+    there, else trained now by `training.train_model` (with `strategy` and `callbacks`) and
+    cached.
 
-    Prints which of the two happened and where the model lives. Training prints one line per
-    epoch (`verbose=2`), which reads well in notebooks and in their executed copies.
+    `data` are the digits from `training.load_training_data(settings)`, when the caller has
+    them already (a sweep loads them once for every λ). Prints which of the two happened and
+    where the model lives. Training prints one line per epoch (`verbose=2`), which reads well in
+    notebooks and in their executed copies.
     """
     settings = (settings or TrainingSettings()).replace(**changes)
-    train_images, _ = load_mnist_arrays("train", settings.data_dir, settings.train_examples)
-    validation_images, _ = load_mnist_arrays("test", settings.data_dir,
-                                             settings.validation_examples)
-    key = model_key(settings, fingerprint(train_images, validation_images))
+    data = data or load_training_data(settings)
+    key = model_key(settings, data.fingerprint)
     if use_cache:
-        cached = load_cached(key)
+        cached = find_cached(key, _read_model)
         if cached is not None:
-            trainer, history, folder = cached
+            (trainer, history), folder = cached
             print(f"Loaded the λ={settings.lmbda:g} model trained earlier with these settings "
                   f"from {folder}")
             return trainer, history
     if verbose:
-        _announce_training(settings, len(train_images))
-    trainer, history = fit_model(settings, train_images, validation_images, verbose=verbose)
+        _announce_training(settings, len(data.train))
+    trainer, history = train_model(settings, data=data, strategy=strategy, verbose=verbose,
+                                   callbacks=callbacks)
     if use_cache:
-        folder = save_to_cache(trainer, history, settings, key)
+        folder = store_in_cache(key, lambda staging: save_model(
+            trainer, staging / _MODEL, settings=settings, history=history))
         print(f"Saved the λ={settings.lmbda:g} model to {folder}")
     return trainer, history
 
 
-__all__ = ["CACHE_ENV", "cache_dir", "fingerprint", "load_cached", "model_key", "save_to_cache",
+__all__ = ["CACHE_ENV", "cache_dir", "find_cached", "model_key", "store_in_cache",
            "train_or_load"]

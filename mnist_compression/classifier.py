@@ -2,22 +2,28 @@
 
 Introduced in notebook 05. "Most digits stay recognisable" is a claim; the share of decoded test
 digits that this classifier still labels correctly, beside its share on the originals, is a
-measurement. A one-hidden-layer network trained for a few epochs reaches about 98% on the
-original test digits; it is cached like the compression models, keyed by its settings and data.
+measurement. A one-hidden-layer network trained for four epochs labels 97.4% of the original
+test digits correctly (measured by `make tutorial`, notebook 05). It is kept in the model cache
+like the compression models (with a checksum, and retrained when damaged), keyed by its
+settings and data.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
+import zipfile
+from pathlib import Path
 
 import numpy as np
 
 from .atomic_files import write_atomically
-from .cache import cache_dir, fingerprint
+from .cache import find_cached, store_in_cache
 from .data import load_mnist_arrays
+from .hashing import data_fingerprint, json_sha256, named_float32_sha256
 
 HIDDEN, EPOCHS, BATCH_SIZE, SEED = 256, 4, 128, 0
+FORMAT = "mnist-compression-classifier"
+_FILE = "classifier.npz"
 
 
 def _build():
@@ -48,22 +54,41 @@ class DigitClassifier:
         return float(np.mean(self.predict(digits) == np.asarray(labels)))
 
 
+def _save(model, path: Path) -> None:
+    weights = {f"w{i}": np.asarray(w, np.float32) for i, w in enumerate(model.get_weights())}
+    record = json.dumps(dict(format=FORMAT, sha256=named_float32_sha256(weights)))
+    write_atomically(path, lambda f: np.savez(f, record=np.array(record), **weights))
+
+
+def _load(folder: Path) -> DigitClassifier:
+    """The classifier stored in a cache folder; ValueError if it is damaged."""
+    try:
+        with np.load(folder / _FILE, allow_pickle=False) as stored:
+            arrays = {name: stored[name] for name in stored.files}
+    except (zipfile.BadZipFile, EOFError) as err:
+        raise ValueError(f"{folder / _FILE} is not readable ({err})") from None
+    record = json.loads(str(arrays.pop("record", "{}")))
+    if record.get("format") != FORMAT or named_float32_sha256(arrays) != record.get("sha256"):
+        raise ValueError(f"{folder / _FILE} is not an intact classifier file")
+    model = _build()
+    model.set_weights([arrays[f"w{i}"] for i in range(len(arrays))])
+    return DigitClassifier(model)
+
+
 def train_or_load_classifier(data_dir=None, train_examples: int | None = None,
                              verbose: bool = True) -> DigitClassifier:
-    """The classifier trained on the first `train_examples` training digits: from the cache if
-    it is there, else trained now (a few seconds to a minute on a CPU) and cached."""
+    """The classifier trained on the first `train_examples` training digits: from the model
+    cache if it is there and intact, else trained now (a few seconds to a minute on a CPU) and
+    cached."""
     import tensorflow as tf
 
     images, labels = load_mnist_arrays("train", data_dir, train_examples)
     settings = dict(hidden=HIDDEN, epochs=EPOCHS, batch_size=BATCH_SIZE, seed=SEED,
-                    data=fingerprint(images, labels))
-    digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:12]
-    path = cache_dir() / f"classifier-{digest}.npz"
-    if path.exists():
-        model = _build()
-        with np.load(path) as stored:
-            model.set_weights([stored[f"w{i}"] for i in range(len(stored.files))])
-        return DigitClassifier(model)
+                    data=data_fingerprint(images, labels))
+    key = f"classifier-{json_sha256(settings, 12)}"
+    cached = find_cached(key, _load)
+    if cached is not None:
+        return cached[0]
     if verbose:
         print(f"Training the digit classifier on {len(images):,} digits ({EPOCHS} epochs)...",
               flush=True)
@@ -72,8 +97,7 @@ def train_or_load_classifier(data_dir=None, train_examples: int | None = None,
     model.compile(optimizer="adam", metrics=["accuracy"],
                   loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     model.fit(_inputs(images), labels, batch_size=BATCH_SIZE, epochs=EPOCHS, verbose=0)
-    weights = {f"w{i}": w for i, w in enumerate(model.get_weights())}
-    write_atomically(path, lambda f: np.savez(f, **weights), overwrite=True)
+    store_in_cache(key, lambda folder: _save(model, folder / _FILE))
     return DigitClassifier(model)
 
 

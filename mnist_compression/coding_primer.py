@@ -1,7 +1,7 @@
 """Entropy coding on a toy alphabet, in exact fractions: code lengths and interval narrowing.
 
 Introduced in notebook 02 (code length = -log2 p) and notebook 04 (how a range coder turns
-probabilities into bits). The real coder (`fallback.range_coder`) does the same with 32-bit
+probabilities into bits). The real coder (`coding.range_coder`) does the same with 32-bit
 integers and writes bytes as soon as their value is settled.
 """
 

@@ -7,9 +7,11 @@ relative folder is taken relative to the working directory of the process that r
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import os
 import struct
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -24,11 +26,13 @@ _FILE_STEMS = {
     "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
     "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
 }
+# Where tensorflow-datasets downloads MNIST from (its mnist builder's URL).
+DOWNLOAD_URL = "https://storage.googleapis.com/cvdf-datasets/mnist/"
+DOWNLOAD_CHECK_SECONDS = 5.0
 FILES_HELP = (
     "The folder must hold the four original MNIST files train-images-idx3-ubyte, "
     "train-labels-idx1-ubyte, t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte (each may end "
-    "in .gz), as published with MNIST and mirrored at "
-    "https://storage.googleapis.com/cvdf-datasets/mnist/."
+    f"in .gz), as published with MNIST and mirrored at {DOWNLOAD_URL}."
 )
 
 
@@ -140,14 +144,21 @@ def load_mnist_arrays(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Loads a split into memory as numpy arrays (images [N, 28, 28, 1] uint8, labels [N] int64).
 
-    Reads IDX files from `data_dir` or $MNIST_DATA_DIR when either is set, else uses `tfds.load`.
-    `limit` keeps the first `limit` examples, for quick runs.
+    Reads IDX files from `data_dir` or $MNIST_DATA_DIR when either is set, else uses `tfds.load`
+    (and fails at once, saying what to do, when MNIST is neither prepared locally nor
+    downloadable). `limit` keeps the first `limit` examples, for quick runs.
     """
     _check_split(split)
     _check_limit(limit)
     folder = resolve_data_dir(data_dir)
     if folder is not None:
         return read_idx_split(folder, split, limit)
+    return _load_with_tfds(split, limit)
+
+
+def _load_with_tfds(split: str, limit: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """`tfds.load`, unless MNIST is neither prepared locally nor downloadable: then a one-line
+    error at once, instead of the downloader's minutes of retries."""
     try:
         import tensorflow_datasets as tfds
     except ImportError as err:
@@ -156,9 +167,26 @@ def load_mnist_arrays(
             f"cannot be downloaded; reinstall this package's dependencies, or pass data_dir (or "
             f"set ${DATA_DIR_ENV}) to a local folder. {FILES_HELP}"
         ) from err
-    tfds_split = split if limit is None else f"{split}[:{limit}]"
+    with _tfds_errors():
+        available = tfds_has_mnist() or download_host_reachable()
+    if not available:
+        raise RuntimeError(
+            f"MNIST is not in tensorflow-datasets' local data folder and its download host "
+            f"({DOWNLOAD_URL}) cannot be reached (no internet?); pass data_dir (or set "
+            f"${DATA_DIR_ENV}) to a local folder instead. {FILES_HELP}"
+        )
+    with _tfds_errors():
+        loaded = tfds.load("mnist", split=split if limit is None else f"{split}[:{limit}]",
+                           as_supervised=True, batch_size=-1)
+    images, labels = tfds.as_numpy(loaded)
+    return images, labels.astype(np.int64)
+
+
+@contextlib.contextmanager
+def _tfds_errors():
+    """Turns whatever tensorflow-datasets raises into a RuntimeError saying what to do."""
     try:
-        loaded = tfds.load("mnist", split=tfds_split, as_supervised=True, batch_size=-1)
+        yield
     except ImportError as err:  # tfds imports some modules only when it first downloads
         raise RuntimeError(
             f"tensorflow-datasets is missing a module it needs to download MNIST "
@@ -171,8 +199,32 @@ def load_mnist_arrays(
             f"Without internet access, pass data_dir (or set ${DATA_DIR_ENV}) to a folder with "
             f"the four MNIST IDX files. {FILES_HELP}"
         ) from err
-    images, labels = tfds.as_numpy(loaded)
-    return images, labels.astype(np.int64)
+
+
+def tfds_has_mnist() -> bool:
+    """Whether tensorflow-datasets has MNIST prepared in its local data folder, so that
+    `tfds.load` needs no download."""
+    import tensorflow_datasets as tfds
+
+    return bool(tfds.builder("mnist").is_prepared())
+
+
+def download_host_reachable(timeout: float = DOWNLOAD_CHECK_SECONDS) -> bool:
+    """Whether the host tensorflow-datasets downloads MNIST from answers a HEAD request within
+    `timeout` seconds. Runs in a daemon thread, since a hanging DNS lookup ignores timeouts."""
+    import requests  # what tensorflow-datasets downloads with: same proxies and certificates
+
+    answered = []
+
+    def ask():
+        with contextlib.suppress(Exception):  # no answer, for whatever reason: not reachable
+            requests.head(DOWNLOAD_URL, timeout=timeout, allow_redirects=False)
+            answered.append(True)
+
+    thread = threading.Thread(target=ask, name="mnist-download-check", daemon=True)
+    thread.start()
+    thread.join(timeout)
+    return bool(answered)
 
 
 def load_mnist(split: str, data_dir: str | os.PathLike | None = None, limit: int | None = None):
@@ -185,5 +237,6 @@ def load_mnist(split: str, data_dir: str | os.PathLike | None = None, limit: int
 
     return tf.data.Dataset.from_tensor_slices(load_mnist_arrays(split, data_dir, limit))
 
-__all__ = ["DATA_DIR_ENV", "FILES_HELP", "MNISTFormatError", "load_mnist", "load_mnist_arrays",
-           "read_idx", "read_idx_split", "resolve_data_dir"]
+__all__ = ["DATA_DIR_ENV", "DOWNLOAD_URL", "FILES_HELP", "MNISTFormatError",
+           "download_host_reachable", "load_mnist", "load_mnist_arrays", "read_idx",
+           "read_idx_split", "resolve_data_dir", "tfds_has_mnist"]

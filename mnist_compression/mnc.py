@@ -1,6 +1,6 @@
 """The `.mnc` file: a batch of compressed digits with what is needed to trust it.
 
-Introduced in notebook 04; the layout is specified in `docs/mnc-format.md`. A range-coded string
+Introduced in notebook 04; the layout is specified in `docs/file-formats.md`. A range-coded string
 does not say where it ends, which model made it, or whether a byte was lost (the decoder's
 sanity check accepts many cut-short strings), so a file wraps the strings with:
 
@@ -83,7 +83,12 @@ def encode_mnc(strings, fingerprint: bytes) -> bytes:
 
 
 def decode_mnc(data: bytes, expected_fingerprint: bytes | None = None) -> MNCFile:
-    """Parses and checks an .mnc file's bytes; raises MNCError naming what is wrong."""
+    """Parses and checks an .mnc file's bytes; raises MNCError naming what is wrong.
+
+    The version byte is judged only after the size and the CRC-32 passed (every version keeps
+    them where version 1 has them), so a damaged version byte is reported as damage, not as a
+    file from a newer release.
+    """
     data = bytes(data)
     if not data:
         raise MNCError("The file is empty: an .mnc file holds at least a header.")
@@ -95,11 +100,6 @@ def decode_mnc(data: bytes, expected_fingerprint: bytes | None = None) -> MNCFil
     if len(data) <= position:
         raise MNCError("The file is truncated: it ends before the format version.")
     version = data[position]
-    if version > VERSION:
-        raise MNCError(f"The file uses .mnc format version {version}; this version of "
-                       f"mnist-compression reads version {VERSION}. Upgrade the package.")
-    if version < 1:
-        raise MNCError("The file is damaged: its format version is 0.")
     position += 1
     fingerprint = data[position:position + FINGERPRINT_BYTES]
     if len(fingerprint) < FINGERPRINT_BYTES:
@@ -114,12 +114,21 @@ def decode_mnc(data: bytes, expected_fingerprint: bytes | None = None) -> MNCFil
         raise MNCError(f"The file is damaged: {actual - size} bytes follow its declared end.")
     if zlib.crc32(data[:-_CRC_BYTES]) != int.from_bytes(data[-_CRC_BYTES:], "big"):
         raise MNCError("The file is damaged: its CRC-32 checksum does not match its contents.")
+    _check_version(version)
     strings = _read_strings(data, position, len(data) - _CRC_BYTES)
     if expected_fingerprint is not None and fingerprint != expected_fingerprint:
         raise MNCError(f"The file was made by another model (fingerprint {fingerprint.hex()}, "
                        f"this model's is {expected_fingerprint.hex()}); decode it with the "
                        f"model that made it.")
     return MNCFile(strings, fingerprint, len(data))
+
+
+def _check_version(version: int) -> None:
+    if version > VERSION:
+        raise MNCError(f"The file uses .mnc format version {version}; this version of "
+                       f"mnist-compression reads version {VERSION}. Upgrade the package.")
+    if version < 1:
+        raise MNCError("The file is damaged: its format version is 0.")
 
 
 def _read_strings(data: bytes, position: int, end: int) -> list:
@@ -142,9 +151,6 @@ def _read_strings(data: bytes, position: int, end: int) -> list:
 def write_mnc(path, strings, fingerprint: bytes, overwrite: bool = False) -> int:
     """Writes an .mnc file atomically (never a half-written file; an existing file is kept
     unless `overwrite`) and returns its size in bytes."""
-    path = Path(path)
-    if path.exists() and not overwrite:
-        raise FileExistsError(f"{path} already exists; choose another name or allow overwriting.")
     data = encode_mnc(strings, fingerprint)
     write_atomically(path, lambda f: f.write(data), overwrite)
     return len(data)

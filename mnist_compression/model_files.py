@@ -1,32 +1,37 @@
 """Trained models as portable files: named float32 arrays and a JSON record in one `.npz`.
 
-Introduced with the codec (notebook 04; `python -m mnist_compression.codec export`). Keras' own
-weight files do not load across Keras 2 and 3, so a model is stored as plain numpy arrays, one per
-kernel, bias and prior scale, named after its layer, beside a JSON record: the format and its
-version, λ, the latent size, the architecture the arrays fit, the package and library versions
-that wrote it, the training settings and history, and a SHA-256 of the arrays. Any stack reads
-what any other wrote; the model cache uses the same files.
+Introduced with the codec (notebook 04; `python -m mnist_compression.codec export`); the layout is
+specified in `docs/file-formats.md`. Keras' own weight files do not load across Keras 2 and 3, so
+a model is stored as plain numpy arrays, one per kernel, bias and prior scale, named after its
+layer, beside a JSON record: the format and its version, λ, the latent size, the architecture the
+arrays fit, the package and library versions that wrote it, the training settings and history,
+and a SHA-256 that covers the arrays and (from version 2 on) the rest of the record. Any stack
+reads what any other wrote; the model cache uses the same files.
 
-`load_model` refuses, with the reason, a file from a newer format version, for another
-architecture, with missing or extra arrays, with a checksum that does not match, or with weights
-that are not finite.
+`read_model_file` checks the checksum before it judges the version, so a damaged file is reported
+as damaged rather than as newer; then it refuses, with the reason, a record field of the wrong
+type or range, a file from a newer format version, for another architecture, with missing or
+extra arrays, or with weights that are not finite.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
+import math
 import platform
+import re
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
-from .atomic_files import write_atomically
+from .atomic_files import refuse_existing, write_atomically
+from .hashing import json_sha256, named_float32_sha256
 
 FORMAT = "mnist-compression-model"
-VERSION = 1
+VERSION = 2
 _RECORD = "record"
+_SHA256_HEX = re.compile("[0-9a-f]{64}")
 
 
 class ModelFileError(ValueError):
@@ -43,16 +48,6 @@ def model_arrays(trainer) -> dict[str, np.ndarray]:
                 arrays[f"{prefix}/{layer.name}/{role}"] = np.asarray(value, np.float32)
     arrays["prior/log_scales"] = np.asarray(trainer.prior_log_scales.numpy(), np.float32)
     return arrays
-
-
-def arrays_digest(arrays: dict[str, np.ndarray]) -> str:
-    """SHA-256 of the arrays' names, shapes and little-endian float32 bytes."""
-    digest = hashlib.sha256()
-    for name in sorted(arrays):
-        array = np.ascontiguousarray(arrays[name], "<f4")
-        digest.update(f"{name}:{list(array.shape)}:".encode())
-        digest.update(array.tobytes())
-    return digest.hexdigest()
 
 
 def _versions() -> dict:
@@ -73,23 +68,22 @@ def save_model(trainer, path, *, settings=None, history=None, overwrite: bool = 
     """
     from .models import architecture
 
-    path = Path(path)
-    if path.exists() and not overwrite:
-        raise FileExistsError(f"{path} already exists; choose another name or allow overwriting.")
+    refuse_existing(path, overwrite)
     arrays = model_arrays(trainer)
     bad = [name for name, array in arrays.items() if not np.isfinite(array).all()]
     if bad:
         raise ModelFileError(f"Not saved: the model has non-finite weights in {bad[0]} (training "
                              f"diverged?).")
-    record = dict(
+    record = json.loads(json.dumps(dict(  # as a reader parses it: what the checksum covers
         format=FORMAT, version=VERSION, lmbda=float(trainer.lmbda),
         latent_dims=int(trainer.latent_dims), architecture=architecture(trainer.latent_dims),
         arrays={name: list(array.shape) for name, array in arrays.items()},
-        sha256=arrays_digest(arrays), written_with=_versions(),
-        settings=None if settings is None else settings.as_dict(),
+        written_with=_versions(), settings=None if settings is None else settings.as_dict(),
         history=None if history is None else {key: [float(v) for v in values]
                                               for key, values in history.items()},
-    )
+    )))
+    record["sha256"] = _checksum(record, arrays)
+    _check_fields(f"Not saved: {path}", record)
     return write_atomically(
         path, lambda f: np.savez(f, **arrays, **{_RECORD: np.array(json.dumps(record))}),
         overwrite)
@@ -123,23 +117,109 @@ def read_model_file(path) -> tuple[dict, dict[str, np.ndarray]]:
         raise ModelFileError(f"{path}: its record is not valid JSON ({err}).") from None
     if not isinstance(record, dict) or record.get("format") != FORMAT:
         raise ModelFileError(f"{path} is not a {FORMAT} file.")
-    if not isinstance(record.get("version"), int) or record["version"] > VERSION:
-        raise ModelFileError(
-            f"{path} was written in model format {record.get('version')}, newer than the "
-            f"format {VERSION} this version of mnist-compression reads; upgrade the package.")
-    try:
-        expected_architecture = architecture(int(record["latent_dims"]))
-    except (KeyError, TypeError, ValueError):
-        raise ModelFileError(f"{path}: its record names no valid latent size.") from None
-    if record.get("architecture") != expected_architecture:
+    _check_integrity(path, record, contents)
+    _check_fields(path, record)
+    if record["architecture"] != architecture(record["latent_dims"]):
         raise ModelFileError(f"{path} holds a model of another architecture than this version "
                              f"of mnist-compression builds; it cannot be loaded here.")
-    _check_arrays(path, record, contents)
+    bad = [name for name, array in contents.items() if not np.isfinite(array).all()]
+    if bad:
+        raise ModelFileError(f"{path}: array {bad[0]} holds non-finite values.")
     return record, contents
 
 
-def _check_arrays(path, record, arrays):
-    expected = {name: list(shape) for name, shape in record.get("arrays", {}).items()}
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _is_shapes(value) -> bool:
+    return isinstance(value, dict) and all(
+        isinstance(shape, list) and all(_is_int(n) and n >= 0 for n in shape)
+        for shape in value.values())
+
+
+def _is_history(value) -> bool:
+    return value is None or (isinstance(value, dict) and all(
+        isinstance(values, list) and all(_is_number(v) and not math.isinf(v) for v in values)
+        for values in value.values()))
+
+
+# Every field of a record: a test of its value, and what the test expects (for messages).
+_FIELDS = {
+    "format": (lambda v: v == FORMAT, json.dumps(FORMAT)),
+    "version": (lambda v: _is_int(v) and v >= 1, "a positive integer"),
+    "lmbda": (lambda v: _is_number(v) and math.isfinite(v) and v > 0, "a finite number > 0"),
+    "latent_dims": (lambda v: _is_int(v) and v >= 1, "a positive integer"),
+    "architecture": (lambda v: isinstance(v, dict), "an object describing the layers"),
+    "arrays": (_is_shapes, "an object mapping array names to shapes (lists of integers >= 0)"),
+    "sha256": (lambda v: isinstance(v, str) and _SHA256_HEX.fullmatch(v) is not None,
+               "64 lowercase hexadecimal digits"),
+    "written_with": (lambda v: isinstance(v, dict) and all(isinstance(x, str)
+                                                           for x in v.values()),
+                     "an object of version strings"),
+    "settings": (lambda v: v is None or isinstance(v, dict), "null or an object"),
+    "history": (_is_history, "null or an object of lists of numbers (finite or NaN)"),
+}
+
+
+def _check_field(where, record: dict, name: str) -> None:
+    """Raises ModelFileError naming the field if the record lacks it or it is not as expected."""
+    if name not in record:
+        raise ModelFileError(f'{where}: the record has no field "{name}".')
+    test, expected = _FIELDS[name]
+    if not test(record[name]):
+        shown = json.dumps(record[name])
+        shown = shown if len(shown) <= 60 else shown[:57] + "..."
+        raise ModelFileError(f'{where}: the record\'s field "{name}" must be {expected}, got '
+                             f'{shown}.')
+
+
+def _check_fields(where, record: dict) -> None:
+    """Checks every field's type and range, and that there are no others."""
+    extra = sorted(set(record) - set(_FIELDS))
+    if extra:
+        raise ModelFileError(f"{where}: the record has unexpected fields {extra}.")
+    for name in _FIELDS:
+        _check_field(where, record, name)
+
+
+def _checksum(record: dict, arrays: dict[str, np.ndarray]) -> str:
+    """The `sha256` a record of its version must hold: version 1 covers the arrays alone;
+    version 2 on, the arrays' digest and the rest of the record as canonical JSON."""
+    digest = named_float32_sha256(arrays)
+    if record["version"] == 1:
+        return digest
+    return json_sha256([digest, {key: value for key, value in record.items() if key != "sha256"}])
+
+
+def _check_integrity(path, record: dict, arrays: dict[str, np.ndarray]) -> None:
+    """Tells a damaged file from a newer one: the arrays must be those the record lists and
+    match the checksum before a version above VERSION is reported as newer."""
+    _check_field(path, record, "version")
+    _check_field(path, record, "sha256")
+    if record["version"] <= VERSION:
+        _check_field(path, record, "arrays")
+        _check_array_shapes(path, record, arrays)
+    try:
+        intact = _checksum(record, arrays) == record["sha256"]
+    except (TypeError, ValueError):  # a newer file's arrays that are not numbers
+        intact = False
+    if not intact:
+        covered = "arrays" if record["version"] == 1 else "arrays and record"
+        raise ModelFileError(f"{path}: the {covered} do not match the checksum in the record; "
+                             f"the file is damaged.")
+    if record["version"] > VERSION:
+        raise ModelFileError(
+            f"{path} was written in model format {record['version']}, newer than the format "
+            f"{VERSION} this version of mnist-compression reads; upgrade the package.")
+
+
+def _check_array_shapes(path, record: dict, arrays: dict[str, np.ndarray]) -> None:
+    expected = record["arrays"]
     missing, extra = sorted(set(expected) - set(arrays)), sorted(set(arrays) - set(expected))
     if missing or extra:
         parts = ([f"missing arrays {missing}"] if missing else []) + (
@@ -149,12 +229,6 @@ def _check_arrays(path, record, arrays):
         if list(arrays[name].shape) != shape or arrays[name].dtype != np.float32:
             raise ModelFileError(f"{path}: array {name} is {arrays[name].dtype} "
                                  f"{list(arrays[name].shape)}, the record says float32 {shape}.")
-    if arrays_digest(arrays) != record.get("sha256"):
-        raise ModelFileError(f"{path}: the arrays do not match the checksum in the record; the "
-                             f"file is damaged.")
-    bad = [name for name, array in arrays.items() if not np.isfinite(array).all()]
-    if bad:
-        raise ModelFileError(f"{path}: array {bad[0]} holds non-finite values.")
 
 
 def trainer_from_arrays(record: dict, arrays: dict[str, np.ndarray]):
@@ -165,21 +239,31 @@ def trainer_from_arrays(record: dict, arrays: dict[str, np.ndarray]):
 
     trainer = MNISTCompressionTrainer(latent_dims=record["latent_dims"], lmbda=record["lmbda"])
     trainer(tf.zeros((1, 28, 28, 1), tf.uint8))
-    for prefix, transform in (("analysis", trainer.analysis_transform),
-                              ("synthesis", trainer.synthesis_transform)):
-        for layer in transform.layers:
-            if layer.get_weights():
-                layer.set_weights([arrays[f"{prefix}/{layer.name}/{role}"]
-                                   for role in ("kernel", "bias")])
-    trainer.prior_log_scales.assign(arrays["prior/log_scales"])
+    try:
+        for prefix, transform in (("analysis", trainer.analysis_transform),
+                                  ("synthesis", trainer.synthesis_transform)):
+            for layer in transform.layers:
+                if layer.get_weights():
+                    layer.set_weights([arrays[f"{prefix}/{layer.name}/{role}"]
+                                       for role in ("kernel", "bias")])
+        trainer.prior_log_scales.assign(arrays["prior/log_scales"])
+    except KeyError as err:
+        raise ModelFileError(f"The model file has no array {err}, which the model needs.") from None
+    except ValueError as err:
+        raise ModelFileError(f"The model file's arrays do not fit the model its record "
+                             f"describes: {' '.join(str(err).split())}") from None
     return trainer
 
 
 def load_model(path):
     """The trainer stored at `path` by `save_model`, on any stack (`read_model_file` gives its
     record: settings, history, versions)."""
-    return trainer_from_arrays(*read_model_file(path))
+    record, arrays = read_model_file(path)
+    try:
+        return trainer_from_arrays(record, arrays)
+    except ModelFileError as err:
+        raise ModelFileError(f"{path}: {err}") from None
 
 
-__all__ = ["FORMAT", "ModelFileError", "VERSION", "load_model", "read_model_file",
-           "save_model"]
+__all__ = ["FORMAT", "ModelFileError", "VERSION", "load_model", "model_arrays",
+           "read_model_file", "save_model", "trainer_from_arrays"]

@@ -8,13 +8,13 @@ and Keras 3 (TF >= 2.16).
 
 from __future__ import annotations
 
+import functools
+
 import tensorflow as tf
 
 from .entropy_models import ContinuousBatchedEntropyModel, NoisyLogistic
 
 keras = tf.keras
-# Keras 2 (TF <= 2.15) has no __version__ under tf.keras; Keras 3 does.
-KERAS_MAJOR = int(str(getattr(keras, "__version__", "2")).split(".")[0])
 
 DEFAULT_LATENT_DIMS = 50
 _LEAKY_RELU = "leaky_relu"
@@ -158,9 +158,11 @@ def describe_transform(transform: keras.Sequential) -> list[dict]:
     return layers
 
 
+@functools.cache
 def architecture(latent_dims: int = DEFAULT_LATENT_DIMS) -> dict:
     """A description of the whole model for a latent size, derived from the code that builds it,
-    so any change to the layers changes it (and with it the model cache's keys)."""
+    so any change to the layers changes it (and with it the model cache's keys). Built once per
+    process and latent size; treat the result as read-only."""
     return dict(latent_dims=int(latent_dims),
                 analysis=describe_transform(make_analysis_transform(latent_dims)),
                 synthesis=describe_transform(make_synthesis_transform()))

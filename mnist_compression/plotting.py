@@ -62,11 +62,9 @@ def plot_prior(prior, low: float = -6.0, high: float = 6.0, points: int = 501, a
     with a legend of the channels' scales."""
     import tensorflow as tf
 
-    from .entropy_models import prior_parameters
-
     grid = tf.linspace(float(low), float(high), points)
     density = _numpy(prior.prob(grid[:, None]))
-    _, scales = prior_parameters(prior)
+    scales = np.broadcast_to(_numpy(prior.scale), density.shape[1:])
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 3.5))
     for column, scale in enumerate(scales):
@@ -131,22 +129,24 @@ def show_digits(images, columns: int = 8, size: float = 1.0, title: str | None =
     return fig
 
 
-def plot_rate_distortion(results, reference=None, tangents: bool = True, ax=None):
+def plot_rate_distortion(rows, reference=None, tangents: bool = True, ax=None):
     """Rate against distortion, one labelled point per λ (notebook 05).
 
-    `results` maps λ to a dict with "rate" (bits per digit) and "distortion"; a "string_bits"
-    entry (mean actual string length) is drawn too when present. `reference` maps λ to another
-    (rate, distortion) pair, e.g. the original tutorial's. With `tangents`, a short line of
-    slope -λ through each point shows the trade-off each model was trained for.
+    `rows` are `sweep.rd_record`s: the validation rate (bits per digit) and distortion of each
+    model, and the mean actual string length (`string_bits`), which is drawn too when present.
+    `reference` maps λ to another (rate, distortion) pair, e.g. the original tutorial's. With
+    `tangents`, a short line of slope -λ through each point shows the trade-off each model was
+    trained for.
     """
-    lambdas = sorted(results, key=float)
-    distortion = np.array([results[lmbda]["distortion"] for lmbda in lambdas])
-    rate = np.array([results[lmbda]["rate"] for lmbda in lambdas])
+    rows = sorted(rows, key=lambda row: row["lmbda"])
+    lambdas = [row["lmbda"] for row in rows]
+    distortion = np.array([row["val_distortion"] for row in rows])
+    rate = np.array([row["val_rate"] for row in rows])
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 4.5))
     ax.plot(distortion, rate, "o-", label="information content (validation rate)")
-    if all("string_bits" in results[lmbda] for lmbda in lambdas):
-        ax.plot(distortion, [results[lmbda]["string_bits"] for lmbda in lambdas], "s--",
+    if all("string_bits" in row for row in rows):
+        ax.plot(distortion, [row["string_bits"] for row in rows], "s--",
                 label="actual string length")
     if reference:
         points = sorted(reference.items())
@@ -160,7 +160,7 @@ def plot_rate_distortion(results, reference=None, tangents: bool = True, ax=None
         ax.plot([], [], ":", color="grey", label="slope −λ at each point")
     for lmbda, d, r in zip(lambdas, distortion, rate):
         ax.annotate(f"λ={float(lmbda):g}", (d, r), textcoords="offset points", xytext=(6, 6))
-    heights = [*rate, *(results[k].get("string_bits", 0) for k in lambdas),
+    heights = [*rate, *(row.get("string_bits", 0) for row in rows),
                *(r for r, _ in (reference or {}).values())]
     ax.set_ylim(0, 1.15 * max(heights))
     ax.set_xlabel("distortion (mean absolute error)")

@@ -1,9 +1,10 @@
 """The rate–distortion study: one model per λ, measured on real strings, beside classical codecs.
 
-Introduced in notebook 07. `run_sweep` trains (or loads from the model cache) one model per λ and
-measures it on the test digits; because models are cached under all their settings, an
-interrupted sweep resumes where it stopped and a changed setting retrains. The command line runs
-the whole study and writes CSV, JSON and a figure:
+Introduced in notebook 05 (three λ) and used whole in notebook 07. `run_sweep` trains (or loads
+from the model cache) one model per λ and measures it on the test digits; because models are
+cached under all their settings, an interrupted sweep resumes where it stopped and a changed
+setting retrains. `run_study` adds the classical codecs, the comparison at equal distortion and
+the figures; `python -m mnist_compression.sweep` runs it from the command line (see `cli.sweep`):
 
     python -m mnist_compression.sweep --out build/sweep            # the full study
     python -m mnist_compression.sweep --quick --out build/sweep    # a minute-long check
@@ -13,7 +14,6 @@ the whole study and writes CSV, JSON and a figure:
 
 from __future__ import annotations
 
-import argparse
 import csv
 import json
 import math
@@ -29,61 +29,122 @@ import numpy as np
 
 from .baselines import DEFAULT_QUALITIES, evaluate_baselines
 from .cache import train_or_load
-from .classifier import train_or_load_classifier
 from .codec import make_mnist_codec
-from .data import load_mnist_arrays
 from .evaluation import evaluate_codec
+from .reference import TUTORIAL_LAMBDAS
 from .settings import TrainingSettings
+from .training import load_training_data
 
 DEFAULT_LAMBDAS = (50, 100, 300, 500, 1000, 2000, 5000, 10000)
-TUTORIAL_LAMBDAS = (300, 500, 2000)
 LOSSY_CODECS = ("jpeg", "webp")
-QUICK = dict(lambdas=(100, 500, 3000), epochs=2, train_examples=4096, validation_examples=1000,
-             qualities=(1, 10, 50, 90))
+
+
+def rd_record(lmbda: float, history: dict, measured: dict, seconds: float) -> dict:
+    """The one record of a model's rate–distortion results, used by notebooks 05 and 07, the
+    plots and the command line: λ, the last epoch's validation rate and distortion
+    (`val_rate`, `val_distortion`), `evaluate_codec`'s measurements of real strings and decoded
+    digits, the strings' overhead over the information content, and the seconds it took."""
+    return dict(lmbda=float(lmbda), val_rate=float(history["val_rate"][-1]),
+                val_distortion=float(history["val_distortion"][-1]), **measured,
+                overhead_bits=measured["string_bits"] - measured["information_bits"],
+                seconds=seconds)
 
 
 @dataclass
 class Sweep:
-    """What a sweep measured: one row per λ, and the first test digits decoded by each model."""
+    """What a sweep measured: one `rd_record` per λ, the first test digits decoded by each
+    model, and each model's (compressor, decompressor)."""
 
     rows: list = field(default_factory=list)
     reconstructions: dict = field(default_factory=dict)
+    codecs: dict = field(default_factory=dict)
 
 
 def run_sweep(settings: TrainingSettings | None = None, lambdas=DEFAULT_LAMBDAS, *,
-              test_digits=None, test_labels=None, classifier=None, out_dir=None,
-              strip_digits: int = 8, progress: bool = True) -> Sweep:
-    """Trains or loads one model per λ (`settings` with that λ) and measures it on the test
-    digits (the validation digits of `settings` unless `test_digits` are given).
+              data=None, classifier=None, out_dir=None, strip_digits: int = 8,
+              progress: bool = True, verbose=0) -> Sweep:
+    """Trains or loads one model per λ (`settings` with that λ) and measures it on the
+    validation digits of `settings`, loaded once for all λ (or given as `data`, from
+    `training.load_training_data(settings)`).
 
-    Each row holds λ, the validation rate and distortion after training, and `evaluate_codec`'s
-    measurements of the real strings (information content, string length, their difference, MAE
-    and PSNR of the decoded uint8 digits, and with a `classifier` the share it recognises). With
-    `out_dir`, results are rewritten after every λ.
+    Each row is an `rd_record`; with a `classifier` it includes the share of decoded digits it
+    recognises. With `out_dir`, the rows are rewritten after every λ. `verbose` is passed to
+    training (2: one line per epoch).
     """
     from tqdm import tqdm
 
     settings = settings or TrainingSettings()
-    if test_digits is None:
-        test_digits, test_labels = load_mnist_arrays("test", settings.data_dir,
-                                                     settings.validation_examples)
+    data = data or load_training_data(settings)
     sweep = Sweep()
     for lmbda in tqdm(sorted(lambdas, key=float), desc="λ sweep", disable=not progress):
         start = time.perf_counter()
-        trainer, history = train_or_load(settings.replace(lmbda=lmbda), verbose=0)
+        trainer, history = train_or_load(settings.replace(lmbda=lmbda), data=data,
+                                         verbose=verbose)
         compressor, decompressor = make_mnist_codec(trainer)
-        measured = evaluate_codec(compressor, decompressor, test_digits, test_labels, classifier)
-        sweep.rows.append(dict(
-            lmbda=float(lmbda), val_rate=history["val_rate"][-1],
-            val_distortion=history["val_distortion"][-1], **measured,
-            overhead_bits=measured["string_bits"] - measured["information_bits"],
-            seconds=time.perf_counter() - start,
-        ))
-        strings, _ = compressor(test_digits[:strip_digits])
-        sweep.reconstructions[float(lmbda)] = decompressor(strings).numpy()
+        measured = evaluate_codec(compressor, decompressor, data.validation,
+                                  data.validation_labels, classifier)
+        sweep.rows.append(rd_record(lmbda, history, measured, time.perf_counter() - start))
+        sweep.codecs[float(lmbda)] = compressor, decompressor
+        sweep.reconstructions[float(lmbda)] = decompressor.decompress(
+            compressor.compress(data.validation[:strip_digits]))
         if out_dir is not None:
             write_rows(sweep.rows, Path(out_dir) / "sweep")
     return sweep
+
+
+@dataclass
+class Study:
+    """The whole study: the sweep, the classical codecs on the same digits, and the comparison
+    at equal distortion."""
+
+    sweep: Sweep
+    baselines: list
+    comparisons: list
+    test_digits: np.ndarray
+    seconds: float
+
+
+def run_study(settings: TrainingSettings | None = None, lambdas=DEFAULT_LAMBDAS,
+              qualities=DEFAULT_QUALITIES, out_dir=None, classifier=None) -> Study:
+    """`run_sweep`, then PNG, JPEG, WebP, zlib and LZMA on the same test digits and
+    `compare_at_equal_distortion`. With `out_dir`, every table is written as CSV and JSON beside
+    the two figures (rate_distortion.png, digit_strip.png) and a summary.json."""
+    from .classifier import train_or_load_classifier
+
+    settings = settings or TrainingSettings()
+    start = time.perf_counter()
+    if classifier is None:
+        classifier = train_or_load_classifier(settings.data_dir, settings.train_examples)
+    data = load_training_data(settings)
+    sweep = run_sweep(settings, lambdas, data=data, classifier=classifier, out_dir=out_dir)
+    test_digits = data.validation
+    baselines = evaluate_baselines(test_digits, qualities)
+    comparisons = compare_at_equal_distortion(sweep.rows, baselines)
+    study = Study(sweep, baselines, comparisons, test_digits, time.perf_counter() - start)
+    if out_dir is not None:
+        _write_study(study, Path(out_dir),
+                     dict(settings=settings.as_dict(), lambdas=list(lambdas),
+                          qualities=list(qualities)))
+    return study
+
+
+def _write_study(study: Study, out: Path, summary: dict) -> None:
+    import matplotlib.pyplot as plt
+
+    from .plotting import plot_digit_strip, plot_rd_study
+
+    write_rows(study.baselines, out / "baselines")
+    if study.comparisons:
+        write_rows(study.comparisons, out / "comparison")
+    figures = {"rate_distortion.png": plot_rd_study(study.sweep.rows, study.baselines,
+                                                     TUTORIAL_LAMBDAS),
+               "digit_strip.png": plot_digit_strip(
+                   study.test_digits[:len(next(iter(study.sweep.reconstructions.values())))],
+                   study.sweep.reconstructions)}
+    for name, figure in figures.items():
+        figure.savefig(out / name, dpi=100)
+        plt.close(figure)
+    (out / "summary.json").write_text(json.dumps(dict(summary, seconds=study.seconds), indent=1))
 
 
 def write_rows(rows: list, stem: Path) -> None:
@@ -135,60 +196,10 @@ def compare_at_equal_distortion(sweep_rows, baseline_rows, bits: str = "payload_
     return comparisons
 
 
-def main(argv=None) -> dict:
-    """Command line: the whole study into one folder (see the module docstring)."""
-    parser = argparse.ArgumentParser(
-        prog="python -m mnist_compression.sweep",
-        description="Train one model per λ, measure real strings on the test digits, and "
-                    "compare with PNG, JPEG, WebP, zlib and LZMA on the same digits.")
-    parser.add_argument("--lambdas", type=float, nargs="+",
-                        help=f"the λ values (default: {' '.join(map(str, DEFAULT_LAMBDAS))})")
-    TrainingSettings.add_arguments(parser, skip=("lmbda",))
-    parser.add_argument("--qualities", type=int, nargs="+",
-                        help=f"JPEG and WebP qualities (default: {DEFAULT_QUALITIES})")
-    parser.add_argument("--out", type=Path, default=Path("build/sweep"), help="output folder")
-    parser.add_argument("--quick", action="store_true",
-                        help="defaults for a minute-long check: λ 100 500 3000, 2 epochs on 4,096 "
-                             "digits, 1,000 test digits, 4 qualities (options given win)")
-    args = parser.parse_args(argv)
-    defaults = dict(QUICK) if args.quick else dict(lambdas=DEFAULT_LAMBDAS,
-                                                   qualities=DEFAULT_QUALITIES)
-    for name, value in defaults.items():
-        if getattr(args, name, None) is None:
-            setattr(args, name, list(value) if isinstance(value, tuple) else value)
-    settings = TrainingSettings.from_arguments(args)
-    start = time.perf_counter()
-    test_digits, test_labels = load_mnist_arrays("test", settings.data_dir,
-                                                 settings.validation_examples)
-    classifier = train_or_load_classifier(settings.data_dir, settings.train_examples)
-    sweep = run_sweep(settings, args.lambdas, test_digits=test_digits, test_labels=test_labels,
-                      classifier=classifier, out_dir=args.out)
-    baselines = evaluate_baselines(test_digits, args.qualities)
-    write_rows(baselines, args.out / "baselines")
-    comparisons = compare_at_equal_distortion(sweep.rows, baselines)
-    if comparisons:
-        write_rows(comparisons, args.out / "comparison")
-    from .plotting import plot_digit_strip, plot_rd_study
+__all__ = ["DEFAULT_LAMBDAS", "Study", "Sweep", "compare_at_equal_distortion", "rd_record",
+           "run_study", "run_sweep", "write_rows"]
 
-    plot_rd_study(sweep.rows, baselines, TUTORIAL_LAMBDAS).savefig(args.out / "rate_distortion.png",
-                                                                   dpi=100)
-    strip = test_digits[:len(next(iter(sweep.reconstructions.values())))]
-    plot_digit_strip(strip, sweep.reconstructions).savefig(args.out / "digit_strip.png", dpi=100)
-    seconds = time.perf_counter() - start
-    summary = dict(seconds=seconds, settings=settings.as_dict(), lambdas=args.lambdas,
-                   qualities=args.qualities)
-    (args.out / "summary.json").write_text(json.dumps(summary, indent=1))
-    print(f"{len(sweep.rows)} models and {len(baselines)} classical settings measured in "
-          f"{seconds:.0f} s; results in {args.out}")
-    for row in comparisons:
-        print(f"λ={row['lmbda']:g}: MAE {row['mae']:.4f} with {row['learned_bits']:.1f} bits; "
-              f"best classical ({row['codec']}) needs {row['classical_bits']:.0f} bits "
-              f"({row['ratio']:.1f}x)")
-    return dict(sweep=sweep.rows, baselines=baselines, comparisons=comparisons)
+if __name__ == "__main__":  # `python -m mnist_compression.sweep` runs its command line
+    import runpy
 
-
-__all__ = ["DEFAULT_LAMBDAS", "Sweep", "TUTORIAL_LAMBDAS", "compare_at_equal_distortion", "main",
-           "run_sweep", "write_rows"]
-
-if __name__ == "__main__":
-    main()
+    runpy.run_module("mnist_compression.cli.sweep", run_name="__main__")

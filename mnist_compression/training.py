@@ -2,13 +2,16 @@
 
 The digits are held in memory as uint8 and streamed by `tf.data` with shuffling and prefetching;
 `benchmarks/training_speed.py` measures what that buys over the original tutorial's pipeline.
-Also a command line: ``python -m mnist_compression.training --lmbda 2000 --output model.npz``.
+`python -m mnist_compression.training --lmbda 2000 --output model.npz` trains from the command
+line (see `cli.training`).
 """
 
 from __future__ import annotations
 
 import math
 import os
+from dataclasses import dataclass
+from functools import cached_property
 
 if __name__ == "__main__":  # a command's messages are not buried under TensorFlow's start-up logs
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -17,6 +20,7 @@ import numpy as np
 import tensorflow as tf
 
 from .data import load_mnist_arrays
+from .hashing import data_fingerprint
 from .models import MNISTCompressionTrainer
 from .settings import TrainingSettings
 
@@ -78,47 +82,66 @@ def digit_batches(images: np.ndarray, batch_size: int, shuffle_seed: int | None 
     return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
 
-def fit_model(settings: TrainingSettings, train_images: np.ndarray,
-              validation_images: np.ndarray, *, strategy: tf.distribute.Strategy | None = None,
-              verbose="auto", callbacks=None):
-    """Trains a fresh model on uint8 digit arrays; returns ``(trainer, history)``, the history
-    being Keras' per-epoch metrics as a dict of lists.
+@dataclass(frozen=True)
+class TrainingData:
+    """The digits one set of settings trains and validates on, loaded once and shared by every
+    model trained on them (e.g. all λ of a sweep); `fingerprint` identifies them in the cache."""
 
-    `settings.seed` fixes the weights' initialisation and the shuffling. Variables are created in
-    `strategy`'s scope, or in the current one when none is given.
+    train: np.ndarray
+    validation: np.ndarray
+    validation_labels: np.ndarray
+    source: tuple  # (data_dir, train_examples, validation_examples) of the settings
+
+    @cached_property
+    def fingerprint(self) -> str:
+        return data_fingerprint(self.train, self.validation)
+
+
+def _data_source(settings: TrainingSettings) -> tuple:
+    return settings.data_dir, settings.train_examples, settings.validation_examples
+
+
+def load_training_data(settings: TrainingSettings) -> TrainingData:
+    """The first `train_examples` training digits and `validation_examples` test digits (with
+    their labels, for measuring decoded digits)."""
+    train, _ = load_mnist_arrays("train", settings.data_dir, settings.train_examples)
+    validation, labels = load_mnist_arrays("test", settings.data_dir,
+                                           settings.validation_examples)
+    return TrainingData(train, validation, labels, _data_source(settings))
+
+
+def train_model(settings: TrainingSettings | None = None, *, data: TrainingData | None = None,
+                strategy: tf.distribute.Strategy | None = None, verbose="auto", callbacks=None,
+                **changes):
+    """Trains a fresh model and returns ``(trainer, history)``, the history being Keras'
+    per-epoch metrics as a dict of lists (`cache.train_or_load` returns the same).
+
+    `settings` default to the tutorial's; keyword `changes` adjust them, e.g.
+    ``train_model(lmbda=500, epochs=5)``. The digits are `data` (from `load_training_data` with
+    the same data settings) or loaded now; validation runs on them after each epoch.
+    `settings.seed` fixes the weights' initialisation and the shuffling. Variables are created
+    in `strategy`'s scope, or in the current one (so calling this inside a
+    ``strategy.scope()`` works too).
     """
+    settings = (settings or TrainingSettings()).replace(**changes)
+    data = data or load_training_data(settings)
+    if data.source != _data_source(settings):
+        raise ValueError(f"The training data were loaded for data settings {data.source}, but "
+                         f"these settings name {_data_source(settings)}.")
     if settings.seed is not None:
         tf.keras.utils.set_random_seed(settings.seed)
     strategy = strategy or tf.distribute.get_strategy()
     with strategy.scope():
-        trainer = make_trainer(settings, math.ceil(len(train_images) / settings.batch_size))
+        trainer = make_trainer(settings, math.ceil(len(data.train) / settings.batch_size))
     shuffle_seed = 0 if settings.seed is None else settings.seed
     history = trainer.fit(
-        digit_batches(train_images, settings.batch_size, shuffle_seed),
+        digit_batches(data.train, settings.batch_size, shuffle_seed),
         epochs=settings.epochs,
-        validation_data=digit_batches(validation_images, settings.batch_size).cache(),
+        validation_data=digit_batches(data.validation, settings.batch_size).cache(),
         verbose=verbose,
         callbacks=callbacks,
     )
     return trainer, {key: [float(v) for v in values] for key, values in history.history.items()}
-
-
-def train_model(settings: TrainingSettings | None = None, *,
-                strategy: tf.distribute.Strategy | None = None, verbose="auto", callbacks=None,
-                **changes):
-    """Trains a fresh model on MNIST and returns ``(trainer, history)``, as `train_or_load`.
-
-    `settings` default to the tutorial's; keyword `changes` adjust them, e.g.
-    ``train_model(lmbda=500, epochs=5)``. Uses the first `train_examples` training digits and
-    validates on the first `validation_examples` test digits after each epoch. Pass a
-    `tf.distribute` strategy, or call this inside one's scope, to train on several devices.
-    """
-    settings = (settings or TrainingSettings()).replace(**changes)
-    train_images, _ = load_mnist_arrays("train", settings.data_dir, settings.train_examples)
-    validation_images, _ = load_mnist_arrays("test", settings.data_dir,
-                                             settings.validation_examples)
-    return fit_model(settings, train_images, validation_images, strategy=strategy,
-                     verbose=verbose, callbacks=callbacks)
 
 
 def final_metrics(history: dict) -> dict:
@@ -126,44 +149,10 @@ def final_metrics(history: dict) -> dict:
     return {key: float(history[key][-1]) for key in ("val_rate", "val_distortion", "val_loss")}
 
 
-def main(argv=None) -> dict:
-    """Command line: train one model, print its final validation metrics and the time per epoch,
-    and optionally save it."""
-    import argparse
-    import json
-    import time
-    from pathlib import Path
+__all__ = ["LearningRate", "TrainingData", "digit_batches", "final_metrics", "load_training_data",
+           "make_trainer", "train_model"]
 
-    from .model_files import save_model
+if __name__ == "__main__":  # `python -m mnist_compression.training` runs its command line
+    import runpy
 
-    parser = argparse.ArgumentParser(
-        prog="python -m mnist_compression.training",
-        description="Train the tutorial's MNIST compression model for one λ.")
-    TrainingSettings.add_arguments(parser)
-    parser.add_argument("--output", type=Path, help="save the trained model here (.npz)")
-    parser.add_argument("--json", type=Path, help="also write the results to this JSON file")
-    args = parser.parse_args(argv)
-    settings = TrainingSettings.from_arguments(args)
-    for path in (args.output, args.json):
-        if path is not None and path.exists():
-            parser.error(f"{path} already exists; choose another name.")
-    start = time.perf_counter()
-    trainer, history = train_model(settings, verbose=2)
-    seconds = time.perf_counter() - start
-    results = dict(final_metrics(history), seconds=seconds,
-                   seconds_per_epoch=seconds / settings.epochs, history=history,
-                   settings=settings.as_dict())
-    if args.output:
-        save_model(trainer, args.output, settings=settings, history=history)
-    if args.json:
-        args.json.write_text(json.dumps(results, indent=2))
-    print(json.dumps({key: value for key, value in results.items() if key != "history"},
-                     indent=2))
-    return results
-
-
-__all__ = ["LearningRate", "digit_batches", "final_metrics", "fit_model", "main", "make_trainer",
-           "train_model"]
-
-if __name__ == "__main__":
-    main()
+    runpy.run_module("mnist_compression.cli.training", run_name="__main__")

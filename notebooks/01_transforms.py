@@ -64,8 +64,8 @@ if "google.colab" in sys.modules:
     if subprocess.run([sys.executable, "-c", "import mnist_compression"]).returncode:
         print("The install failed: check the internet connection and the address above.")
     elif sys.version_info < (3, 12):
-        print("Python <= 3.11: TensorFlow 2.14 and tensorflow-compression replaced Colab's "
-              "TensorFlow. Restart the session (Runtime menu), then run all cells again.")
+        print("Python <= 3.11: TensorFlow 2.14 replaced Colab's TensorFlow. "
+              "Restart the session (Runtime menu), then run all cells again.")
 
 # %% [markdown]
 # The parameters below are the only settings of this notebook. `data_dir` names a folder with the
@@ -82,7 +82,6 @@ import matplotlib.pyplot as plt
 import tensorflow as tf
 
 from mnist_compression.data import load_mnist_arrays
-from mnist_compression.entropy_models import BACKEND
 from mnist_compression.models import (
     make_analysis_transform,
     make_synthesis_transform,
@@ -90,7 +89,7 @@ from mnist_compression.models import (
 )
 
 tf.keras.utils.set_random_seed(seed)
-print("TensorFlow", tf.__version__, "| entropy coding backend:", BACKEND)
+print("TensorFlow", tf.__version__)
 
 # %% [markdown]
 # ## Look at one digit

@@ -49,8 +49,8 @@ if "google.colab" in sys.modules:
     if subprocess.run([sys.executable, "-c", "import mnist_compression"]).returncode:
         print("The install failed: check the internet connection and the address above.")
     elif sys.version_info < (3, 12):
-        print("Python <= 3.11: TensorFlow 2.14 and tensorflow-compression replaced Colab's "
-              "TensorFlow. Restart the session (Runtime menu), then run all cells again.")
+        print("Python <= 3.11: TensorFlow 2.14 replaced Colab's TensorFlow. "
+              "Restart the session (Runtime menu), then run all cells again.")
 
 # %% tags=["parameters"]
 data_dir = None  # folder with the MNIST IDX files, or None for $MNIST_DATA_DIR / tfds
@@ -63,8 +63,7 @@ import tensorflow as tf
 
 from mnist_compression.coding_primer import code_lengths, entropy
 from mnist_compression.data import load_mnist_arrays
-from mnist_compression.entropy_models import BACKEND, ContinuousBatchedEntropyModel, NoisyLogistic
-from mnist_compression.fallback import entropy_model as own_implementation
+from mnist_compression.entropy_models import ContinuousBatchedEntropyModel, NoisyLogistic
 from mnist_compression.models import (
     MNISTCompressionTrainer,
     make_analysis_transform,
@@ -75,7 +74,6 @@ from mnist_compression.notebook_tools import show_source
 from mnist_compression.plotting import plot_prior
 
 tf.keras.utils.set_random_seed(seed)
-print("entropy coding backend:", BACKEND)
 
 # %% [markdown]
 # ## Why a probability is a length
@@ -144,13 +142,12 @@ plot_prior(prior, title="NoisyLogistic densities, one per latent");
 
 # %% [markdown]
 # The density is a difference of two logistic CDFs, $p(\tilde y) = F(\tilde y + \tfrac12) -
-# F(\tilde y - \tfrac12)$. This is the package's own implementation (used where
-# tensorflow-compression cannot be installed; tensorflow-compression computes the same, in the
-# same order). Right of the median it subtracts survival functions instead, which keeps the
-# tiny differences far in the tail precise.
+# F(\tilde y - \tfrac12)$. This is the package's implementation, which follows
+# tensorflow-compression's `tfc.NoisyLogistic` step for step. Right of the median it subtracts
+# survival functions instead, which keeps the tiny differences far in the tail precise.
 
 # %%
-show_source(own_implementation.NoisyLogistic.prob)
+show_source(NoisyLogistic.prob)
 
 # %% [markdown]
 # ## A differentiable rate
@@ -170,6 +167,31 @@ print("rate:", rate.numpy(), "bits")
 # %%
 by_hand = -tf.reduce_sum(tf.math.log(prior.prob(y_tilde)), axis=-1) / np.log(2.0)
 print("by hand:", by_hand.numpy(), "bits")
+
+# %% [markdown]
+# ### The same numbers as tensorflow-compression
+#
+# The original tutorial imports `tfc.NoisyLogistic` and `tfc.ContinuousBatchedEntropyModel`.
+# This package carries its own versions of both, for two reasons: tensorflow-compression's last
+# release needs TensorFlow 2.14 and Python ≤ 3.11, while Colab runs newer ones; and TensorFlow's
+# float32 kernels round differently from release to release, so the coding tables behind real
+# strings are built in numpy, to give the same bytes on every installation. Where
+# tensorflow-compression is installed (this project's Python 3.11 environment), the next cell
+# compares the two on the latents above; elsewhere it says why it cannot.
+
+# %%
+try:
+    import tensorflow_compression as tfc
+except ImportError:
+    tfc = None
+    print("tensorflow-compression is not installed here (it needs Python <= 3.11, TF 2.14).")
+if tfc:
+    reference = tfc.ContinuousBatchedEntropyModel(
+        tfc.NoisyLogistic(loc=0.0, scale=prior.scale), coding_rank=1, compression=False)
+    print("identical log-densities:",
+          np.array_equal(reference.prior.log_prob(y_tilde), prior.log_prob(y_tilde)))
+    print("identical rates:", np.array_equal(reference(y, training=False)[1],
+                                             entropy_model(y, training=False)[1]))
 
 # %% [markdown]
 # Minimising this rate pushes two ways: the encoder learns to put latents where the prior is

@@ -49,8 +49,8 @@ if "google.colab" in sys.modules:
     if subprocess.run([sys.executable, "-c", "import mnist_compression"]).returncode:
         print("The install failed: check the internet connection and the address above.")
     elif sys.version_info < (3, 12):
-        print("Python <= 3.11: TensorFlow 2.14 and tensorflow-compression replaced Colab's "
-              "TensorFlow. Restart the session (Runtime menu), then run all cells again.")
+        print("Python <= 3.11: TensorFlow 2.14 replaced Colab's TensorFlow. "
+              "Restart the session (Runtime menu), then run all cells again.")
 
 # %% [markdown]
 # These parameters set the cost of the notebook. The defaults reproduce the tutorial's recipe:
@@ -76,7 +76,6 @@ cache_in_drive = False  # in Colab: keep trained models in Google Drive
 import tensorflow as tf
 
 from mnist_compression.cache import cache_dir, train_or_load
-from mnist_compression.entropy_models import BACKEND
 from mnist_compression.models import MNISTCompressionTrainer
 from mnist_compression.notebook_tools import keep_cache_in_drive, show_source
 from mnist_compression.plotting import plot_history
@@ -84,7 +83,7 @@ from mnist_compression.settings import TrainingSettings
 
 if cache_in_drive:
     keep_cache_in_drive()
-print("TensorFlow", tf.__version__, "| backend:", BACKEND, "| model cache:", cache_dir())
+print("TensorFlow", tf.__version__, "| model cache:", cache_dir())
 
 # %% [markdown]
 # ## The model, as code

@@ -44,8 +44,8 @@ if "google.colab" in sys.modules:
     if subprocess.run([sys.executable, "-c", "import mnist_compression"]).returncode:
         print("The install failed: check the internet connection and the address above.")
     elif sys.version_info < (3, 12):
-        print("Python <= 3.11: TensorFlow 2.14 and tensorflow-compression replaced Colab's "
-              "TensorFlow. Restart the session (Runtime menu), then run all cells again.")
+        print("Python <= 3.11: TensorFlow 2.14 replaced Colab's TensorFlow. "
+              "Restart the session (Runtime menu), then run all cells again.")
 
 # %% [markdown]
 # The training parameters match part 3, so its cached model is reused; with different values
@@ -79,7 +79,6 @@ from mnist_compression.codec import (
 )
 from mnist_compression.coding_primer import narrow, shortest_bits
 from mnist_compression.data import load_mnist_arrays
-from mnist_compression.entropy_models import BACKEND
 from mnist_compression.evaluation import bits_per_latent, code_digits
 from mnist_compression.notebook_tools import keep_cache_in_drive, show_source
 from mnist_compression.plotting import display_digits, plot_latent_bits
@@ -87,7 +86,6 @@ from mnist_compression.settings import TrainingSettings
 
 if cache_in_drive:
     keep_cache_in_drive()
-print("entropy coding backend:", BACKEND)
 
 # %% [markdown]
 # Part 3's model, from the cache (or trained now if these settings are new):

@@ -45,8 +45,8 @@ if "google.colab" in sys.modules:
     if subprocess.run([sys.executable, "-c", "import mnist_compression"]).returncode:
         print("The install failed: check the internet connection and the address above.")
     elif sys.version_info < (3, 12):
-        print("Python <= 3.11: TensorFlow 2.14 and tensorflow-compression replaced Colab's "
-              "TensorFlow. Restart the session (Runtime menu), then run all cells again.")
+        print("Python <= 3.11: TensorFlow 2.14 replaced Colab's TensorFlow. "
+              "Restart the session (Runtime menu), then run all cells again.")
 
 # %% [markdown]
 # Each $\lambda$ costs one training run like part 3's (10–30 s an epoch on a 2-core CPU at the
@@ -67,22 +67,18 @@ first_digit = 48  # the 16 digits shown are test digits first_digit ... first_di
 output_dir = "build"  # where rate_distortion.json is written
 
 # %%
-import json
 from pathlib import Path
 
-from mnist_compression.cache import train_or_load
 from mnist_compression.classifier import train_or_load_classifier
-from mnist_compression.codec import make_mnist_codec
 from mnist_compression.data import load_mnist_arrays
-from mnist_compression.entropy_models import BACKEND
-from mnist_compression.evaluation import ORIGINAL_TUTORIAL, evaluate_codec
 from mnist_compression.notebook_tools import keep_cache_in_drive
 from mnist_compression.plotting import display_digits, plot_rate_distortion
+from mnist_compression.reference import ORIGINAL_TUTORIAL
 from mnist_compression.settings import TrainingSettings
+from mnist_compression.sweep import run_sweep, write_rows
 
 if cache_in_drive:
     keep_cache_in_drive()
-print("entropy coding backend:", BACKEND)
 test_digits, test_labels = load_mnist_arrays("test", data_dir, limit=validation_examples)
 originals = test_digits[first_digit:first_digit + 16]
 
@@ -101,23 +97,24 @@ print(f"classifier accuracy on the original test digits: "
 # %% [markdown]
 # ## One model per λ
 #
-# For every $\lambda$ we train (or load) a model, build its codec, and show the 16 digits as in
-# part 4. We keep its test rate and distortion, measure the real strings of all test digits,
-# and let the classifier read the decoded digits.
+# For every $\lambda$, `run_sweep` (the same function part 7 uses for eight models) trains or
+# loads a model, builds its codec, keeps its test rate and distortion, measures the real
+# strings of all test digits, and lets the classifier read the decoded digits.
 
 # %%
-results = {}
-for lmbda in lambdas:
-    trainer, history = train_or_load(TrainingSettings.from_recipe(
-        recipe, lmbda=lmbda, epochs=epochs, train_examples=train_examples, batch_size=batch_size,
-        validation_examples=validation_examples, seed=seed, data_dir=data_dir))
-    compressor, decompressor = make_mnist_codec(trainer)
+settings = TrainingSettings.from_recipe(
+    recipe, epochs=epochs, train_examples=train_examples, batch_size=batch_size,
+    validation_examples=validation_examples, seed=seed, data_dir=data_dir)
+sweep = run_sweep(settings, lambdas, classifier=classifier, progress=False, verbose=2)
+
+# %% [markdown]
+# Each model's codec, on the 16 digits of part 4:
+
+# %%
+for lmbda, (compressor, decompressor) in sweep.codecs.items():
     strings, information_bits = compressor(originals)
     display_digits(originals, strings, information_bits, decompressor(strings),
                    title=f"λ = {lmbda:g}: original | decoded")
-    results[lmbda] = dict(rate=history["val_rate"][-1], distortion=history["val_distortion"][-1],
-                          **evaluate_codec(compressor, decompressor, test_digits, test_labels,
-                                           classifier))
 
 # %% [markdown]
 # As $\lambda$ falls, the strings shrink and the digits blur, and more of them drift towards a
@@ -129,9 +126,10 @@ for lmbda in lambdas:
 # %%
 print(f"{'λ':>6} {'rate':>6} {'distortion':>10} {'bytes sent':>10} {'longest':>8} "
       f"{'PSNR':>7} {'recognised':>10}")
-for lmbda, r in results.items():
-    print(f"{lmbda:6g} {r['rate']:6.2f} {r['distortion']:10.4f} {r['string_bits'] / 8:10.2f} "
-          f"{r['longest_string_bits'] // 8:8d} {r['psnr']:6.1f}dB {r['recognised']:10.1%}")
+for r in sweep.rows:
+    print(f"{r['lmbda']:6g} {r['val_rate']:6.2f} {r['val_distortion']:10.4f} "
+          f"{r['string_bits'] / 8:10.2f} {r['longest_string_bits'] // 8:8d} {r['psnr']:6.1f}dB "
+          f"{r['recognised']:10.1%}")
 
 # %% [markdown]
 # *Bytes sent* is the mean string length, *longest* the longest string in bytes, and *PSNR* the
@@ -152,16 +150,14 @@ for lmbda, r in results.items():
 # overhead, which matters most at low rates, where the whole message is only a byte or two.
 
 # %%
-plot_rate_distortion(results, reference=ORIGINAL_TUTORIAL);
+plot_rate_distortion(sweep.rows, reference=ORIGINAL_TUTORIAL);
 
 # %% [markdown]
-# Last, the numbers go to a small JSON file, for a course's own plots or a CI check.
+# Last, the numbers go to small CSV and JSON files, for a course's own plots or a CI check.
 
 # %%
-path = Path(output_dir) / "rate_distortion.json"
-path.parent.mkdir(parents=True, exist_ok=True)
-path.write_text(json.dumps({f"{lmbda:g}": r for lmbda, r in results.items()}, indent=2))
-print("wrote", path)
+write_rows(sweep.rows, Path(output_dir) / "rate_distortion")
+print("wrote", Path(output_dir) / "rate_distortion.json")
 
 # %% [markdown]
 # ## Summary

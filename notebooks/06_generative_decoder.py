@@ -45,8 +45,8 @@ if "google.colab" in sys.modules:
     if subprocess.run([sys.executable, "-c", "import mnist_compression"]).returncode:
         print("The install failed: check the internet connection and the address above.")
     elif sys.version_info < (3, 12):
-        print("Python <= 3.11: TensorFlow 2.14 and tensorflow-compression replaced Colab's "
-              "TensorFlow. Restart the session (Runtime menu), then run all cells again.")
+        print("Python <= 3.11: TensorFlow 2.14 replaced Colab's TensorFlow. "
+              "Restart the session (Runtime menu), then run all cells again.")
 
 # %% [markdown]
 # The training parameters match parts 3 and 5, whose models are reused from the cache when
@@ -71,7 +71,6 @@ import numpy as np
 from mnist_compression.cache import train_or_load
 from mnist_compression.codec import make_mnist_codec
 from mnist_compression.data import load_mnist_arrays
-from mnist_compression.entropy_models import BACKEND
 from mnist_compression.evaluation import bits_per_latent, string_bits
 from mnist_compression.notebook_tools import keep_cache_in_drive
 from mnist_compression.plotting import show_digits
@@ -79,7 +78,6 @@ from mnist_compression.settings import TrainingSettings
 
 if cache_in_drive:
     keep_cache_in_drive()
-print("entropy coding backend:", BACKEND)
 models = {lmbda: train_or_load(TrainingSettings.from_recipe(
     recipe, lmbda=lmbda, epochs=epochs, train_examples=train_examples, batch_size=batch_size,
     validation_examples=validation_examples, seed=seed, data_dir=data_dir))[0]

@@ -45,8 +45,8 @@ if "google.colab" in sys.modules:
     if subprocess.run([sys.executable, "-c", "import mnist_compression"]).returncode:
         print("The install failed: check the internet connection and the address above.")
     elif sys.version_info < (3, 12):
-        print("Python <= 3.11: TensorFlow 2.14 and tensorflow-compression replaced Colab's "
-              "TensorFlow. Restart the session (Runtime menu), then run all cells again.")
+        print("Python <= 3.11: TensorFlow 2.14 replaced Colab's TensorFlow. "
+              "Restart the session (Runtime menu), then run all cells again.")
 
 # %% [markdown]
 # The defaults run the full study: eight models of 15 epochs each (each costs about as long as
@@ -68,43 +68,35 @@ qualities = [1, 5, 10, 20, 30, 50, 70, 90]  # JPEG and WebP settings
 output_dir = "build/rd_study"  # where the CSV and JSON results are written
 
 # %%
-from pathlib import Path
 
-from mnist_compression.baselines import evaluate_baselines
-from mnist_compression.classifier import train_or_load_classifier
-from mnist_compression.data import load_mnist_arrays
-from mnist_compression.entropy_models import BACKEND
 from mnist_compression.notebook_tools import keep_cache_in_drive
 from mnist_compression.plotting import plot_digit_strip, plot_overhead, plot_rd_study
+from mnist_compression.reference import TUTORIAL_LAMBDAS
 from mnist_compression.settings import TrainingSettings
-from mnist_compression.sweep import (
-    TUTORIAL_LAMBDAS,
-    compare_at_equal_distortion,
-    run_sweep,
-    write_rows,
-)
+from mnist_compression.sweep import run_study
 
 if cache_in_drive:
     keep_cache_in_drive()
-print("entropy coding backend:", BACKEND)
 
 # %% [markdown]
 # ## Sweep λ
 #
-# `run_sweep` trains or loads one model per $\lambda$, compresses all test digits to real strings,
+# `run_study` runs the whole study, the same function as the command line
+# `python -m mnist_compression.sweep`. Its first part, `run_sweep` (part 5 used it for three
+# models), trains or loads one model per $\lambda$, compresses all test digits to real strings,
 # decodes them, and records the information content, the actual string length, the error of
 # the decoded uint8 digits, and the share that part 5's classifier still recognises. It rewrites
 # its results after every model, and the models are cached under all their settings, so an
-# interrupted sweep resumes where it stopped.
+# interrupted study resumes where it stopped. Then it codes the same digits classically and
+# compares; the sections below look at each part. Every table also lands in `output_dir` as CSV
+# and JSON.
 
 # %%
 settings = TrainingSettings.from_recipe(
     recipe, epochs=epochs, train_examples=train_examples, batch_size=batch_size,
     validation_examples=validation_examples, seed=seed, data_dir=data_dir)
-test_digits, test_labels = load_mnist_arrays("test", data_dir, limit=validation_examples)
-classifier = train_or_load_classifier(data_dir, train_examples)
-sweep = run_sweep(settings, lambdas, test_digits=test_digits, test_labels=test_labels,
-                  classifier=classifier, out_dir=output_dir)
+study = run_study(settings, lambdas, qualities, out_dir=output_dir)
+sweep = study.sweep
 
 # %% [markdown]
 # Per model: the mean string length, the information content, the error of the decoded digits
@@ -134,17 +126,16 @@ for row in sorted(sweep.rows, key=lambda r: r["val_rate"]):
 # %% [markdown]
 # ## The same digits, classically
 #
-# Each test digit is now coded on its own by PNG (lossless), JPEG and WebP at several qualities,
-# and by zlib and LZMA on its raw 784 bytes. Every codec is counted twice: the **whole file**, as
-# a program would store it, and the **payload**, leaving out what a decoder dedicated to 28×28
-# grey digits could know in advance: container and chunk headers, JPEG's markers and its
-# (standard, fixed) tables, PNG's signature and header chunk, VP8's frame header. The docstring of
-# `mnist_compression.baselines` lists exactly what is counted. The payload is the fairer number
-# for a comparison, and the flattering one for the classical codecs.
+# The study also coded each test digit on its own by PNG (lossless), JPEG and WebP at several
+# qualities, and by zlib and LZMA on its raw 784 bytes. Every codec is counted twice: the **whole
+# file**, as a program would store it, and the **payload**, leaving out what a decoder
+# dedicated to 28×28 grey digits could know in advance: container and chunk headers, JPEG's
+# markers and its (standard, fixed) tables, PNG's signature and header chunk, VP8's frame
+# header. The docstring of `mnist_compression.baselines` lists exactly what is counted. The
+# payload is the fairer number for a comparison, and the flattering one for the classical codecs.
 
 # %%
-classical = evaluate_baselines(test_digits, qualities)
-write_rows(classical, Path(output_dir) / "baselines")
+classical = study.baselines
 for row in classical:
     print(f"{row['codec']:>5} q={str(row['quality']):>4}  payload {row['payload_bits']:7.1f}  "
           f"file {row['file_bits']:7.1f} bits  MAE {row['mae']:.4f}")
@@ -172,7 +163,7 @@ plot_rd_study(sweep.rows, classical, TUTORIAL_LAMBDAS);
 # strings. No point is extrapolated.
 
 # %%
-for row in compare_at_equal_distortion(sweep.rows, classical):
+for row in study.comparisons:
     print(f"λ={row['lmbda']:>7g}: MAE {row['mae']:.4f}: learned {row['learned_bits']:6.1f} bits, "
           f"{row['codec']} {row['classical_bits']:6.0f} bits → {row['ratio']:.0f}x fewer")
 
@@ -212,7 +203,7 @@ plot_overhead(sweep.rows);
 # Top row: the originals; below, one row per model, from the lowest $\lambda$ to the highest.
 
 # %%
-plot_digit_strip(test_digits[:len(next(iter(sweep.reconstructions.values())))],
+plot_digit_strip(study.test_digits[:len(next(iter(sweep.reconstructions.values())))],
                  sweep.reconstructions);
 
 # %% [markdown]

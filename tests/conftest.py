@@ -63,7 +63,7 @@ def make_idx_folder(folder: Path, train: int = 40, test: int = 12, compress: boo
 
 def random_tables(rng, channels: int = 12, precision: int = 12):
     """Coding tables for random pmfs of 1-39 bins plus an escape bin, at random offsets."""
-    from mnist_compression.fallback.tables import tables_from_pmfs
+    from mnist_compression.coding.tables import tables_from_pmfs
 
     pmfs, offsets = [], []
     for _ in range(channels):

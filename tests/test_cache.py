@@ -9,7 +9,7 @@ import pytest
 
 from mnist_compression import cache
 from mnist_compression.cache import train_or_load
-from mnist_compression.model_files import read_model_file
+from mnist_compression.model_files import read_model_file, save_model
 from mnist_compression.settings import TrainingSettings
 
 
@@ -104,7 +104,7 @@ def test_a_damaged_model_is_reported_kept_and_replaced(tiny_mnist, model_cache, 
         np.savez(path, **dict(contents, record=np.array("{not json")))
     damaged = {p.name: p.read_bytes() for p in stored.iterdir()}
     second, _, out = _train(folder, capsys)
-    assert f"The cached model in {stored} is damaged" in out
+    assert f"The cached entry in {stored} is damaged" in out
     assert f"Saved the λ=500 model to {stored}.2" in out
     assert {p.name: p.read_bytes() for p in stored.iterdir()} == damaged  # left for inspection
     _, _, out = _train(folder, capsys)  # the replacement is found from now on
@@ -126,7 +126,7 @@ def test_saving_never_overwrites_and_leaves_no_partial_files(tiny_mnist, model_c
     before = (stored / "model.npz").read_bytes()
     trainer.prior_log_scales.assign(trainer.prior_log_scales + 1)
     key = stored.name
-    again = cache.save_to_cache(trainer, history, TrainingSettings(lmbda=500), key)
+    again = cache.store_in_cache(key, lambda folder: save_model(trainer, folder / "model.npz"))
     assert again.name == f"{key}.2" and (stored / "model.npz").read_bytes() == before
     assert sorted(p.name for p in model_cache.iterdir()) == [key, f"{key}.2"]
 

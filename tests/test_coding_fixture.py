@@ -11,13 +11,13 @@ import numpy as np
 import pytest
 from conftest import FIXTURES
 
+from mnist_compression.coding.range_coder import CodingTables, decode, encode
+from mnist_compression.coding.tables import build_tables, quantization_offsets
 from mnist_compression.entropy_models import (
     ContinuousBatchedEntropyModel,
     DecodeError,
     NoisyLogistic,
 )
-from mnist_compression.fallback.range_coder import CodingTables, decode, encode
-from mnist_compression.fallback.tables import build_tables, quantization_offsets
 
 FIXTURE = FIXTURES / "coding_golden.npz"
 
@@ -85,7 +85,7 @@ def test_tensorflow_compressions_strings_decode_to_its_values(name):
 
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize("name", sorted(SETS))
-def test_strings_that_hang_tensorflow_compression_return_on_every_backend(name):
+def test_strings_that_hang_tensorflow_compression_return_on_every_stack(name):
     fixture = SETS[name]
     hanging = _unpack(fixture["hanging"], fixture["hanging_lengths"])
     tables = CodingTables.from_flat(fixture["cdf"], fixture["cdf_offset"])

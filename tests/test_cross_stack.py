@@ -1,6 +1,6 @@
 """Artefacts move between stacks: a model file and an .mnc file made on one decode on the other.
 
-CI runs the suite on Python 3.11 (tensorflow-compression) and then on 3.13 (the fallback, today's
+CI runs the suite on Python 3.11 (TensorFlow 2.14) and then on 3.13 (TensorFlow 2.20, today's
 Colab stack) with $MNIST_COMPRESSION_EXCHANGE naming one folder, then this file once more on 3.11.
 Each stack writes, through the command line, a model it trained on real digits, 1,000 test digits
 compressed to an .mnc file, and the digits it decodes from that file, into <folder>/<stack>/; and
@@ -15,14 +15,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import tensorflow as tf
 
-from mnist_compression.codec import main
+from mnist_compression.cli.codec import main
 from mnist_compression.data import load_mnist_arrays
-from mnist_compression.entropy_models import BACKEND, TFC_BACKEND
 
 EXCHANGE_ENV = "MNIST_COMPRESSION_EXCHANGE"
-BACKEND_NAME = "tfc" if BACKEND == TFC_BACKEND else "fallback"
-STACK = f"py{sys.version_info[0]}{sys.version_info[1]}-{BACKEND_NAME}"
+STACK = f"py{sys.version_info[0]}{sys.version_info[1]}"
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +54,7 @@ def own(exchange, mnist_dir, tmp_path_factory, monkeypatch_module):
     _codec("decompress", "--model", folder / "model.npz", folder / "digits.mnc", "--force",
            "-o", folder / "decoded.npy")
     (folder / "done").write_text(json.dumps(dict(stack=STACK, python=platform.python_version(),
-                                                 backend=BACKEND)))
+                                                 tensorflow=tf.__version__)))
     return folder
 
 

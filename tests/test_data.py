@@ -2,6 +2,9 @@
 
 import gzip
 import hashlib
+import socket
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -50,30 +53,39 @@ def test_environment_variable_names_the_folder(tiny_mnist, monkeypatch):
     np.testing.assert_array_equal(images[..., 0], arrays["train"][0])
 
 
-def test_falls_back_to_tfds_without_a_folder(monkeypatch):
+@pytest.fixture
+def tfds_fallback(monkeypatch):
+    """No folder named, MNIST not prepared by tensorflow-datasets but its host reachable; tests
+    then replace `tfds.load`, so none touches the network."""
+    monkeypatch.delenv(data.DATA_DIR_ENV, raising=False)
+    monkeypatch.setattr(data, "tfds_has_mnist", lambda: False)
+    monkeypatch.setattr(data, "download_host_reachable", lambda: True)
+
+
+def _fake_load(calls):
+    def load(name, split, as_supervised, batch_size):
+        calls.append((name, split, as_supervised, batch_size))
+        return tf.zeros((3, 28, 28, 1), tf.uint8), tf.constant([1, 2, 3], tf.int64)
+    return load
+
+
+def test_falls_back_to_tfds_without_a_folder(tfds_fallback, monkeypatch):
     import tensorflow_datasets as tfds
 
     calls = []
-
-    def fake_load(name, split, as_supervised, batch_size):
-        calls.append((name, split, as_supervised, batch_size))
-        return tf.zeros((3, 28, 28, 1), tf.uint8), tf.constant([1, 2, 3], tf.int64)
-
-    monkeypatch.delenv(data.DATA_DIR_ENV, raising=False)
-    monkeypatch.setattr(tfds, "load", fake_load)
+    monkeypatch.setattr(tfds, "load", _fake_load(calls))
     images, labels = load_mnist_arrays("test", limit=3)
     assert calls == [("mnist", "test[:3]", True, -1)]
     assert images.shape == (3, 28, 28, 1) and labels.tolist() == [1, 2, 3]
     assert labels.dtype == np.int64
 
 
-def test_tfds_import_failures_are_not_blamed_on_the_internet(monkeypatch):
+def test_tfds_import_failures_are_not_blamed_on_the_internet(tfds_fallback, monkeypatch):
     import tensorflow_datasets as tfds
 
     def missing_module(*args, **kwargs):
         raise ModuleNotFoundError("No module named 'importlib_resources'")
 
-    monkeypatch.delenv(data.DATA_DIR_ENV, raising=False)
     monkeypatch.setattr(tfds, "load", missing_module)
     with pytest.raises(RuntimeError, match="missing a module.*importlib_resources") as caught:
         load_mnist_arrays("train")
@@ -88,16 +100,79 @@ def test_tfds_can_prepare_a_download_on_this_stack(tmp_path):
     assert tfds.builder("mnist", data_dir=str(tmp_path)).code_path is not None
 
 
-def test_tfds_failure_says_how_to_work_offline(monkeypatch):
+def test_tfds_failure_says_how_to_work_offline(tfds_fallback, monkeypatch):
     import tensorflow_datasets as tfds
 
     def unreachable(*args, **kwargs):
         raise ConnectionError("Failed to resolve 'storage.googleapis.com'")
 
-    monkeypatch.delenv(data.DATA_DIR_ENV, raising=False)
     monkeypatch.setattr(tfds, "load", unreachable)
     with pytest.raises(RuntimeError, match="ConnectionError.*set \\$MNIST_DATA_DIR"):
         load_mnist_arrays("train")
+
+
+def test_offline_without_a_prepared_mnist_fails_at_once(tfds_fallback, monkeypatch):
+    import tensorflow_datasets as tfds
+
+    def no_download(*args, **kwargs):
+        raise AssertionError("tfds.load must not be called: it would retry for minutes")
+
+    monkeypatch.setattr(tfds, "load", no_download)
+    monkeypatch.setattr(data, "download_host_reachable", lambda: False)
+    with pytest.raises(RuntimeError) as caught:
+        load_mnist_arrays("train")
+    message = str(caught.value)
+    assert "\n" not in message and "cannot be reached" in message
+    for needed in ("data_dir", "$MNIST_DATA_DIR", "train-images-idx3-ubyte",
+                   "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"):
+        assert needed in message
+
+
+@pytest.mark.parametrize("prepared, reachable", [(True, False), (True, True), (False, True)])
+def test_tfds_is_used_when_mnist_is_prepared_or_downloadable(tfds_fallback, monkeypatch,
+                                                             prepared, reachable):
+    import tensorflow_datasets as tfds
+
+    calls = []
+    monkeypatch.setattr(tfds, "load", _fake_load(calls))
+    monkeypatch.setattr(data, "tfds_has_mnist", lambda: prepared)
+    monkeypatch.setattr(data, "download_host_reachable", lambda: reachable)
+    load_mnist_arrays("train")
+    assert [call[:2] for call in calls] == [("mnist", "train")]
+
+
+def test_a_failing_prepared_check_says_what_to_do(tfds_fallback, monkeypatch):
+    def broken():
+        raise OSError("permission denied: ~/tensorflow_datasets")
+
+    monkeypatch.setattr(data, "tfds_has_mnist", broken)
+    with pytest.raises(RuntimeError, match="OSError: permission denied.*set \\$MNIST_DATA_DIR"):
+        load_mnist_arrays("train")
+
+
+def test_the_prepared_check_works_on_this_stack():
+    assert isinstance(data.tfds_has_mnist(), bool)
+
+
+def test_the_real_reachability_check_answers_within_its_time_limit():
+    """Online or not, the real check returns a bool (False here, where CI has no internet)."""
+    assert data.download_host_reachable(timeout=5) in (True, False)
+
+
+def test_a_hanging_name_lookup_cannot_hold_the_check(monkeypatch):
+    release = threading.Event()
+
+    def hang(*args, **kwargs):
+        release.wait(60)
+        raise socket.gaierror("released by the test")
+
+    monkeypatch.setattr(socket, "getaddrinfo", hang)
+    started = time.monotonic()
+    try:
+        assert data.download_host_reachable(timeout=0.5) is False
+        assert time.monotonic() - started < 30
+    finally:
+        release.set()
 
 
 # --- the real files --------------------------------------------------------------------------

@@ -1,7 +1,7 @@
-"""The entropy model on the active backend, and the fallback's densities and rates on their own.
+"""The prior's densities and rates, and the entropy model's coding and guards.
 
-The coding tests run on whichever backend this stack has (tensorflow-compression on Python 3.11,
-the fallback on 3.13); CI runs both stacks, so every guard is tested on both.
+One implementation runs on every stack; CI runs both, so every guard is tested on both
+(tests/test_tfc_reference.py compares the numbers with tensorflow-compression's on Python 3.11).
 """
 
 import os
@@ -12,15 +12,13 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from mnist_compression import entropy_models
+from mnist_compression.coding.range_coder import decode
 from mnist_compression.entropy_models import (
     ContinuousBatchedEntropyModel,
     DecodeError,
     NoisyLogistic,
     TableError,
 )
-from mnist_compression.fallback import entropy_model as fallback
-from mnist_compression.fallback.range_coder import decode
 
 DOC_SCALES = np.linspace(0.01, 2.0, 10).astype(np.float32)
 WIDE_SCALES = np.linspace(0.5, 3.0, 10).astype(np.float32)  # no density underflows to 0 here
@@ -42,10 +40,10 @@ def doc_model():
     return _coder()
 
 
-# --- the fallback's densities and rates -----------------------------------------------------
+# --- densities and rates ----------------------------------------------------------------------
 
 def test_prob_and_log_prob_match_the_formula():
-    prior = fallback.NoisyLogistic(loc=0.3, scale=DOC_SCALES)
+    prior = NoisyLogistic(loc=0.3, scale=DOC_SCALES)
     y = np.linspace(-4, 4, 33, dtype=np.float32)[:, None]
     expected = _hand_prob(y.astype(np.float64), 0.3, DOC_SCALES.astype(np.float64))
     np.testing.assert_allclose(prior.prob(y), expected, rtol=2e-5, atol=1e-7)
@@ -58,14 +56,14 @@ def test_log_prob_stays_finite_with_finite_gradients_far_in_the_tails():
     scale = tf.Variable([0.01])
     y = tf.constant([[40.0]])
     with tf.GradientTape() as tape:
-        log_prob = fallback.NoisyLogistic(loc=0.0, scale=scale).log_prob(y)
+        log_prob = NoisyLogistic(loc=0.0, scale=scale).log_prob(y)
     assert log_prob.numpy()[0, 0] == pytest.approx(-3950, rel=1e-3)
     assert np.isfinite(tape.gradient(log_prob, scale).numpy()).all()
 
 
 @pytest.mark.parametrize("shape", [3, (3,), (2, 4)])
 def test_sampling_takes_any_sample_shape_and_repeats_with_a_seed(shape):
-    prior = fallback.NoisyLogistic(loc=0.0, scale=WIDE_SCALES)
+    prior = NoisyLogistic(loc=0.0, scale=WIDE_SCALES)
     first, second = prior.sample(shape, seed=5), prior.sample(shape, seed=5)
     assert first.shape == (*np.atleast_1d(shape), 10)
     np.testing.assert_array_equal(first, second)
@@ -73,18 +71,14 @@ def test_sampling_takes_any_sample_shape_and_repeats_with_a_seed(shape):
 
 
 def test_samples_follow_the_density():
-    prior = fallback.NoisyLogistic(loc=0.0, scale=np.float32([2.0]))
+    prior = NoisyLogistic(loc=0.0, scale=np.float32([2.0]))
     samples = prior.sample(200_000, seed=1).numpy()[:, 0]
     # The noisy logistic's variance: the logistic's (pi^2 s^2 / 3) plus the uniform's (1/12).
     assert samples.var() == pytest.approx(np.pi**2 * 4 / 3 + 1 / 12, rel=0.02)
 
 
-@pytest.mark.parametrize("module", ["active", "fallback"])
-def test_noisy_rate_is_minus_log2_of_the_density(module):
-    prior_class = NoisyLogistic if module == "active" else fallback.NoisyLogistic
-    prior = prior_class(loc=0.0, scale=WIDE_SCALES)
-    model = (ContinuousBatchedEntropyModel(prior, 1) if module == "active"
-             else fallback.RateModel(prior))
+def test_noisy_rate_is_minus_log2_of_the_density():
+    model = ContinuousBatchedEntropyModel(NoisyLogistic(loc=0.0, scale=WIDE_SCALES), 1)
     y = tf.random.stateless_normal((64, 10), seed=(1, 2))
     y_tilde, bits = model(y, training=True)
     assert np.all(np.abs(y_tilde - y) <= 0.5)
@@ -104,7 +98,7 @@ def test_quantized_rate_and_straight_through_gradient():
     np.testing.assert_array_equal(tape.gradient(total, y), np.ones((8, 10)))
 
 
-# --- coding on the active backend -----------------------------------------------------------
+# --- coding -------------------------------------------------------------------------------------
 
 def test_the_zero_vector_codes_to_the_bytes_tfc_writes(doc_model):
     assert doc_model.compress(np.zeros((1, 10))).numpy()[0].hex() == "7fce51"
@@ -143,7 +137,7 @@ def test_empty_batches_give_empty_results(doc_model):
     (2.0e9, "more than 2\\*\\*30 beyond"),
     (-1.2e9, "more than 2\\*\\*30 beyond"),
 ])
-def test_latents_no_coder_can_write_raise_on_every_backend(doc_model, value, message):
+def test_latents_no_coder_can_write_raise(doc_model, value, message):
     y = np.zeros((3, 10), np.float32)
     y[1, 4] = value
     with pytest.raises(ValueError, match=message):
@@ -213,27 +207,24 @@ def test_unsupported_configurations_are_named(kwargs, message):
         ContinuousBatchedEntropyModel(**arguments)
 
 
-# --- backend selection ---------------------------------------------------------------------------
+# --- the retired backend switch ------------------------------------------------------------
 
-def _backend_in_subprocess(value):
-    env = dict(os.environ, MNIST_COMPRESSION_BACKEND=value, TF_CPP_MIN_LOG_LEVEL="3")
-    code = "from mnist_compression.entropy_models import BACKEND; print(BACKEND)"
-    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
-
-
-def test_backend_can_be_forced_to_the_fallback():
-    result = _backend_in_subprocess("fallback")
-    assert result.returncode == 0 and result.stdout.strip() == entropy_models.FALLBACK_BACKEND
-
-
-def test_unknown_backend_names_the_choices():
-    result = _backend_in_subprocess("jax")
-    assert result.returncode != 0 and "must be 'auto', 'tfc' or 'fallback'" in result.stderr
+def test_the_retired_backend_variable_fails_with_one_clear_line():
+    env = dict(os.environ, MNIST_COMPRESSION_BACKEND="tfc", TF_CPP_MIN_LOG_LEVEL="3")
+    code = "import mnist_compression.entropy_models"
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                            text=True)
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines()[-1] == (
+        "ImportError: MNIST_COMPRESSION_BACKEND is no longer used: mnist_compression codes with "
+        "its own coder on every stack. Unset it.")
 
 
-def test_forcing_tfc_fails_clearly_where_it_cannot_import():
-    result = _backend_in_subprocess("tfc")
-    if entropy_models.BACKEND == entropy_models.TFC_BACKEND:
-        assert result.stdout.strip() == entropy_models.TFC_BACKEND
-    else:
-        assert result.returncode != 0 and "needs Python <= 3.11" in result.stderr
+def test_a_denormal_location_codes_as_tensorflow_2_14_reads_it():
+    """TF 2.14 flushes denormals to zero, so the quantization offset of a location of 1e-45 is
+    0 (tensorflow-compression then decodes 0, not 1e-45)."""
+    tiny = np.nextafter(np.float32(0), np.float32(1))
+    model = _coder(loc=np.full(10, tiny, np.float32), scale=WIDE_SCALES)
+    assert model.quantization_offset is None
+    y = np.zeros((2, 10), np.float32)
+    np.testing.assert_array_equal(model.decompress(model.compress(y)), y)

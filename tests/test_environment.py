@@ -48,6 +48,14 @@ def test_modern_pythons_get_no_tensorflow_compression():
     assert "tensorflow" in names and "tensorflow-compression" not in names
 
 
+def test_tensorflow_compression_is_a_test_reference_only():
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    runtime = {canonicalize_name(Requirement(line).name) for line in project["dependencies"]}
+    assert "tensorflow-compression" not in runtime
+    assert any(line.startswith("tensorflow-compression==2.14.1")
+               for line in project["optional-dependencies"]["dev"])
+
+
 def _lock(name):
     versions = {}
     for line in (REPO / "locks" / name).read_text().splitlines():

@@ -73,15 +73,42 @@ def test_random_damage_is_detected():
             decode_mnc(bytes(data), FINGERPRINT)
 
 
+def _with_version(data: bytes, version: int) -> bytes:
+    """`data` with its version byte set to `version` and its CRC-32 made to match again."""
+    content = data[:len(MAGIC)] + bytes([version]) + data[len(MAGIC) + 1:-4]
+    return content + zlib.crc32(content).to_bytes(4, "big")
+
+
 @pytest.mark.parametrize("data, message", [
     (b"", "empty"),
     (b"PK\x03\x04" + bytes(40), "Not an .mnc file"),
-    (MAGIC + bytes([2]) + bytes(30), "format version 2.*reads version 1.*Upgrade"),
-    (MAGIC + bytes([0]) + bytes(30), "format version is 0"),
+    (_with_version(encode_mnc([b"ab"], FINGERPRINT), 2),
+     "format version 2.*reads version 1.*Upgrade"),
+    (_with_version(encode_mnc([b"ab"], FINGERPRINT), 255), "format version 255.*Upgrade"),
+    (_with_version(encode_mnc([b"ab"], FINGERPRINT), 0), "damaged: its format version is 0"),
 ])
 def test_bad_headers_are_named(data, message):
     with pytest.raises(MNCError, match=message):
         decode_mnc(data)
+
+
+def test_a_damaged_version_byte_is_damage_not_a_newer_version():
+    data = bytearray(encode_mnc(_strings(5), FINGERPRINT))
+    for version in range(256):
+        if version == 1:
+            continue
+        data[len(MAGIC)] = version
+        with pytest.raises(MNCError, match="damaged: its CRC-32") as caught:
+            decode_mnc(bytes(data), FINGERPRINT)
+        assert "Upgrade" not in str(caught.value)
+
+
+def test_a_newer_version_is_judged_after_the_size():
+    data = _with_version(encode_mnc([b"ab"], FINGERPRINT), 2)
+    with pytest.raises(MNCError, match="truncated"):
+        decode_mnc(data[:-1])
+    with pytest.raises(MNCError, match="1 bytes follow its declared end"):
+        decode_mnc(data + b"\x00")
 
 
 def test_trailing_bytes_are_damage():

@@ -179,22 +179,21 @@ def test_smoke_run_draws_its_figures(smoke_run, path):
     assert len(images) == FIGURES[path.stem]
 
 
-def check_rate_distortion_results(results: dict, full: bool) -> None:
-    """What notebook 05 measured: finite, positive, ordered by λ; on a full run the classifier
-    also recognises fewer decoded digits as λ falls."""
-    assert sorted(results, key=float) == ["300", "500", "2000"]
-    for metrics in results.values():
-        for key in ("rate", "distortion", "information_bits", "string_bits", "mae", "psnr",
-                    "recognised"):
-            assert math.isfinite(metrics[key]) and metrics[key] > 0, key
-        assert metrics["string_bits"] >= metrics["information_bits"] - 8
-        assert 0 < metrics["recognised"] <= 1
-    ordered = [results[key] for key in ("300", "500", "2000")]
-    rates = [r["rate"] for r in ordered]
-    distortions = [r["distortion"] for r in ordered]
+def check_rate_distortion_results(rows: list, full: bool) -> None:
+    """What notebook 05 measured (`sweep.rd_record`s): finite, positive, ordered by λ; on a full
+    run the classifier also recognises fewer decoded digits as λ falls."""
+    assert [row["lmbda"] for row in rows] == [300, 500, 2000]
+    for row in rows:
+        for key in ("val_rate", "val_distortion", "information_bits", "string_bits", "mae",
+                    "psnr", "recognised"):
+            assert math.isfinite(row[key]) and row[key] > 0, key
+        assert row["string_bits"] >= row["information_bits"] - 8
+        assert 0 < row["recognised"] <= 1
+    rates = [row["val_rate"] for row in rows]
+    distortions = [row["val_distortion"] for row in rows]
     assert rates == sorted(rates) and distortions == sorted(distortions, reverse=True)
     if full:
-        recognised = [r["recognised"] for r in ordered]
+        recognised = [row["recognised"] for row in rows]
         assert recognised == sorted(recognised), recognised
 
 

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from conftest import random_tables
 
-from mnist_compression.fallback.range_coder import CodingTables, decode, encode
-from mnist_compression.fallback.tables import tables_from_pmfs
+from mnist_compression.coding.range_coder import CodingTables, decode, encode
+from mnist_compression.coding.tables import tables_from_pmfs
 
 
 def test_flat_layout_round_trips():
@@ -14,6 +14,8 @@ def test_flat_layout_round_trips():
     assert flat.dtype == np.int32 and (flat == -12).sum() == len(tables.lengths)
     again = CodingTables.from_flat(flat, tables.offsets)
     assert np.array_equal(again.cdf, tables.cdf) and np.array_equal(again.lengths, tables.lengths)
+    assert np.array_equal(again.offsets, tables.offsets) and again.precision == tables.precision
+    assert np.array_equal(again.to_flat(), flat)
 
 
 # --- coding --------------------------------------------------------------------------------------
@@ -24,6 +26,8 @@ def test_round_trip_including_escapes(precision):
     tables = random_tables(rng, precision=precision)
     symbols = tables.offsets + rng.integers(-3, 45, (3000, len(tables.lengths)))
     symbols[:50] = rng.integers(-(2**29), 2**29, (50, len(tables.lengths)))
+    index = symbols - tables.offsets
+    assert (index < 0).sum() > 1000 and (index >= tables.lengths).sum() > 1000  # both escapes
     strings = encode(symbols, tables)
     assert len(strings) == 3000 and all(isinstance(s, bytes) for s in strings)
     decoded, sane = decode(strings, tables)
@@ -45,6 +49,8 @@ def test_likely_symbols_cost_few_bytes():
 def test_empty_batch_and_shape_errors():
     tables = random_tables(np.random.default_rng(4))
     assert encode(np.zeros((0, len(tables.lengths))), tables) == []
+    decoded, sane = decode([], tables)
+    assert decoded.shape == (0, len(tables.lengths)) and sane.shape == (0,)
     with pytest.raises(ValueError, match=r"Expected symbols shaped \[N, 12\]"):
         encode(np.zeros((2, 3)), tables)
 
@@ -56,6 +62,16 @@ def test_values_tfc_would_never_finish_encoding_raise():
     symbols[1, 3] = 2**31 - 1
     with pytest.raises(ValueError, match="more than 2\\*\\*30 beyond"):
         encode(symbols, tables)
+    # The limit is exact: an escape distance of 2**30 - 1 on either side still codes.
+    low, high = tables.offsets[3], tables.offsets[3] + tables.lengths[3] - 1
+    symbols[:, 3] = [low - (2**30 - 1), high + 2**30 - 1]
+    decoded, sane = decode(encode(symbols, tables), tables)
+    np.testing.assert_array_equal(decoded, symbols)
+    assert sane.all()
+    for beyond in (low - 2**30, high + 2**30):
+        symbols[1, 3] = beyond
+        with pytest.raises(ValueError, match="more than 2\\*\\*30 beyond"):
+            encode(symbols, tables)
 
 
 @pytest.mark.timeout(10)
@@ -73,7 +89,23 @@ def test_random_bytes_always_decode_to_something():
     tables = random_tables(rng)
     strings = [rng.bytes(int(rng.integers(0, 40))) for _ in range(3000)]
     decoded, sane = decode(strings, tables)
-    assert decoded.shape == (3000, len(tables.lengths)) and sane.dtype == bool
+    assert decoded.shape == (3000, len(tables.lengths)) and decoded.dtype == np.int32
+    assert sane.shape == (3000,) and sane.dtype == bool
+
+
+@pytest.mark.timeout(30)
+def test_each_string_decodes_as_it_would_alone():
+    rng = np.random.default_rng(6)
+    tables = random_tables(rng)
+    symbols = tables.offsets + rng.integers(-3, 45, (40, len(tables.lengths)))
+    strings = encode(symbols, tables) + [rng.bytes(int(n)) for n in rng.integers(0, 40, 40)]
+    order = rng.permutation(len(strings))
+    decoded, sane = decode([strings[i] for i in order], tables)
+    for row, i in enumerate(order):
+        alone, alone_sane = decode([strings[i]], tables)
+        np.testing.assert_array_equal(decoded[row], alone[0])
+        assert sane[row] == alone_sane[0]
+    np.testing.assert_array_equal(decoded[np.argsort(order)][:40], symbols)
 
 
 def test_damaged_strings_fail_the_sanity_check():
@@ -81,6 +113,7 @@ def test_damaged_strings_fail_the_sanity_check():
     tables = random_tables(rng)
     symbols = tables.offsets + rng.integers(0, 10, (500, len(tables.lengths)))
     strings = encode(symbols, tables)
+    assert decode(strings, tables)[1].all()
     _, sane = decode([s + b"\x01" for s in strings], tables)
     assert sane.mean() < 0.02
     _, sane = decode([b"\x5a" + s for s in strings], tables)

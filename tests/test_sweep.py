@@ -8,8 +8,9 @@ import pytest
 
 from mnist_compression import baselines, cache
 from mnist_compression.baselines import classical_codecs, evaluate_baselines
+from mnist_compression.cli.sweep import main
 from mnist_compression.settings import TrainingSettings
-from mnist_compression.sweep import compare_at_equal_distortion, main, run_sweep
+from mnist_compression.sweep import compare_at_equal_distortion, run_sweep
 
 SWEEP_COLUMNS = {"lmbda", "val_rate", "val_distortion", "information_bits", "string_bits",
                  "overhead_bits", "shorter_than_information", "longest_string_bits",
@@ -20,13 +21,13 @@ SWEEP_COLUMNS = {"lmbda", "val_rate", "val_distortion", "information_bits", "str
 def count_training(monkeypatch):
     """Counts how many models are actually trained (rather than loaded from the cache)."""
     calls = []
-    real_fit = cache.fit_model
+    real_train = cache.train_model
 
-    def counting_fit(settings, *args, **kwargs):
+    def counting_train(settings, *args, **kwargs):
         calls.append(settings.lmbda)
-        return real_fit(settings, *args, **kwargs)
+        return real_train(settings, *args, **kwargs)
 
-    monkeypatch.setattr(cache, "fit_model", counting_fit)
+    monkeypatch.setattr(cache, "train_model", counting_train)
     return calls
 
 

@@ -7,9 +7,9 @@ import sys
 import numpy as np
 import pytest
 
-from mnist_compression.fallback.range_coder import TableError
-from mnist_compression.fallback.stl_sort import stl_sort
-from mnist_compression.fallback.tables import (
+from mnist_compression.coding.range_coder import TableError
+from mnist_compression.coding.stl_sort import stl_sort
+from mnist_compression.coding.tables import (
     build_tables,
     quantization_offsets,
     quantize_pmf,
@@ -28,10 +28,12 @@ def test_stl_sort_sorts(n):
     assert items == sorted(items)
 
 
-def test_stl_sort_is_stable_below_the_insertion_threshold():
-    items = [(k % 3, i) for i, k in enumerate(range(16))]
-    stl_sort(items, lambda a, b: a[0] < b[0])
-    assert items == sorted(items)
+def test_stl_sort_is_stable_up_to_the_insertion_threshold():
+    rng = np.random.default_rng(1)
+    for n in range(1, 17):  # libstdc++ only insertion-sorts up to 16 elements
+        items = [(int(k), i) for i, k in enumerate(rng.integers(0, 3, n))]
+        stl_sort(items, lambda a, b: a[0] < b[0])
+        assert items == sorted(items), n  # equal keys keep their original order
 
 
 _CPP = r"""
@@ -63,10 +65,14 @@ def test_stl_sort_orders_ties_exactly_like_libstdcxx(tmp_path):
     stdin = "".join(f"{len(c)} " + " ".join(map(str, c)) + "\n" for c in cases)
     output = subprocess.run([str(tmp_path / "sort")], input=stdin, capture_output=True,
                             text=True, check=True).stdout.splitlines()
+    assert len(output) == len(cases)
+    unstable = 0
     for keys, line in zip(cases, output):
         items = [(k, i) for i, k in enumerate(keys)]
         stl_sort(items, lambda a, b: a[0] < b[0])
         assert [i for _, i in items] == [int(x) for x in line.split()]
+        unstable += [i for _, i in items] != sorted(range(len(keys)), key=lambda i: keys[i])
+    assert unstable > 100  # ties are broken in std::sort's own order, not a stable one
 
 
 # --- tables --------------------------------------------------------------------------------------
@@ -83,6 +89,13 @@ def test_quantized_pmf_sums_to_the_precision_and_keeps_every_bin(precision):
 def test_quantized_pmf_of_an_exact_pmf_is_exact():
     counts = quantize_pmf(np.array([0.5, 0.25, 0.125, 0.125], np.float32), 4)
     assert counts.tolist() == [8, 4, 2, 2]
+
+
+def test_quantization_gives_a_shortfall_to_the_bins_that_gain_most():
+    # rint gives [6, 6, 3]: one too few. An increment is worth 0.4 * log2(7 / 6) = 0.089 bits in
+    # either large bin and 0.2 * log2(4 / 3) = 0.083 bits in the small one.
+    counts = quantize_pmf(np.array([0.4, 0.4, 0.2], np.float32), 4)
+    assert counts[2] == 3 and sorted(counts[:2].tolist()) == [6, 7]
 
 
 def test_quantization_takes_excess_from_the_cheapest_bins():
@@ -117,7 +130,7 @@ def test_every_table_sums_to_the_precision_and_keeps_every_bin():
         tables = build_tables(0.0, scale, precision=precision)
         for row, length in zip(tables.cdf, tables.lengths):
             counts = np.diff(row[:length + 2])
-            assert counts.min() >= 1 and row[length + 1] == 2**precision
+            assert row[0] == 0 and row[length + 1] == 2**precision and counts.min() >= 1
 
 
 def test_wider_priors_get_wider_tables():
@@ -150,7 +163,7 @@ def test_locations_beyond_any_integer_raise():
 
 
 def test_tables_do_not_import_tensorflow():
-    code = ("import sys; from mnist_compression.fallback import tables, range_coder; "
+    code = ("import sys; from mnist_compression.coding import tables, range_coder; "
             "tables.build_tables(0.0, [1.0, 2.0]); print('tensorflow' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             check=True)

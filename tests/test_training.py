@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from mnist_compression.cli.training import main
 from mnist_compression.model_files import load_model
 from mnist_compression.settings import TrainingSettings
-from mnist_compression.training import final_metrics, main, train_model
+from mnist_compression.training import final_metrics, train_model
 
 
 def _settings(folder, **changes):
@@ -79,7 +80,6 @@ def test_command_line_refuses_to_overwrite(tiny_mnist, tmp_path, capsys):
     assert (tmp_path / "model.npz").read_bytes() == b"keep"
 
 
-@pytest.mark.slow
 def test_one_epoch_on_real_digits_is_sane(mnist_dir):
     _, history = train_model(epochs=1, train_examples=4096, validation_examples=2048,
                              data_dir=str(mnist_dir), verbose=0)

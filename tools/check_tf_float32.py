@@ -1,4 +1,4 @@
-"""Compares mnist_compression.fallback.tf_float32 with TensorFlow 2.14 on every float32 input.
+"""Compares mnist_compression.coding.tf_float32 with TensorFlow 2.14 on every float32 input.
 
 Run it on the Python 3.11 stack (TF 2.14); it takes about 12 minutes on a 2-core CPU:
 
@@ -24,7 +24,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     import tensorflow as tf
 
-    from mnist_compression.fallback import tf_float32 as f32
+    from mnist_compression.coding import tf_float32 as f32
 
     if not tf.__version__.startswith("2.14."):
         raise SystemExit(f"This compares with TensorFlow 2.14; found {tf.__version__}.")

@@ -66,7 +66,7 @@ def latents(rng, loc, scale, lengths_low, lengths_high):
 
 def hanging_strings(rng, tables, count=6):
     """Byte strings whose escape code never ends: TFC's decoder would not return on them."""
-    from mnist_compression.fallback.range_coder import decode
+    from mnist_compression.coding.range_coder import decode
 
     found = [b"\xff\xf0"] if decode([b"\xff\xf0"], tables, return_overruns=True)[2][0] else []
     while len(found) < count:
@@ -90,7 +90,7 @@ def main(argv=None):
     import tensorflow as tf
     import tensorflow_compression as tfc
 
-    from mnist_compression.fallback.range_coder import CodingTables
+    from mnist_compression.coding.range_coder import CodingTables
     from mnist_compression.model_files import read_model_file
 
     trained = {}

@@ -3,7 +3,7 @@
 `build_tables` turns one noisy logistic per latent into integer frequency tables exactly as
 tensorflow-compression 2.14.1 does on TensorFlow 2.14 (the same bins, the same counts, the same
 tie-breaking), but in numpy alone: the float32 steps come from `tf_float32`, the ordering of
-equal bins from `stl_sort`. Both backends code with these tables, so a string written on any
+equal bins from `stl_sort`. Every stack codes with these tables, so a string written on any
 stack decodes on any other. `docs/coding-format.md` describes the tables and the strings.
 """
 
@@ -83,8 +83,8 @@ def tables_from_pmfs(pmfs, offsets, precision: int = DEFAULT_PRECISION) -> Codin
 def quantization_offsets(loc) -> np.ndarray | None:
     """The offset heuristic: each location's distance from the nearest integer (half to even),
     or None when every offset is zero, as tensorflow-compression stores it."""
-    loc = np.asarray(loc, F32)
-    offsets = (loc - np.rint(loc)).astype(F32)
+    loc = f32.flush_denormals(np.asarray(loc, F32))  # TF 2.14 reads denormals as zero
+    offsets = f32.flush_denormals((loc - np.rint(loc)).astype(F32))
     return None if not offsets.any() else offsets
 
 

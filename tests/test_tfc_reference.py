@@ -1,16 +1,17 @@
-"""This package's coder and rates against tensorflow-compression, where both are installed.
+"""This package's coder and rates against tensorflow-compression, the reference they reproduce.
 
-Runs on the Python 3.11 stack; elsewhere the module is skipped (tests/test_coding_fixture.py
-carries tensorflow-compression's bytes to every stack).
+tensorflow-compression installs only on the Python 3.11 stack, where it is a test dependency and
+nothing else; elsewhere this module is skipped (tests/test_coding_fixture.py carries its tables
+and strings to every stack).
 """
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from mnist_compression.fallback import entropy_model as fallback
-from mnist_compression.fallback.range_coder import CodingTables, decode, encode
-from mnist_compression.fallback.tables import build_tables, quantization_offsets
+from mnist_compression.coding.range_coder import CodingTables, decode, encode
+from mnist_compression.coding.tables import build_tables, quantization_offsets
+from mnist_compression.entropy_models import ContinuousBatchedEntropyModel, NoisyLogistic
 
 tfc = pytest.importorskip("tensorflow_compression")
 gen_ops = pytest.importorskip("tensorflow_compression.python.ops.gen_ops")
@@ -62,13 +63,12 @@ def test_identical_rates_and_gradients(seed):
     y = tf.constant(_latents(rng, loc, scale, 64)[3:])
     results = []
     for prior_class, model_class in ((tfc.NoisyLogistic, tfc.ContinuousBatchedEntropyModel),
-                                     (fallback.NoisyLogistic, None)):
+                                     (NoisyLogistic, ContinuousBatchedEntropyModel)):
         log_scale = tf.Variable(np.log(scale))
         with tf.GradientTape(persistent=True) as tape:
             tape.watch(y)
             prior = prior_class(loc=loc, scale=tf.exp(log_scale))
-            model = (model_class(prior, coding_rank=1) if model_class
-                     else fallback.RateModel(prior))
+            model = model_class(prior, coding_rank=1)
             _, quantized_bits = model(y, training=False)
             noisy_bits = -tf.reduce_sum(prior.log_prob(y), -1) / np.log(2.0)
             total = tf.reduce_sum(quantized_bits) + tf.reduce_sum(noisy_bits)
@@ -110,3 +110,32 @@ def test_a_trained_style_prior_codes_identically():
     tables = build_tables(0.0, scale)
     y = (rng.logistic(size=(10000, 50)) * scale).astype(np.float32)
     assert real.compress(y).numpy().tolist() == encode(np.round(y).astype(np.int64), tables)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_entropy_model_writes_and_reads_the_same_bytes_as_tfc(seed):
+    """Our entropy model end to end (offsets, tables, guards, coder) against tfc's."""
+    rng = np.random.default_rng(200 + seed)
+    loc, scale = _random_prior_parameters(rng, 50)
+    real = _tfc_model(loc, scale)
+    ours = ContinuousBatchedEntropyModel(NoisyLogistic(loc=loc, scale=scale), coding_rank=1,
+                                         compression=True)
+    y = _latents(rng, loc, scale, 300)
+    strings = ours.compress(y)
+    assert strings.numpy().tolist() == real.compress(y).numpy().tolist()
+    np.testing.assert_array_equal(ours.decompress(strings), real.decompress(strings, ()))
+    _, our_bits = ours(y, training=False)
+    _, real_bits = real(y, training=False)
+    np.testing.assert_array_equal(our_bits, real_bits)
+
+
+def test_a_denormal_location_decodes_as_tfc_decodes_it():
+    tiny = np.nextafter(np.float32(0), np.float32(1))
+    loc, scale = np.full(8, tiny, np.float32), np.ones(8, np.float32)
+    real = _tfc_model(loc, scale)
+    ours = ContinuousBatchedEntropyModel(NoisyLogistic(loc=loc, scale=scale), coding_rank=1,
+                                         compression=True)
+    y = np.zeros((3, 8), np.float32)
+    assert ours.compress(y).numpy().tolist() == real.compress(y).numpy().tolist()
+    np.testing.assert_array_equal(ours.decompress(ours.compress(y)),
+                                  real.decompress(real.compress(y), ()))

@@ -1,0 +1,9 @@
+"""The command lines, kept apart from the library: one module per command, each with
+`main(argv)` returning an exit status, so tests call them in-process.
+
+    python -m mnist_compression.codec ...      (`cli.codec`: export, compress, decompress, info)
+    python -m mnist_compression.training ...   (`cli.training`: train one model)
+    python -m mnist_compression.sweep ...      (`cli.sweep`: the rate–distortion study)
+
+The library modules of the same names hand over to these when run with ``python -m``.
+"""

@@ -1,0 +1,180 @@
+"""`python -m mnist_compression.codec`: trained models to files, digits to `.mnc` files and back.
+
+    python -m mnist_compression.codec export --lmbda 2000 -o model.npz
+    python -m mnist_compression.codec compress --model model.npz digits.npy -o digits.mnc
+    python -m mnist_compression.codec decompress --model model.npz digits.mnc -o decoded.npy
+    python -m mnist_compression.codec info digits.mnc
+
+The commands; `digit_files` reads and writes the digits, `codec` compresses and decodes them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from ..atomic_files import refuse_existing
+from ..codec import (
+    MNISTCompressor,
+    MNISTDecompressor,
+    compress_to_file,
+    decompress_file,
+    make_mnist_codec,
+)
+from ..mnc import MNCError, read_mnc
+from ..model_files import ModelFileError, load_model, read_model_file, save_model
+from .digit_files import CommandError, read_digit_inputs, write_digits, write_grid
+
+
+def _refuse_existing(force: bool, *paths) -> None:
+    """Stops before any work if an output file exists and --force was not given (a folder for
+    PNGs may exist: each file in it is checked as it is written)."""
+    for path in paths:
+        if path is not None and not path.is_dir():
+            refuse_existing(path, force)
+
+
+def _load(path) -> tuple[MNISTCompressor, MNISTDecompressor]:
+    return make_mnist_codec(load_model(path))
+
+
+def _export(args) -> str:
+    from ..cache import train_or_load
+    from ..settings import TrainingSettings
+
+    _refuse_existing(args.force, args.output)
+    settings = TrainingSettings.from_arguments(args)
+    trainer, history = train_or_load(settings, verbose=0 if args.quiet else 2)
+    save_model(trainer, args.output, settings=settings, history=history, overwrite=args.force)
+    return f"Wrote {args.output} (λ={settings.lmbda:g}, {args.output.stat().st_size:,} bytes)."
+
+
+def _compress(args) -> str:
+    _refuse_existing(args.force, args.output)
+    notes = []
+    digits = read_digit_inputs(args.inputs, notes)
+    if not len(digits):
+        raise CommandError("The inputs hold no digits; there is nothing to compress.")
+    compressor, _ = _load(args.model)
+    written = compress_to_file(compressor, digits, args.output, args.force, not args.quiet)
+    for line in notes:  # only once the file is written, so a failure stays one line
+        print(line, file=sys.stderr)
+    per_digit = written.size / len(digits)
+    return (f"Wrote {args.output}: {_digits(len(digits))} in {written.size:,} bytes "
+            f"({per_digit:.2f} bytes per digit, {written.header_bytes / len(digits):.2f} "
+            f"of them header).")
+
+
+def _decompress(args) -> str:
+    _refuse_existing(args.force, args.output, args.grid)
+    _, decompressor = _load(args.model)
+    digits = decompress_file(decompressor, args.input, not args.quiet)
+    lines = [f"Decoded {_digits(len(digits))} to {write_digits(digits, args.output, args.force)}."]
+    if args.grid:
+        write_grid(digits, args.grid, overwrite=args.force)
+        lines.append(f"Grid of the first {_digits(min(len(digits), 100))}: {args.grid}")
+    return "\n".join(lines)
+
+
+def _digits(count: int) -> str:
+    return f"{count:,} digit" + ("" if count == 1 else "s")
+
+
+def describe_file(path, model=None) -> dict:
+    """What a model file or an .mnc file holds (for `info`)."""
+    path = Path(path)
+    if not path.is_file():
+        raise CommandError(f"{path} is " + ("a folder" if path.is_dir() else "missing") +
+                           "; give a model file (.npz) or an .mnc file.")
+    with open(path, "rb") as f:
+        start = f.read(4)
+    if start == b"\x89MNC" or path.suffix == ".mnc":
+        contents = read_mnc(path)
+        count = len(contents.strings)
+        info = dict(kind=".mnc file", digits=count, bytes=contents.size,
+                    bytes_per_digit=contents.size / max(count, 1),
+                    header_bytes=contents.header_bytes,
+                    header_bytes_per_digit=contents.header_bytes / max(count, 1),
+                    fingerprint=contents.fingerprint.hex())
+        if model is not None:
+            info["model_fingerprint"] = _load(model)[1].fingerprint.hex()
+            info["made_by_this_model"] = info["model_fingerprint"] == info["fingerprint"]
+        return info
+    record, _ = read_model_file(path)
+    history = record.get("history") or {}
+    info = dict(kind="model file", bytes=path.stat().st_size, lmbda=record["lmbda"],
+                latent_dims=record["latent_dims"], sha256=record["sha256"],
+                written_with=record["written_with"], settings=record.get("settings"),
+                fingerprint=_load(path)[1].fingerprint.hex())
+    for key in ("val_rate", "val_distortion"):
+        if history.get(key):
+            info[key] = history[key][-1]
+    return info
+
+
+def _info(args) -> str:
+    return json.dumps(describe_file(args.file, args.model), indent=2, ensure_ascii=False)
+
+
+def _parser() -> argparse.ArgumentParser:
+    from ..settings import TrainingSettings
+
+    parser = argparse.ArgumentParser(
+        prog="python -m mnist_compression.codec",
+        description="Compress MNIST-style digits with a trained model, and decompress them, on "
+                    "any supported stack (byte-identical results).")
+    commands = parser.add_subparsers(dest="command", required=True)
+    export = commands.add_parser(
+        "export", help="train a model (or take it from the model cache) and save it to a file",
+        description="Write a trained model to a portable .npz file. A model trained earlier with "
+                    "the same settings is taken from the model cache; otherwise it is trained "
+                    "now (about 3-10 minutes on a 2-core CPU at the defaults).")
+    TrainingSettings.add_arguments(export)
+    export.add_argument("-o", "--output", type=Path, required=True, help="model file (.npz)")
+    compress = commands.add_parser(
+        "compress", help="digits (PNG, .npy, IDX) -> one .mnc file",
+        description="Compress 28x28 grey digits into one .mnc file. A folder gives its PNG "
+                    "files (.png in any case, sorted by name). 16-bit grey PNGs are scaled to 8 "
+                    "bits and opaque grey stored as colour is read as grey, each told in a note "
+                    "on stderr; colour, transparency and bool arrays are refused.")
+    compress.add_argument("--model", type=Path, required=True, help="model file from export")
+    compress.add_argument("inputs", nargs="+", help="PNG files or folders, a .npy array of uint8 "
+                          "digits [N, 28, 28(, 1)], or an IDX image file (*-idx3-ubyte[.gz])")
+    compress.add_argument("-o", "--output", type=Path, required=True, help=".mnc file to write")
+    decompress = commands.add_parser(
+        "decompress", help=".mnc file -> PNG files or a .npy array",
+        description="Decode an .mnc file made with the same model.")
+    decompress.add_argument("--model", type=Path, required=True, help="model file from export")
+    decompress.add_argument("input", type=Path, help=".mnc file")
+    decompress.add_argument("-o", "--output", type=Path, required=True,
+                            help="a .npy file, or a folder for one PNG per digit")
+    decompress.add_argument("--grid", type=Path, help="also save the first 100 digits as one PNG")
+    info = commands.add_parser("info", help="what a model or .mnc file holds",
+                               description="Describe a model file or an .mnc file, as JSON.")
+    info.add_argument("file", type=Path, help="a model file (.npz) or an .mnc file")
+    info.add_argument("--model", type=Path, help="check whether an .mnc file fits this model")
+    for sub in (export, compress, decompress):
+        sub.add_argument("--force", action="store_true", help="replace existing output files")
+        sub.add_argument("--quiet", action="store_true", help="no progress output")
+    return parser
+
+
+def main(argv=None) -> int:
+    """Runs one command; returns the exit status (0 on success, 2 with a one-line reason on
+    stderr for bad input)."""
+    args = _parser().parse_args(argv)
+    action = dict(export=_export, compress=_compress, decompress=_decompress, info=_info)
+    try:
+        print(action[args.command](args))
+    except (CommandError, MNCError, ModelFileError, ValueError, OSError) as err:
+        print("error: " + " ".join(str(err).splitlines()), file=sys.stderr)  # one line
+        return 2
+    return 0
+
+
+__all__ = ["describe_file", "main"]
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,55 @@
+"""`python -m mnist_compression.training`: train one model and report its validation metrics.
+
+    python -m mnist_compression.training --lmbda 2000 --epochs 15 --output model.npz
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+from ..atomic_files import refuse_existing, write_atomically
+from ..model_files import save_model
+from ..settings import TrainingSettings
+from ..training import final_metrics, train_model
+
+
+def main(argv=None) -> dict:
+    """Command line: train one model, print its final validation metrics and the time per epoch,
+    and optionally save it."""
+    parser = argparse.ArgumentParser(
+        prog="python -m mnist_compression.training",
+        description="Train the tutorial's MNIST compression model for one λ.")
+    TrainingSettings.add_arguments(parser)
+    parser.add_argument("--output", type=Path, help="save the trained model here (.npz)")
+    parser.add_argument("--json", type=Path, help="also write the results to this JSON file")
+    args = parser.parse_args(argv)
+    settings = TrainingSettings.from_arguments(args)
+    for path in (args.output, args.json):
+        try:
+            refuse_existing(path)
+        except FileExistsError as err:
+            parser.error(str(err))
+    start = time.perf_counter()
+    trainer, history = train_model(settings, verbose=2)
+    seconds = time.perf_counter() - start
+    results = dict(final_metrics(history), seconds=seconds,
+                   seconds_per_epoch=seconds / settings.epochs, history=history,
+                   settings=settings.as_dict())
+    if args.output:
+        save_model(trainer, args.output, settings=settings, history=history)
+    if args.json:
+        text = json.dumps(results, indent=2).encode()
+        write_atomically(args.json, lambda f: f.write(text))
+    print(json.dumps({key: value for key, value in results.items() if key != "history"},
+                     indent=2))
+    return results
+
+
+__all__ = ["main"]
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,230 @@
+"""What `compress` reads: 16-bit and colour PNGs, folders and bool arrays are read exactly,
+told in a note, or refused with a one-line reason; never changed without a word."""
+
+import struct
+import zlib
+
+import numpy as np
+import pytest
+from conftest import synthetic_digits
+from PIL import Image
+
+from mnist_compression.cli.codec import main
+from mnist_compression.cli.digit_files import read_digit_inputs
+from mnist_compression.model_files import save_model
+
+
+@pytest.fixture(scope="module")
+def model_file(small_trainer, tmp_path_factory):
+    return save_model(small_trainer, tmp_path_factory.mktemp("model") / "model.npz")
+
+
+@pytest.fixture
+def digit():
+    """One digit-like uint8 image [28, 28]."""
+    return synthetic_digits(1, seed=5)[0, ..., 0]
+
+
+def _compress(capsys, model_file, tmp_path, *inputs):
+    status = main(["compress", "--model", str(model_file), *map(str, inputs),
+                   "-o", str(tmp_path / "out.mnc"), "--quiet"])
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def _assert_refused(status, out, err, path, reason):
+    assert status == 2 and out == "", (status, out, err)
+    assert err.startswith("error: ") and err.count("\n") == 1, err
+    assert str(path) in err and reason in err, err
+
+
+def _sixteen_bit_values():
+    """16-bit grey levels with the edges, the values next to each rounding step and noise."""
+    rng = np.random.default_rng(1)
+    steps = np.arange(256) * 257
+    special = np.concatenate([[0, 1, 128, 129, 65534, 65535], steps[1:-1] + 128,
+                              steps[1:-1] + 129, steps[1:-1] - 128])
+    values = np.concatenate([special, rng.integers(0, 65536, 784 - len(special))])
+    return values.reshape(28, 28)
+
+
+def _save_16_bit(values, path, mode):
+    """A 16-bit grey image that Pillow opens in `mode`. Pillow 13 opens every 16-bit grey PNG
+    as I;16 (older Pillow: I) and writes no mode I PNG, so I;16B and I go in TIFF files named
+    .png, which the command reads alike."""
+    if mode == "I;16":
+        Image.fromarray(values.astype(np.uint16)).save(path)
+    elif mode == "I;16B":
+        Image.frombytes(mode, (28, 28), values.astype(">u2").tobytes()).save(path, format="TIFF")
+    else:
+        Image.fromarray(values.astype(np.int32), mode="I").save(path, format="TIFF")
+    assert Image.open(path).mode == mode
+    return path
+
+
+@pytest.mark.parametrize("mode", ["I;16", "I;16B", "I"])
+def test_16_bit_grey_pngs_are_scaled_not_clipped(tmp_path, mode):
+    values = _sixteen_bit_values()
+    path = _save_16_bit(values, tmp_path / "deep.png", mode)
+    notes = []
+    pixels = read_digit_inputs([path], notes)
+    expected = np.round(values * 255 / 65535).astype(np.uint8)
+    assert pixels.dtype == np.uint8 and pixels.shape == (1, 28, 28, 1)
+    np.testing.assert_array_equal(pixels[0, ..., 0], expected)
+    assert notes == ["note: 1 16-bit PNG file scaled to 8 bits (1 grey: round(v * 255 / 65535))."]
+
+
+def test_16_bit_note_is_one_line_per_command(model_file, tmp_path, capsys, digit):
+    (tmp_path / "deep").mkdir()
+    for i in range(3):
+        _save_16_bit(digit.astype(np.int64) * 257, tmp_path / "deep" / f"{i}.png", "I;16")
+    status, out, err = _compress(capsys, model_file, tmp_path, tmp_path / "deep")
+    assert status == 0 and out.startswith("Wrote ") and out.count("\n") == 1
+    assert err == "note: 3 16-bit PNG files scaled to 8 bits (3 grey: round(v * 255 / 65535)).\n"
+    np.testing.assert_array_equal(read_digit_inputs([tmp_path / "deep"], [])[:, ..., 0],
+                                  [digit] * 3)
+
+
+def test_16_bit_png_holding_8_bit_values_is_called_out(tmp_path, digit):
+    path = _save_16_bit(digit, tmp_path / "faint.png", "I;16")
+    notes = []
+    assert read_digit_inputs([path], notes).max() <= 1
+    assert len(notes) == 1 and f"{path} held only values up to 255" in notes[0]
+
+
+def _png_16_bit_rgb(path, rgb):
+    """A 16-bit RGB PNG, written by hand (Pillow writes none)."""
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(
+            ">I", zlib.crc32(kind + data))
+
+    rows = b"".join(b"\0" + row.astype(">u2").tobytes() for row in rgb)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n"
+                     + chunk(b"IHDR", struct.pack(">IIBBBBB", 28, 28, 16, 2, 0, 0, 0))
+                     + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+    return path
+
+
+def test_16_bit_grey_stored_as_rgb_is_read_with_a_note(tmp_path, digit):
+    values = digit.astype(np.int64) * 257
+    path = _png_16_bit_rgb(tmp_path / "rgb16.png", np.repeat(values[..., None], 3, axis=-1))
+    notes = []
+    np.testing.assert_array_equal(read_digit_inputs([path], notes)[0, ..., 0], digit)
+    assert notes == [
+        "note: 1 16-bit PNG file scaled to 8 bits (1 colour: by the high byte, as Pillow "
+        "reads them).",
+        "note: 1 PNG file stored as RGB (1) held only opaque grey pixels and was read as one "
+        "grey channel."]
+
+
+def _grey_as(digit, mode):
+    """The digit in a colour mode, every pixel still opaque grey."""
+    if mode == "P":
+        image = Image.fromarray(digit).convert("P")
+        image.putpalette(np.repeat(np.arange(256, dtype=np.uint8), 3).tobytes())
+        return image
+    return Image.fromarray(digit).convert(mode)
+
+
+@pytest.mark.parametrize("mode", ["RGB", "RGBA", "LA", "P"])
+def test_opaque_grey_stored_as_colour_is_read_with_a_note(tmp_path, digit, mode):
+    path = tmp_path / "grey.png"
+    _grey_as(digit, mode).save(path)
+    assert Image.open(path).mode == mode
+    notes = []
+    np.testing.assert_array_equal(read_digit_inputs([path], notes)[0, ..., 0], digit)
+    assert notes == [f"note: 1 PNG file stored as {mode} (1) held only opaque grey pixels and "
+                     f"was read as one grey channel."]
+
+
+def _colourful(digit, mode):
+    """The digit with a red stroke or with transparency, as the case needs."""
+    if mode == "P":
+        image = Image.fromarray(digit).convert("P")
+        palette = np.repeat(np.arange(256, dtype=np.uint8)[:, None], 3, axis=1)
+        palette[255] = (255, 0, 0)
+        image.putpalette(palette.tobytes())
+        return image, {}
+    if mode in ("RGB", "RGBA"):
+        rgb = np.repeat(digit[..., None], 3, axis=-1)
+        rgb[10, 5:9] = (200, 30, 30)
+        return Image.fromarray(rgb).convert(mode), {}
+    if mode == "transparent RGBA":
+        rgba = np.dstack([np.full((28, 28, 3), 255, np.uint8), digit])  # white on transparent
+        return Image.fromarray(rgba, "RGBA"), {}
+    if mode == "transparent LA":
+        return Image.fromarray(np.dstack([digit, digit])).convert("LA"), {}
+    return Image.fromarray(digit), {"transparency": 0}  # L with a transparent grey level
+
+
+@pytest.mark.parametrize("mode, reason", [
+    ("RGB", "4 of 784 pixels are in colour (RGB image)"),
+    ("RGBA", "4 of 784 pixels are in colour (RGBA image)"),
+    ("P", "pixels are in colour (P image)"),
+    ("transparent RGBA", "pixels are not fully opaque (RGBA image with transparency)"),
+    ("transparent LA", "pixels are not fully opaque (LA image with transparency)"),
+    ("transparent L", "pixels are not fully opaque (L image with transparency)"),
+])
+def test_colour_and_transparency_are_refused(model_file, tmp_path, capsys, digit, mode, reason):
+    image, options = _colourful(digit, mode)
+    path = tmp_path / "colour.png"
+    image.save(path, **options)
+    _assert_refused(*_compress(capsys, model_file, tmp_path, path), path, reason)
+    assert not (tmp_path / "out.mnc").exists()
+
+
+def test_folder_reads_png_in_any_case_sorted_and_notes_what_it_skipped(
+        model_file, tmp_path, capsys):
+    digits = synthetic_digits(3, seed=9)[..., 0]
+    folder = tmp_path / "digits"
+    folder.mkdir()
+    for name, digit in zip(["b.PNG", "a.png", "c.Png"], digits):
+        Image.fromarray(digit).save(folder / name)
+    for name in ["readme.txt", "x.jpg", "z.npy", "y.gif"]:
+        (folder / name).write_bytes(b"not a digit")
+    (folder / "sub").mkdir()
+    (folder / ".DS_Store").write_bytes(b"hidden")
+    (folder / "._a.png").write_bytes(b"macOS resource fork")
+    notes = []
+    read = read_digit_inputs([folder], notes)
+    np.testing.assert_array_equal(read[..., 0], digits[[1, 0, 2]])  # a.png, b.PNG, c.Png
+    assert notes == [f"note: skipped 5 entries of input folders that are not PNG files: "
+                     f"{folder / 'readme.txt'}, {folder / 'sub'}/, {folder / 'x.jpg'} and 2 "
+                     f"more."]
+    status, out, err = _compress(capsys, model_file, tmp_path, folder)
+    assert status == 0 and "3 digits in" in out and err == notes[0] + "\n"
+
+
+def test_uppercase_png_named_directly_is_read(tmp_path, digit):
+    Image.fromarray(digit).save(tmp_path / "d.PNG")
+    notes = []
+    np.testing.assert_array_equal(read_digit_inputs([tmp_path / "d.PNG"], notes)[0, ..., 0],
+                                  digit)
+    assert notes == []
+
+
+def test_folder_without_pngs_names_what_it_holds(model_file, tmp_path, capsys):
+    folder = tmp_path / "empty"
+    folder.mkdir()
+    (folder / "digits.jpg").write_bytes(b"jpeg")
+    _assert_refused(*_compress(capsys, model_file, tmp_path, folder), folder,
+                    f"is a folder without PNG files (it holds {folder / 'digits.jpg'})")
+
+
+def test_bool_npy_is_refused_in_one_line(model_file, tmp_path, capsys):
+    path = tmp_path / "mask.npy"
+    np.save(path, synthetic_digits(2) > 127)
+    _assert_refused(*_compress(capsys, model_file, tmp_path, path), path,
+                    "got dtype bool (a bool array is a mask, not grey levels")
+
+
+def test_plain_8_bit_inputs_give_no_notes(model_file, tmp_path, capsys):
+    digits = synthetic_digits(2, seed=4)
+    np.save(tmp_path / "d.npy", digits)
+    Image.fromarray(digits[0, ..., 0]).save(tmp_path / "d.png")
+    Image.fromarray(digits[1, ..., 0] > 127).save(tmp_path / "bilevel.png")  # mode 1: 0 or 255
+    status, out, err = _compress(capsys, model_file, tmp_path, tmp_path / "d.npy",
+                                 tmp_path / "d.png", tmp_path / "bilevel.png")
+    assert status == 0 and "4 digits in" in out and err == ""
+    read = read_digit_inputs([tmp_path / "bilevel.png"], [])
+    np.testing.assert_array_equal(read[0, ..., 0], np.where(digits[1, ..., 0] > 127, 255, 0))
