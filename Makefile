@@ -32,6 +32,11 @@ test-fast: install  ## the tests that take under 10 s each (no notebooks, no `sl
 smoke: install  ## every notebook with small parameters, checked by tests -> build/smoke
 	$(PY) -m pytest -m notebooks tests/test_notebooks.py $(PYTEST_ARGS)
 
+# The folders a user may name relative to where make was started, made absolute for commands
+# that run elsewhere.
+ABSOLUTE_DIRS = $(if $(MNIST_DATA_DIR),MNIST_DATA_DIR="$(abspath $(MNIST_DATA_DIR))") \
+	$(if $(MNIST_COMPRESSION_CACHE),MNIST_COMPRESSION_CACHE="$(abspath $(MNIST_COMPRESSION_CACHE))")
+
 # Colab installs a built wheel, not this source tree: build one, install it beside the
 # environment's packages, and run the smoke suite from outside the tree, so a module the wheel
 # leaves out fails here.
@@ -41,7 +46,7 @@ smoke-wheel: install  ## the smoke suite against the built wheel, outside the so
 	$(PY) -m pip wheel --quiet --no-deps -w build/wheel .
 	$(PY) -m pip install --quiet --no-deps --target $(WHEEL_SITE) build/wheel/*.whl
 	cd build && PYTHONPATH="$(abspath $(WHEEL_SITE))" "$(abspath $(PY))" "$(CURDIR)/tools/check_wheel.py"
-	cd build && PYTHONPATH="$(abspath $(WHEEL_SITE))" "$(abspath $(PY))" -m pytest \
+	cd build && PYTHONPATH="$(abspath $(WHEEL_SITE))" $(ABSOLUTE_DIRS) "$(abspath $(PY))" -m pytest \
 	  --rootdir "$(CURDIR)" -c "$(CURDIR)/pyproject.toml" -m notebooks \
 	  "$(CURDIR)/tests/test_notebooks.py" $(PYTEST_ARGS)
 
@@ -54,12 +59,10 @@ figures: install  ## the README's figures: the full λ sweep (cached models reus
 	cp build/sweep/rate_distortion.png build/sweep/digit_strip.png docs/figures/
 
 # Jupyter starts each kernel in notebooks/, so relative folders are made absolute here, where
-# the user typed them.
+# the user typed them; as root (containers, cloud machines) Jupyter needs --allow-root to start.
 lab: install  ## open the notebooks in JupyterLab (installed on first use)
 	$(PY) -m pip install --quiet jupyterlab
-	$(if $(MNIST_DATA_DIR),MNIST_DATA_DIR="$(abspath $(MNIST_DATA_DIR))") \
-	$(if $(MNIST_COMPRESSION_CACHE),MNIST_COMPRESSION_CACHE="$(abspath $(MNIST_COMPRESSION_CACHE))") \
-	$(PY) -m jupyter lab notebooks
+	$(ABSOLUTE_DIRS) $(PY) -m jupyter lab notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
 
 sync: install  ## after editing a notebook or its .py twin: bring the other side up to date
 	$(PY) -m jupytext --sync notebooks/[0-9][0-9]_*.ipynb
