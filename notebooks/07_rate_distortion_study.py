@@ -18,7 +18,7 @@
 #
 # *Learned data compression with MNIST — part 7 of 7, an extension.*
 #
-# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/mnist-compression/mnist-compression/blob/main/notebooks/07_rate_distortion_study.ipynb)
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/mnist-compression/mnist-compression/blob/v0.2.0/notebooks/07_rate_distortion_study.ipynb)
 #
 # **Overview.** Part 5 showed three points. This part answers the next questions: what does the
 # whole rate–distortion curve look like, how far are real strings from the estimate across it,
@@ -30,23 +30,27 @@
 # ## Setup
 #
 # In Colab, the next cell installs the helper package `mnist_compression` (a pinned release) and
-# says what to do if that fails; on your own machine (`make lab`) it only keeps TensorFlow's
+# stops with what to do if that fails; on your own machine (`make lab`) it only keeps TensorFlow's
 # start-up messages quiet.
 
 # %%
 import os
 import subprocess
 import sys
+from importlib.metadata import version
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # keep TensorFlow's start-up logs quiet
 INSTALL_SOURCE = "mnist-compression @ git+https://github.com/mnist-compression/mnist-compression@v0.2.0"  # noqa: E501
 if "google.colab" in sys.modules:
     # %pip install --quiet "{INSTALL_SOURCE}"
     if subprocess.run([sys.executable, "-c", "import mnist_compression"]).returncode:
-        print("The install failed: check the internet connection and the address above.")
-    elif sys.version_info < (3, 12):
-        print("Python <= 3.11: TensorFlow 2.14 replaced Colab's TensorFlow. "
-              "Restart the session (Runtime menu), then run all cells again.")
+        raise RuntimeError("Installing mnist-compression failed: check the internet connection "
+                           "and the address above, then run this cell again.")
+    stale = [name for name in ("numpy", "tensorflow")  # replaced after this session loaded them
+             if name in sys.modules and sys.modules[name].__version__ != version(name)]
+    if stale:
+        raise RuntimeError(f"The install replaced {' and '.join(stale)}, which this session had "
+                           f"loaded: restart the session (Runtime menu), then run all cells again.")
 
 # %% [markdown]
 # The defaults run the full study: eight models of 15 epochs each (each costs about as long as

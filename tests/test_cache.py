@@ -44,17 +44,25 @@ def test_same_settings_reuse_the_saved_model(tiny_mnist, model_cache, capsys):
 def test_a_changed_setting_trains_a_new_model(tiny_mnist, model_cache, capsys, change):
     folder, _ = tiny_mnist
     _train(folder, capsys)
+    [first] = model_cache.iterdir()
     _, _, out = _train(folder, capsys, **change)
-    assert out.startswith("Saved")
-    assert len(list(model_cache.iterdir())) == 2
+    [second] = set(model_cache.iterdir()) - {first}
+    assert out == f"Saved the λ={change.get('lmbda', 500):g} model to {second}\n"
+    assert second.name.startswith(f"lmbda{change.get('lmbda', 500):g}-"
+                                  f"epochs{change.get('epochs', 1)}-")
+    [(name, value)] = change.items()
+    assert read_model_file(second / "model.npz")[0]["settings"][name] == value
+    assert read_model_file(first / "model.npz")[0]["settings"][name] != value
 
 
 def test_where_the_data_lives_does_not_matter(tiny_mnist, model_cache, capsys, monkeypatch):
     folder, _ = tiny_mnist
     _train(folder, capsys)
+    [stored] = model_cache.iterdir()
     monkeypatch.chdir(folder.parent)
     _, _, out = _train(folder.name, capsys)  # the same folder, named relatively
-    assert out.startswith("Loaded")
+    assert out.startswith("Loaded") and out.endswith(f"from {stored}\n")
+    assert list(model_cache.iterdir()) == [stored]
 
 
 def test_an_architecture_change_trains_a_new_model(tiny_mnist, model_cache, capsys,
@@ -78,10 +86,27 @@ def test_changed_data_trains_a_new_model(tmp_path, model_cache, capsys):
     assert out.startswith("Saved") and len(list(model_cache.iterdir())) == 2
 
 
-def test_use_cache_false_neither_reads_nor_writes(tiny_mnist, model_cache, capsys):
+def test_use_cache_false_neither_reads_nor_writes(tiny_mnist, model_cache, capsys,
+                                                  monkeypatch):
     folder, _ = tiny_mnist
     _, _, out = _train(folder, capsys, use_cache=False)
     assert out == "" and not model_cache.exists()
+    # With a model for these settings in the cache, it is still trained, not loaded.
+    _train(folder, capsys)
+    [stored] = model_cache.iterdir()
+    before = (stored / "model.npz").read_bytes()
+    trained = []
+    monkeypatch.setattr(cache, "train_model",
+                        lambda *args, real=cache.train_model, **kwargs: trained.append(1)
+                        or real(*args, **kwargs))
+    for unused in ("find_cached", "store_in_cache"):
+        monkeypatch.setattr(cache, unused, lambda *args, name=unused, **kwargs: pytest.fail(
+            f"{name} called with use_cache=False"))
+    _, _, out = _train(folder, capsys, use_cache=False)
+    assert out == "" and trained == [1]
+    assert list(model_cache.iterdir()) == [stored]
+    assert [p.name for p in stored.iterdir()] == ["model.npz"]
+    assert (stored / "model.npz").read_bytes() == before
 
 
 @pytest.mark.parametrize("damage", ["truncate", "flip", "delete", "bad_record"])
@@ -116,7 +141,14 @@ def test_training_announces_what_it_trains(tiny_mnist, model_cache, capsys):
     settings = TrainingSettings(lmbda=500, epochs=1, batch_size=16, data_dir=str(folder))
     train_or_load(settings, verbose=2)
     out = capsys.readouterr().out
-    assert "No cached model with these settings: training λ=500 for 1 epochs on 40 digits" in out
+    # 1 epoch over 40 digits at 10 to 40 s per 60,000 digits: well under a second.
+    assert out.startswith("No cached model with these settings: training λ=500 for 1 epochs on "
+                          "40 digits (roughly 0 s to 0 s on a 2-core CPU, less on a GPU).\n")
+    # The full data set: 4 epochs take 40 to 160 s, the latter shown in minutes.
+    cache._announce_training(TrainingSettings(epochs=4), 60_000)
+    assert capsys.readouterr().out == (
+        "No cached model with these settings: training λ=2000 for 4 epochs on 60,000 digits "
+        "(roughly 40 s to 3 min on a 2-core CPU, less on a GPU).\n")
 
 
 def test_saving_never_overwrites_and_leaves_no_partial_files(tiny_mnist, model_cache, capsys):
@@ -129,6 +161,18 @@ def test_saving_never_overwrites_and_leaves_no_partial_files(tiny_mnist, model_c
     again = cache.store_in_cache(key, lambda folder: save_model(trainer, folder / "model.npz"))
     assert again.name == f"{key}.2" and (stored / "model.npz").read_bytes() == before
     assert sorted(p.name for p in model_cache.iterdir()) == [key, f"{key}.2"]
+    assert [p.name for p in again.iterdir()] == ["model.npz"]
+    record, arrays = read_model_file(again / "model.npz")
+    np.testing.assert_array_equal(arrays["prior/log_scales"], trainer.prior_log_scales.numpy())
+
+    def fail_halfway(folder):
+        (folder / "model.npz").write_bytes(b"half a model")
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        cache.store_in_cache(key, fail_halfway)
+    assert sorted(p.name for p in model_cache.iterdir()) == [key, f"{key}.2"]
+    assert (stored / "model.npz").read_bytes() == before
 
 
 def test_cached_models_get_the_usual_permissions(tiny_mnist, model_cache, capsys):

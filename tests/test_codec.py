@@ -145,8 +145,16 @@ def test_foreign_strings_fail_with_an_honest_message(pair):
 def test_random_strings_decode_without_sanity_check(small_trainer):
     _, decompressor = make_mnist_codec(small_trainer, decode_sanity_check=False)
     rng = np.random.default_rng(0)
-    samples = decompressor([rng.bytes(8) for _ in range(16)]).numpy()
+    strings = [rng.bytes(12) for _ in range(16)]  # most fail the check (8 bytes often pass it)
+    with pytest.raises(ValueError, match="Sanity check failed for 1[0-6] of 16 strings"):
+        make_mnist_codec(small_trainer)[1](strings)
+    samples = decompressor(strings).numpy()
     assert samples.shape == (16, 28, 28, 1) and samples.dtype == np.uint8
+    # Each string decodes to the digit its symbols make, the same on every call.
+    symbols = decompressor.entropy_model.decode_symbols(strings)
+    np.testing.assert_array_equal(samples, decompressor.transforms.digits(symbols))
+    np.testing.assert_array_equal(decompressor.decompress(strings), samples)
+    assert len({sample.tobytes() for sample in samples}) > 1
 
 
 # --- model files --------------------------------------------------------------------------------
@@ -210,15 +218,23 @@ def test_digits_to_file_and_back(pair, tmp_path, test_digits):
     compressor, decompressor = pair
     written = compress_to_file(compressor, test_digits, tmp_path / "d.mnc")
     assert written.size == (tmp_path / "d.mnc").stat().st_size
+    stored = read_mnc(tmp_path / "d.mnc")
+    assert stored.strings == written.strings == compressor.compress(test_digits)
+    assert stored.fingerprint == written.fingerprint == compressor.fingerprint
     decoded = decompress_file(decompressor, tmp_path / "d.mnc")
+    assert decoded.shape == (64, 28, 28, 1) and decoded.dtype == np.uint8
     np.testing.assert_array_equal(decoded, decompressor(compressor(test_digits)[0]))
 
 
 def test_a_file_from_another_model_is_refused(small_trainer, pair, tmp_path, test_digits):
     compress_to_file(pair[0], test_digits[:3], tmp_path / "d.mnc")
     other = make_mnist_codec(load_model(_other_model(small_trainer, tmp_path)))[1]
-    with pytest.raises(MNCError, match="made by another model"):
+    assert other.fingerprint != pair[1].fingerprint
+    with pytest.raises(MNCError, match=f"d.mnc: The file was made by another model \\(fingerprint "
+                                       f"{pair[1].fingerprint.hex()}, this model's is "
+                                       f"{other.fingerprint.hex()}\\)"):
         decompress_file(other, tmp_path / "d.mnc")
+    assert len(decompress_file(pair[1], tmp_path / "d.mnc")) == 3  # its own model reads it
 
 
 def _other_model(trainer, tmp_path):
@@ -287,10 +303,20 @@ def test_info_describes_both_kinds_of_file(model_file, pair, tmp_path, capsys, t
     status, out, _ = _run(capsys, "info", tmp_path / "d.mnc", "--model", model_file)
     info = json.loads(out)
     assert status == 0 and info["digits"] == 64 and info["made_by_this_model"] is True
-    assert info["header_bytes_per_digit"] == pytest.approx(info["header_bytes"] / 64)
+    size = (tmp_path / "d.mnc").stat().st_size
+    payload = sum(len(s) for s in pair[0].compress(test_digits))
+    assert info["kind"] == ".mnc file" and info["bytes"] == size
+    assert info["bytes_per_digit"] == size / 64
+    assert info["header_bytes"] == size - payload
+    assert info["header_bytes_per_digit"] == pytest.approx((size - payload) / 64)
+    assert info["fingerprint"] == info["model_fingerprint"] == pair[0].fingerprint.hex()
     status, out, _ = _run(capsys, "info", model_file)
     info = json.loads(out)
-    assert info["lmbda"] == 2000.0 and info["val_rate"] == 40.0
+    assert status == 0 and info["kind"] == "model file"
+    assert info["bytes"] == model_file.stat().st_size and info["latent_dims"] == 50
+    assert info["lmbda"] == 2000.0 and info["val_rate"] == 40.0 and info["val_distortion"] == 0.04
+    assert info["settings"] == TrainingSettings(lmbda=2000.0, epochs=1).as_dict()
+    assert info["sha256"] == read_model_file(model_file)[0]["sha256"]
     assert info["fingerprint"] == pair[0].fingerprint.hex()
 
 
@@ -377,6 +403,35 @@ def test_evaluation_counts_strings_and_file_bytes_exactly(pair, tmp_path, test_d
     assert measured["longest_string_bits"] == lengths.max()
     assert measured["shorter_than_information"] == np.mean(
         lengths < pair[0](test_digits)[1].numpy())
+    assert measured["information_bits"] == pytest.approx(
+        pair[0].information_bits(test_digits).mean(), rel=1e-6)
+
+
+class _FixedLabels:
+    """A stand-in classifier that labels every digit with its position modulo 10."""
+
+    def accuracy(self, digits, labels):
+        return float(np.mean(np.arange(len(digits)) % 10 == np.asarray(labels)))
+
+
+def test_evaluation_measures_the_decoded_digits(pair, test_digits):
+    from mnist_compression.evaluation import error_metrics, evaluate_codec
+
+    # By hand: every pixel 51 grey levels (1/5 of the range) off: MAE 0.2, PSNR 20·log10(5) dB.
+    zeros = np.zeros((2, 28, 28, 1), np.uint8)
+    assert error_metrics(zeros, zeros + 51) == dict(mae=pytest.approx(0.2),
+                                                    psnr=pytest.approx(20 * np.log10(5)))
+    assert error_metrics(zeros, zeros) == dict(mae=0.0, psnr=np.inf)
+    decoded = pair[1].decompress(pair[0].compress(test_digits))
+    difference = decoded.astype(np.float64) - test_digits
+    measured = evaluate_codec(*pair, test_digits, batch_size=20)
+    assert measured["mae"] == pytest.approx(np.abs(difference).mean() / 255)
+    assert measured["psnr"] == pytest.approx(10 * np.log10(255**2 / np.square(difference).mean()))
+    assert "recognised" not in measured
+    labels = np.arange(64) % 10
+    labels[::4] = 0  # 12 labels changed: every fourth, except 0, 20, 40 and 60
+    recognised = evaluate_codec(*pair, test_digits, labels, _FixedLabels())["recognised"]
+    assert recognised == 1 - 12 / 64
 
 
 def test_written_files_get_the_usual_permissions(pair, model_file, tmp_path):

@@ -51,7 +51,29 @@ def test_the_fixture_covers_what_it_promises():
             "trained_lambda_2000"} <= set(SETS)
     scales = np.concatenate([f["scale"] for f in SETS.values()])
     assert scales.min() <= np.float32(1e-3) and scales.max() >= 300
-    assert all(len(f["hanging_lengths"]) > 0 for f in SETS.values())
+    # "Nearly the widest codable": a table of more than 90% of the 2**12 bins precision 12 allows.
+    widest = CodingTables.from_flat(SETS["scales_1e-3_to_widest"]["cdf"],
+                                    SETS["scales_1e-3_to_widest"]["cdf_offset"])
+    assert widest.precision == 12 and widest.lengths.max() > 0.9 * 2**12
+    # Non-zero locations, some of them off the integer grid.
+    assert any(quantization_offsets(f["loc"]) is not None for f in SETS.values())
+    assert np.abs(SETS["locations"]["loc"]).max() > 5
+    # Other tail masses and precisions than the defaults (2**-8, 12).
+    options = {tuple(f["options"]) for f in SETS.values()}
+    assert {(2**-8, 12), (1e-3, 16), (2**-4, 14)} <= options
+    for name, fixture in SETS.items():
+        tables = CodingTables.from_flat(fixture["cdf"], fixture["cdf_offset"])
+        assert tables.precision == fixture["options"][1], name
+        # Latents inside the tables, and others beyond them (escape codes), some far beyond.
+        offset = quantization_offsets(fixture["loc"])
+        symbols = np.round(fixture["decoded"] - (0 if offset is None else offset))
+        inside = (symbols >= tables.offsets) & (symbols < tables.offsets + tables.lengths)
+        assert 0.3 < inside.mean() < 1, name
+        assert np.abs(symbols).max() > 2**28, name
+        assert len(fixture["strings"]) == fixture["string_lengths"].sum()
+        assert len(fixture["string_lengths"]) == len(fixture["latents"]) == len(fixture["decoded"])
+        assert len(fixture["hanging_lengths"]) > 0, name
+        assert len(fixture["hanging"]) == fixture["hanging_lengths"].sum(), name
 
 
 @pytest.mark.parametrize("name", sorted(SETS))

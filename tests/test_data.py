@@ -2,7 +2,10 @@
 
 import gzip
 import hashlib
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 
@@ -40,10 +43,15 @@ def test_dataset_matches_tfds_element_structure(tiny_mnist):
     image_spec, label_spec = dataset.element_spec
     assert image_spec == tf.TensorSpec((28, 28, 1), tf.uint8)
     assert label_spec == tf.TensorSpec((), tf.int64)
-    image, label = next(iter(dataset))
-    np.testing.assert_array_equal(image.numpy()[..., 0], arrays["test"][0][0])
-    assert label.numpy() == arrays["test"][1][0]
     assert dataset.cardinality().numpy() == len(arrays["test"][0])
+    elements = list(dataset.as_numpy_iterator())
+    assert len(elements) == len(arrays["test"][0])
+    for (image, label), expected_image, expected_label in zip(elements, *arrays["test"]):
+        np.testing.assert_array_equal(image[..., 0], expected_image)
+        assert label == expected_label
+    limited = load_mnist("test", data_dir=folder, limit=3)
+    assert [int(label) for _, label in limited.as_numpy_iterator()] == arrays["test"][1][
+        :3].tolist()
 
 
 def test_environment_variable_names_the_folder(tiny_mnist, monkeypatch):
@@ -150,13 +158,31 @@ def test_a_failing_prepared_check_says_what_to_do(tfds_fallback, monkeypatch):
         load_mnist_arrays("train")
 
 
-def test_the_prepared_check_works_on_this_stack():
-    assert isinstance(data.tfds_has_mnist(), bool)
+def test_the_prepared_check_works_on_this_stack(tmp_path):
+    """False for an empty tensorflow-datasets folder, True once MNIST's dataset information is
+    written there as tfds writes it when preparing (run afresh: tfds reads TFDS_DATA_DIR when
+    it is imported)."""
+    code = (
+        "import os, tensorflow_datasets as tfds\n"
+        "from mnist_compression.data import tfds_has_mnist\n"
+        "print(tfds_has_mnist())\n"
+        "builder = tfds.builder('mnist')\n"
+        "os.makedirs(builder.data_dir, exist_ok=True)\n"
+        "builder.info.write_to_directory(builder.data_dir)\n"
+        "print(tfds_has_mnist())\n")
+    env = dict(os.environ, TFDS_DATA_DIR=str(tmp_path), TF_CPP_MIN_LOG_LEVEL="3")
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                            text=True, timeout=60)
+    assert result.stdout.split() == ["False", "True"], result.stderr
+    assert (tmp_path / "mnist").is_dir()
 
 
 def test_the_real_reachability_check_answers_within_its_time_limit():
-    """Online or not, the real check returns a bool (False here, where CI has no internet)."""
-    assert data.download_host_reachable(timeout=5) in (True, False)
+    """Online or not, the real check returns a bool (False here, where CI has no internet),
+    and no later than its time limit."""
+    started = time.monotonic()
+    assert data.download_host_reachable(timeout=2) in (True, False)
+    assert time.monotonic() - started < 2 + 3  # the time limit, and importing requests
 
 
 def test_a_hanging_name_lookup_cannot_hold_the_check(monkeypatch):
@@ -256,15 +282,24 @@ def test_truncated_file_reports_sizes(tiny_mnist):
     folder, _ = tiny_mnist
     path = folder / "train-images-idx3-ubyte"
     path.write_bytes(path.read_bytes()[:-100])
-    with pytest.raises(MNISTFormatError, match=r"promises 40 examples .* but the file has"):
+    # 16 header bytes and 40 images of 784 bytes: 31,376 bytes, of which 100 are missing.
+    with pytest.raises(MNISTFormatError, match=r"train-images-idx3-ubyte: header promises 40 "
+                                               r"examples \(31376 bytes in all\), but the file "
+                                               r"has 31276 bytes\.$"):
+        load_mnist_arrays("train", folder)
+    path.write_bytes(path.read_bytes() + bytes(101))  # one byte too many is as wrong
+    with pytest.raises(MNISTFormatError, match=r"\(31376 bytes in all\), but the file has 31377"):
         load_mnist_arrays("train", folder)
 
 
 def test_header_shorter_than_itself(tmp_path):
     path = tmp_path / "x"
     path.write_bytes(b"\x00\x00\x08")
-    with pytest.raises(MNISTFormatError, match="shorter than the 16-byte IDX header"):
+    with pytest.raises(MNISTFormatError, match=r"x: 3 bytes is shorter than the 16-byte IDX "
+                                               r"header\.$"):
         read_idx(path, 2051)
+    with pytest.raises(MNISTFormatError, match="3 bytes is shorter than the 8-byte IDX header"):
+        read_idx(path, 2049)
 
 
 def test_image_and_label_counts_must_agree(tiny_mnist):

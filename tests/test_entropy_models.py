@@ -11,6 +11,7 @@ import sys
 import numpy as np
 import pytest
 import tensorflow as tf
+from conftest import FIXTURES
 
 from mnist_compression.coding.range_coder import decode
 from mnist_compression.entropy_models import (
@@ -75,6 +76,14 @@ def test_samples_follow_the_density():
     samples = prior.sample(200_000, seed=1).numpy()[:, 0]
     # The noisy logistic's variance: the logistic's (pi^2 s^2 / 3) plus the uniform's (1/12).
     assert samples.var() == pytest.approx(np.pi**2 * 4 / 3 + 1 / 12, rel=0.02)
+    assert samples.mean() == pytest.approx(0, abs=0.04)  # 5 standard errors
+    # Its CDF, the logistic's averaged over [x - 1/2, x + 1/2]:
+    # s (softplus((x + 1/2) / s) - softplus((x - 1/2) / s)), against the share of samples below x
+    # (standard error at most 0.0012).
+    x = np.array([-8.0, -4.0, -1.0, -0.3, 0.0, 0.5, 2.0, 6.0])
+    expected = 2.0 * (np.logaddexp(0, (x + 0.5) / 2.0) - np.logaddexp(0, (x - 0.5) / 2.0))
+    np.testing.assert_allclose((samples[:, None] < x).mean(axis=0), expected, atol=0.006)
+    assert expected[4] == pytest.approx(0.5)
 
 
 def test_noisy_rate_is_minus_log2_of_the_density():
@@ -180,19 +189,35 @@ def test_strings_that_hang_tfc_return_promptly(string):
     would loop forever on them; tests/fixtures has more, for trained priors)."""
     lenient = _coder(decode_sanity_check=False)
     assert decode([string], lenient.tables, return_overruns=True)[2][0]
-    assert lenient.decompress([string, b"\x7f\xce\x51"]).shape == (2, 10)
-    with pytest.raises(DecodeError):
+    decoded = lenient.decompress([string, b"\x7f\xce\x51"]).numpy()
+    assert decoded.shape == (2, 10)
+    np.testing.assert_array_equal(decoded[1], np.zeros(10))  # the next string is unharmed
+    with pytest.raises(DecodeError, match="Sanity check failed for 1 of 1 strings"):
         _coder().decompress([string])
 
 
 def test_compress_needs_compression_tables():
     model = ContinuousBatchedEntropyModel(NoisyLogistic(loc=0.0, scale=DOC_SCALES), 1)
-    with pytest.raises(ValueError, match="compression=True"):
-        model.compress(np.zeros((1, 10)))
+    for use in (lambda: model.compress(np.zeros((1, 10))),
+                lambda: model.decompress([b"\x7f\xce\x51"]),
+                lambda: model.cdf, lambda: model.cdf_offset):
+        with pytest.raises(ValueError, match="built with compression=False; build it with "
+                                             "compression=True"):
+            use()
 
 
 def test_tfc_style_table_accessors(doc_model):
+    """`cdf` and `cdf_offset` hold what tensorflow-compression's attributes of the same names
+    hold for this prior (tests/fixtures: written by tensorflow-compression 2.14.1)."""
+    with np.load(FIXTURES / "coding_golden.npz") as archive:
+        tfc = {name: archive[f"design_note/{name}"]
+               for name in ("loc", "scale", "options", "cdf", "cdf_offset")}
+    np.testing.assert_array_equal(tfc["scale"], DOC_SCALES)
+    assert not tfc["loc"].any() and tfc["options"].tolist() == [2**-8, 12]
     assert doc_model.cdf.dtype == tf.int32 and doc_model.cdf.shape == (176,)
+    assert doc_model.cdf_offset.dtype == tf.int32
+    np.testing.assert_array_equal(doc_model.cdf, tfc["cdf"])
+    np.testing.assert_array_equal(doc_model.cdf_offset, tfc["cdf_offset"])
     assert doc_model.cdf_offset.numpy().tolist()[:3] == [-1, -2, -3]
 
 

@@ -8,6 +8,7 @@ import pytest
 from mnist_compression.mnc import (
     MAGIC,
     MNCError,
+    _read_varint,
     decode_mnc,
     encode_mnc,
     encode_varint,
@@ -27,6 +28,17 @@ def _strings(count=50, seed=0):
                                             (300, "ac02"), (2**21, "80808001")])
 def test_varints_are_unsigned_leb128(value, encoded):
     assert encode_varint(value).hex() == encoded
+    data = bytes.fromhex(encoded) + b"\x99"  # the reader stops after the varint's last byte
+    assert _read_varint(data, 0, "count") == (value, len(encoded) // 2)
+
+
+def test_varints_of_negative_numbers_and_without_an_end_are_refused():
+    with pytest.raises(ValueError, match="non-negative integers, got -1"):
+        encode_varint(-1)
+    with pytest.raises(MNCError, match="ends inside the size field"):
+        _read_varint(b"\x80\x80", 0, "size field")
+    with pytest.raises(MNCError, match="the size field is not a valid number"):
+        _read_varint(b"\x80" * 10 + b"\x01", 0, "size field")
 
 
 def test_layout_is_as_documented():
@@ -40,9 +52,19 @@ def test_layout_is_as_documented():
 @pytest.mark.parametrize("count", [0, 1, 50, 1000])
 def test_round_trip(count):
     strings = _strings(count)
-    decoded = decode_mnc(encode_mnc(strings, FINGERPRINT), FINGERPRINT)
+    data = encode_mnc(strings, FINGERPRINT)
+    decoded = decode_mnc(data, FINGERPRINT)
     assert decoded.strings == strings and decoded.fingerprint == FINGERPRINT
-    assert decoded.header_bytes == decoded.size - sum(map(len, strings))
+    assert decoded.size == len(data)
+    # Header: magic, version, fingerprint, the size varint, the count and length varints, and
+    # the CRC-32 (an empty file: 4 + 1 + 16 + 1 + 1 + 4 = 27 bytes).
+    payload = sum(map(len, strings))
+    counts = len(encode_varint(count)) + sum(len(encode_varint(len(s))) for s in strings)
+    size_field = encode_varint(counts + payload + 4)
+    assert decoded.header_bytes == 4 + 1 + 16 + len(size_field) + counts + 4
+    assert decoded.size == decoded.header_bytes + payload
+    if count == 0:
+        assert decoded.header_bytes == decoded.size == 27
 
 
 def test_every_truncation_is_reported_as_such():
@@ -141,3 +163,5 @@ def test_errors_name_the_file(tmp_path):
         read_mnc(path)
     with pytest.raises(FileNotFoundError, match="It is a folder"):
         read_mnc(tmp_path)
+    with pytest.raises(FileNotFoundError, match=f"^No .mnc file at {tmp_path / 'gone.mnc'}.$"):
+        read_mnc(tmp_path / "gone.mnc")

@@ -5,6 +5,7 @@ import json
 import math
 import re
 import sys
+import types
 from pathlib import Path
 
 import jupytext
@@ -58,7 +59,7 @@ def test_follows_the_lesson_template(path):
     assert cells[0].cell_type == "markdown" and title.startswith(f"# {int(path.name[:2])}. ")
     assert f"part {int(path.name[:2])} of {len(NOTEBOOKS)}" in title
     badge = (f"https://colab.research.google.com/github/{mnist_compression.REPOSITORY}"
-             f"/blob/main/notebooks/{path.name}")
+             f"/blob/{mnist_compression.RELEASE}/notebooks/{path.name}")
     assert badge in title and "**Overview.**" in title
     setup = next(c.source for c in cells if c.cell_type == "code")
     source = re.search(r'^INSTALL_SOURCE = "([^"]+)"', setup, re.M)
@@ -68,6 +69,33 @@ def test_follows_the_lesson_template(path):
     headings = [line for c in cells if c.cell_type == "markdown" for line in c.source.splitlines()
                 if line.startswith("## ")]
     assert headings[0] == "## Setup" and headings[-2:] == ["## Summary", "## Exercises"]
+
+
+def _run_colab_setup(monkeypatch, path, install_works=True, loaded=()):
+    """Runs a notebook's setup cell as on Colab, with the install's outcome and the modules the
+    session had loaded (name -> version) faked; returns what it raised, or None."""
+    setup = next(c.source for c in nbformat.read(path, as_version=4).cells
+                 if c.cell_type == "code")
+    monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
+    monkeypatch.setitem(sys.modules, "subprocess", types.SimpleNamespace(
+        run=lambda *args, **kwargs: types.SimpleNamespace(returncode=0 if install_works else 1)))
+    for name, version in loaded:
+        monkeypatch.setitem(sys.modules, name, types.SimpleNamespace(__version__=version))
+    try:
+        exec(compile(setup.replace("%pip install", "# %pip install"), str(path), "exec"), {})
+    except RuntimeError as err:
+        return str(err)
+    return None
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_the_colab_setup_stops_run_all_only_when_it_must(monkeypatch, path):
+    failed = _run_colab_setup(monkeypatch, path, install_works=False)
+    assert failed.startswith("Installing mnist-compression failed: check the internet")
+    assert _run_colab_setup(monkeypatch, path) is None  # versions as installed: no restart
+    stale = _run_colab_setup(monkeypatch, path, loaded=[("tensorflow", "0.0")])
+    assert stale.startswith("The install replaced tensorflow, which this session had loaded")
+    assert "restart the session" in stale
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

@@ -32,9 +32,15 @@ def test_display_digits_takes_a_title():
 
 
 def test_display_digits_handles_fewer_digits():
-    fig = display_digits(*_grid_inputs(5))
-    titled = [ax for ax in fig.axes if ax.get_title()]
-    assert len(fig.axes) == 8 and len(titled) == 5
+    originals, strings, bits, reconstructions = _grid_inputs(5)
+    fig = display_digits(originals, strings, bits, reconstructions)
+    assert len(fig.axes) == 8  # two rows of four
+    # The five digits fill the first cells in order; the other three stay empty.
+    for index, ax in enumerate(fig.axes[:5]):
+        assert ax.get_title() == (f"0x{index:02x}{255 - index:02x}07\n24 bits sent, "
+                                  f"{bits[index]:.1f} info")
+        np.testing.assert_array_equal(ax.images[0].get_array()[:, :28], originals[index, ..., 0])
+    assert all(not ax.get_title() and not ax.images for ax in fig.axes[5:])
 
 
 def test_display_digits_rejects_mismatched_inputs():
@@ -49,9 +55,17 @@ def test_plot_prior_draws_one_curve_per_channel():
     lines = fig.axes[0].get_lines()
     assert len(lines) == 10
     x, narrow = lines[0].get_data()
-    assert x[0] == -3 and x[-1] == 3
+    np.testing.assert_allclose(x, np.linspace(-3, 3, 61), atol=1e-6)
     # A tiny scale behaves like the uniform noise alone: density 1 on (-1/2, 1/2), 0 outside.
     assert narrow[30] == pytest.approx(1.0, abs=1e-3) and narrow[0] == pytest.approx(0, abs=1e-6)
+    # Each curve is its channel's density: logistic CDF(x + 1/2) - CDF(x - 1/2).
+    for line, scale in zip(lines, np.linspace(0.01, 2.0, 10), strict=True):
+        grid, density = line.get_data()
+        expected = (np.tanh((grid + 0.5) / (2 * scale)) - np.tanh((grid - 0.5) / (2 * scale))) / 2
+        np.testing.assert_allclose(density, expected, atol=1e-6)
+    assert lines[-1].get_ydata()[30] == pytest.approx(np.tanh(0.125), rel=1e-5)  # scale 2 at 0
+    legend = [text.get_text() for text in fig.axes[0].get_legend().get_texts()]
+    assert legend[0] == "scale 0.01" and legend[-1] == "scale 2" and len(legend) == 10
 
 
 def test_the_study_figure_handles_any_number_of_lossless_codecs():
@@ -62,8 +76,20 @@ def test_the_study_figure_handles_any_number_of_lossless_codecs():
     lossless = [dict(codec=name, quality=None, mae=0.0, payload_bits=1500.0 + i,
                      file_bits=1600.0) for i, name in enumerate(["png", "zlib", "lzma", "raw"] * 2)]
     fig = plot_rd_study(sweep, lossless, highlight=(300,))
-    assert len(fig.axes[0].get_lines()) == 2 + 8
-
+    lines = fig.axes[0].get_lines()
+    assert len(lines) == 2 + 8
+    # Every lossless codec gets its own marker at distortion 0, spread out a little along the
+    # axis (by 1.2% of the largest MAE) in the order of their payloads.
+    markers = lines[2:]
+    spacing = 0.012 * 0.07
+    for index, line in enumerate(markers):
+        assert list(line.get_xdata()) == [pytest.approx(index * spacing)]
+        assert list(line.get_ydata()) == [1500.0 + index]
+    assert [line.get_marker() for line in markers] == list("Dvxp*hDv")
+    assert [line.get_label() for line in markers] == [
+        f"{name} (lossless, payload)" for name in ["PNG", "zlib", "LZMA", "raw"] * 2]
+    labels = [text.get_text() for text in fig.axes[0].texts]
+    assert labels == ["λ=300"]  # only the highlighted model is labelled
 
 
 def test_the_study_figure_draws_collapsed_models_at_its_floor():
@@ -79,6 +105,7 @@ def test_the_study_figure_draws_collapsed_models_at_its_floor():
     assert list(collapsed.get_data()[0]) == [0.126] and list(collapsed.get_ydata()) == [0.5]
     assert axis.get_ylim()[0] == pytest.approx(0.5 / 1.5)
 
+
 def test_plot_history_draws_training_and_validation_curves():
     logs = {"rate": [90, 60, 45], "val_rate": [80, 50, 41], "distortion": [0.06, 0.04, 0.036],
             "val_distortion": [0.05, 0.04, 0.035], "loss": [1, 2, 3]}
@@ -86,5 +113,13 @@ def test_plot_history_draws_training_and_validation_curves():
     rate_axis, distortion_axis = fig.axes
     assert [list(line.get_ydata()) for line in rate_axis.get_lines()] == [[90, 60, 45],
                                                                            [80, 50, 41]]
-    assert len(distortion_axis.get_lines()) == 2
+    assert [list(line.get_ydata()) for line in distortion_axis.get_lines()] == [
+        [0.06, 0.04, 0.036], [0.05, 0.04, 0.035]]
+    for axis in fig.axes:  # epochs counted from 1; the loss is not drawn
+        assert [list(line.get_xdata()) for line in axis.get_lines()] == [[1, 2, 3]] * 2
+        assert [line.get_linestyle() for line in axis.get_lines()] == ["-", "--"]
+        assert [t.get_text() for t in axis.get_legend().get_texts()] == ["training",
+                                                                          "validation"]
+    assert rate_axis.get_ylabel() == "rate (bits per digit)"
+    assert distortion_axis.get_ylabel() == "distortion (mean abs. error)"
     assert fig._suptitle.get_text() == "λ = 2000"

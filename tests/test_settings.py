@@ -12,6 +12,9 @@ def test_defaults_are_the_original_tutorials():
     assert (settings.lmbda, settings.epochs, settings.batch_size, settings.latent_dims,
             settings.learning_rate) == (2000.0, 15, 128, 50, 1e-3)
     assert settings.train_examples is None and settings.validation_examples is None
+    # No schedule, warm-up or faster prior: the tutorial's plain Adam, seeded, data from default.
+    assert (settings.schedule, settings.warmup, settings.prior_lr_factor, settings.prior_lr_ramp,
+            settings.seed, settings.data_dir) == ("constant", 0.0, 1.0, 0.0, 0, None)
 
 
 @pytest.mark.parametrize("field, value, message", [
@@ -35,17 +38,57 @@ def test_settings_are_frozen_and_replace_checks_again():
     with pytest.raises(AttributeError):
         settings.lmbda = 300
     assert settings.replace(lmbda=300).lmbda == 300.0 and settings.lmbda == 2000.0
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="epochs must be a positive integer, got -1"):
         settings.replace(epochs=-1)
+    with pytest.raises(TypeError):
+        settings.replace(epoch=3)  # a misspelt field is not silently ignored
 
 
 def test_identity_leaves_out_where_the_data_lives():
     a, b = TrainingSettings(data_dir="/x"), TrainingSettings(data_dir="/y")
-    assert a.identity() == b.identity() and "data_dir" not in a.identity()
-    assert TrainingSettings(seed=1).identity() != TrainingSettings().identity()
+    assert a.identity() == b.identity()
+    assert a.identity() == {k: v for k, v in a.as_dict().items() if k != "data_dir"}
+    for name, value in [("lmbda", 300.0), ("epochs", 2), ("train_examples", 10),
+                        ("validation_examples", 10), ("batch_size", 8), ("latent_dims", 8),
+                        ("learning_rate", 3e-4), ("schedule", "cosine"), ("warmup", 0.1),
+                        ("prior_lr_factor", 3.0), ("prior_lr_ramp", 0.1), ("seed", 1)]:
+        assert TrainingSettings(**{name: value}).identity() == dict(
+            TrainingSettings().identity(), **{name: value}), name
 
 
 def test_every_field_becomes_a_command_line_option():
+    parser = argparse.ArgumentParser()
+    TrainingSettings.add_arguments(parser)
+    options = {action.dest: action for action in parser._actions}
+    fields = TrainingSettings.__dataclass_fields__
+    assert set(options) == {"help", "recipe", *fields}
+    types = dict(lmbda=float, epochs=int, train_examples=int, validation_examples=int,
+                 batch_size=int, latent_dims=int, learning_rate=float, schedule=str,
+                 warmup=float, prior_lr_factor=float, prior_lr_ramp=float, seed=int,
+                 data_dir=str)
+    assert types.keys() == fields.keys()
+    for name, field in fields.items():
+        option = options[name]
+        assert option.option_strings == [f"--{name.replace('_', '-')}"] and option.default is None
+        assert option.type is types[name] and option.metavar == types[name].__name__.upper()
+        assert option.help.startswith(field.metadata["help"]), name
+        assert "(default: " in option.help, name
+    assert options["lmbda"].help.endswith("(default: 2000.0)")
+    assert options["train_examples"].help.endswith("(default: all 60,000)")
+    given = dict(lmbda="300", epochs="2", train_examples="4096", validation_examples="512",
+                 batch_size="64", latent_dims="20", learning_rate="3e-4", schedule="cosine",
+                 warmup="0.1", prior_lr_factor="5", prior_lr_ramp="0.2", seed="7",
+                 data_dir="d")
+    assert given.keys() == fields.keys()
+    argv = [text for name, value in given.items() for text in (f"--{name.replace('_', '-')}",
+                                                                value)]
+    assert TrainingSettings.from_arguments(parser.parse_args(argv)) == TrainingSettings(
+        lmbda=300.0, epochs=2, train_examples=4096, validation_examples=512, batch_size=64,
+        latent_dims=20, learning_rate=3e-4, schedule="cosine", warmup=0.1, prior_lr_factor=5.0,
+        prior_lr_ramp=0.2, seed=7, data_dir="d")
+
+
+def test_command_lines_can_leave_out_some_fields():
     parser = argparse.ArgumentParser()
     TrainingSettings.add_arguments(parser, skip=("seed",))
     args = parser.parse_args(["--lmbda", "300", "--train-examples", "4096", "--data-dir", "d",

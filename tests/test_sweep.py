@@ -44,21 +44,46 @@ def test_sweep_writes_a_complete_results_file(tiny_mnist, model_cache, tmp_path)
     with open(tmp_path / "out" / "sweep.csv") as f:
         rows = list(csv.DictReader(f))
     assert len(rows) == 2 and set(rows[0]) == SWEEP_COLUMNS
+    for written, row in zip(rows, sweep.rows, strict=True):
+        assert {k: float(v) for k, v in written.items()} == pytest.approx(row)
     saved = json.loads((tmp_path / "out" / "sweep.json").read_text())
+    assert saved == sweep.rows
     for row in saved:
         assert row["string_bits"] >= row["information_bits"] - 8 > 0
-        assert row["overhead_bits"] == pytest.approx(row["string_bits"] - row["information_bits"])
+        assert row["overhead_bits"] == row["string_bits"] - row["information_bits"]
         assert 0 < row["mae"] < 1 and row["psnr"] > 0
-    assert sweep.reconstructions[100.0].shape == (4, 28, 28, 1)
+        assert 0 <= row["shorter_than_information"] <= 1
+        assert row["string_bits"] <= row["longest_string_bits"] and row["seconds"] > 0
+        # One .mnc file of the 12 test digits: their strings and at least 25 header bytes.
+        assert row["mnc_bytes_per_digit"] * 12 >= row["string_bits"] * 12 / 8 + 25
+    assert sweep.codecs.keys() == sweep.reconstructions.keys() == {100.0, 1000.0}
+    validation = arrays["test"][0][:4, ..., None]
+    for lmbda, (compressor, decompressor) in sweep.codecs.items():
+        np.testing.assert_array_equal(sweep.reconstructions[lmbda],
+                                      decompressor.decompress(compressor.compress(validation)))
 
 
 def test_an_interrupted_sweep_resumes_without_retraining(tiny_mnist, model_cache, tmp_path,
-                                                         count_training):
+                                                         count_training, monkeypatch):
     folder, _ = tiny_mnist
-    _tiny_sweep(folder, tmp_path / "a", lambdas=(100, 1000))
-    assert count_training == [100, 1000]
-    _tiny_sweep(folder, tmp_path / "b", lambdas=(100, 1000, 5000))
+    counting = cache.train_model
+
+    def interrupted_at_1000(settings, *args, **kwargs):
+        if settings.lmbda == 1000:
+            raise KeyboardInterrupt
+        return counting(settings, *args, **kwargs)
+
+    monkeypatch.setattr(cache, "train_model", interrupted_at_1000)
+    with pytest.raises(KeyboardInterrupt):
+        _tiny_sweep(folder, tmp_path / "a", lambdas=(100, 1000, 5000))
+    assert count_training == [100]
+    # The rows measured before the interruption are on disk.
+    assert [row["lmbda"] for row in json.loads((tmp_path / "a" / "sweep.json").read_text())] == [
+        100.0]
+    monkeypatch.setattr(cache, "train_model", counting)
+    sweep = _tiny_sweep(folder, tmp_path / "b", lambdas=(100, 1000, 5000))
     assert count_training == [100, 1000, 5000]
+    assert [row["lmbda"] for row in sweep.rows] == [100.0, 1000.0, 5000.0]
 
 
 def test_a_changed_setting_retrains_every_model(tiny_mnist, model_cache, tmp_path, count_training):
@@ -70,11 +95,28 @@ def test_a_changed_setting_retrains_every_model(tiny_mnist, model_cache, tmp_pat
 
 @pytest.mark.parametrize("codec", sorted(classical_codecs((10, 50))))
 def test_every_classical_codec_round_trips(codec, test_digits):
-    coded = classical_codecs((10, 50))[codec](test_digits[0, ..., 0])
+    digit = test_digits[0, ..., 0]
+    coded = classical_codecs((10, 50))[codec](digit)
     assert coded.decoded.shape == (28, 28) and coded.decoded.dtype == np.uint8
     assert 0 < coded.payload_bytes <= coded.file_bytes
     if codec[0] in ("png", "zlib", "lzma", "raw"):
-        np.testing.assert_array_equal(coded.decoded, test_digits[0, ..., 0])
+        np.testing.assert_array_equal(coded.decoded, digit)
+    else:  # lossy, but the same digit: a few grey levels off on average
+        error = np.abs(coded.decoded.astype(int) - digit)
+        assert 0 < error.mean() < 12
+        assert np.corrcoef(coded.decoded.ravel(), digit.ravel())[0, 1] > 0.95
+    # What a codec stores beyond its payload: container headers and checksums.
+    overhead = coded.file_bytes - coded.payload_bytes
+    if codec[0] == "raw":
+        assert coded.file_bytes == 784 and overhead == 0
+    elif codec[0] == "zlib":
+        assert overhead == 2 + 4  # zlib header and Adler-32
+    elif codec[0] == "png":
+        assert overhead == 8 + 25 + 12 + 12  # signature, IHDR, IEND, IDAT framing
+    elif codec[0] == "lzma":
+        assert 56 <= overhead <= 59  # .xz headers, index, CRC-64, padding to 4 bytes
+    elif codec[0] == "webp":  # RIFF and chunk headers, VP8 frame header, odd-length padding
+        assert overhead == 12 + 8 + 10 + (coded.payload_bytes + 10) % 2
 
 
 def test_baseline_rows_are_consistent(test_digits):
@@ -92,8 +134,26 @@ def test_payload_parsers_count_the_right_bytes(test_digits):
     digit = test_digits[1, ..., 0]
     png = baselines._pil_bytes(digit, format="PNG")
     assert baselines.png_payload(png) == len(png) - 8 - 25 - 12 - 12  # signature, IHDR, IEND, IDAT
-    jpeg = baselines._pil_bytes(digit, format="JPEG", quality=50)
-    assert 0 < baselines.jpeg_payload(jpeg) < len(jpeg) - 300  # tables and markers excluded
+    # JPEG: what precedes the scan data (markers, quantisation and Huffman tables, the SOS
+    # header) is the same for every digit at one quality; the payload is the rest before EOI.
+    heads, payloads = set(), []
+    for digit in test_digits[:10, ..., 0]:
+        jpeg = baselines._pil_bytes(digit, format="JPEG", quality=50)
+        payload = baselines.jpeg_payload(jpeg)
+        assert jpeg[-2:] == b"\xff\xd9" and jpeg[:2] == b"\xff\xd8"
+        heads.add(jpeg[:len(jpeg) - 2 - payload])
+        payloads.append(payload)
+    [head] = heads
+    assert len(head) > 300 and head[-10:-6] == b"\xff\xda\x00\x08"  # SOS, for 1 channel
+    assert min(payloads) > 0 and len(set(payloads)) > 1
+    # WebP (lossy): the payload leaves out RIFF (12 bytes), the VP8 chunk header (8) and the
+    # 10-byte frame header: 3-byte frame tag, start code 9d 01 2a, width and height (28, 28).
+    webp = baselines._pil_bytes(test_digits[1, ..., 0], format="WEBP", quality=50, method=6)
+    assert webp[:4] == b"RIFF" and webp[8:16] == b"WEBPVP8 "
+    assert webp[23:30] == b"\x9d\x01\x2a\x1c\x00\x1c\x00"
+    chunk = int.from_bytes(webp[16:20], "little")
+    assert len(webp) == 20 + chunk + chunk % 2
+    assert baselines.webp_payload(webp) == chunk - 10
 
 
 def test_comparison_interpolates_and_never_extrapolates():
@@ -104,11 +164,19 @@ def test_comparison_interpolates_and_never_extrapolates():
                  dict(codec="webp", mae=0.03, payload_bits=500.0),
                  dict(codec="png", mae=0.0, payload_bits=1700.0)]
     learned = [dict(lmbda=2000.0, mae=0.03, string_bits=40.0),
+               dict(lmbda=5000.0, mae=0.015, string_bits=50.0),
+               dict(lmbda=500.0, mae=0.042, string_bits=20.0),
                dict(lmbda=300.0, mae=0.08, string_bits=10.0)]
-    [row] = compare_at_equal_distortion(learned, classical)
+    row, only_webp = compare_at_equal_distortion(learned, classical)
     # JPEG at MAE 0.03 lies halfway (in log bits) between 800 and 200: 400 bits; WebP needs 500.
-    assert row["codec"] == "jpeg" and row["classical_bits"] == pytest.approx(400)
-    assert row["ratio"] == pytest.approx(10)
+    assert row == dict(lmbda=2000.0, mae=0.03, learned_bits=40.0, codec="jpeg",
+                       classical_bits=pytest.approx(400), ratio=pytest.approx(10))
+    # MAE 0.015 is below JPEG's range, a quarter of the way along WebP's (in log bits).
+    assert only_webp["lmbda"] == 5000.0 and only_webp["codec"] == "webp"
+    assert only_webp["classical_bits"] == pytest.approx(900 * (500 / 900) ** 0.25)
+    assert only_webp["ratio"] == pytest.approx(only_webp["classical_bits"] / 50)
+    # MAE 0.042 lies beyond JPEG's Pareto front (the dominated 0.045 is not on it), 0.08
+    # beyond every codec: neither is compared.
 
 
 def test_command_line_quick_study(tiny_mnist, model_cache, tmp_path, capsys):
@@ -119,8 +187,27 @@ def test_command_line_quick_study(tiny_mnist, model_cache, tmp_path, capsys):
     for name in ("sweep.csv", "sweep.json", "baselines.csv", "baselines.json",
                  "rate_distortion.png", "digit_strip.png", "summary.json"):
         assert (out / name).stat().st_size > 0, name
-    assert len(result["sweep"]) == 2 and len(result["baselines"]) == 4 + 2 * 2
-    assert "models and 8 classical settings measured" in capsys.readouterr().out
+    assert [row["lmbda"] for row in result["sweep"]] == [100.0, 1000.0]
+    assert sorted((row["codec"], row["quality"] or 0) for row in result["baselines"]) == [
+        ("jpeg", 5), ("jpeg", 50), ("lzma", 0), ("png", 0), ("raw", 0), ("webp", 5),
+        ("webp", 50), ("zlib", 0)]
+    assert json.loads((out / "sweep.json").read_text()) == result["sweep"]
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["lambdas"] == [100.0, 1000.0] and summary["qualities"] == [5, 50]
+    assert summary["settings"]["epochs"] == 1 and summary["settings"]["batch_size"] == 16
+    printed = capsys.readouterr().out.splitlines()
+    # The classifier and each model are trained and stored, then the summary, then one line per
+    # comparison.
+    summary_line = printed.index(next(line for line in printed if "measured" in line))
+    assert printed[:summary_line] == [
+        "Training the digit classifier on 40 digits (4 epochs)...",
+        *(f"Saved the λ={lmbda} model to {model_cache / name}" for lmbda, name in zip(
+            (100, 1000), sorted(p.name for p in model_cache.glob("lmbda*")), strict=True))]
+    assert printed[summary_line].startswith("2 models and 8 classical settings measured in ")
+    assert printed[summary_line].endswith(f" s; results in {out}")
+    assert len(printed) == summary_line + 1 + len(result["comparisons"])
+    for line, row in zip(printed[summary_line + 1:], result["comparisons"], strict=True):
+        assert line.startswith(f"λ={row['lmbda']:g}: MAE {row['mae']:.4f} with ")
 
 
 def test_quick_fills_in_only_what_was_not_given(tiny_mnist, model_cache, tmp_path,
@@ -129,8 +216,12 @@ def test_quick_fills_in_only_what_was_not_given(tiny_mnist, model_cache, tmp_pat
     main(["--quick", "--lambdas", "700", "--batch-size", "16", "--data-dir", str(folder),
           "--out", str(tmp_path / "q")])
     assert count_training == [700]
-    summary = (tmp_path / "q" / "summary.json").read_text()
-    assert '"epochs": 2' in summary and '"qualities": [\n  1,\n  10,\n  50,\n  90\n ]' in summary
+    summary = json.loads((tmp_path / "q" / "summary.json").read_text())
+    # Given: the λ and the batch size; the rest from --quick.
+    assert summary["lambdas"] == [700.0] and summary["qualities"] == [1, 10, 50, 90]
+    assert summary["settings"] == TrainingSettings(
+        epochs=2, train_examples=4096, validation_examples=1000, batch_size=16,
+        data_dir=str(folder)).as_dict()
 
 
 def test_help_names_the_options(capsys):

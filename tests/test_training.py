@@ -7,9 +7,9 @@ import pytest
 import tensorflow as tf
 
 from mnist_compression.cli.training import main
-from mnist_compression.model_files import load_model
+from mnist_compression.model_files import load_model, read_model_file
 from mnist_compression.settings import TrainingSettings
-from mnist_compression.training import final_metrics, train_model
+from mnist_compression.training import final_metrics, load_training_data, train_model
 
 
 def _settings(folder, **changes):
@@ -26,6 +26,9 @@ def test_a_few_steps_lower_the_loss(tiny_mnist):
     assert history["loss"][0] == pytest.approx(
         history["rate"][0] + 2000 * history["distortion"][0], rel=1e-4
     )
+    for epoch in range(4):
+        assert history["val_loss"][epoch] == pytest.approx(
+            history["val_rate"][epoch] + 2000 * history["val_distortion"][epoch], rel=1e-4)
 
 
 def test_keyword_changes_adjust_the_defaults(tiny_mnist):
@@ -33,13 +36,27 @@ def test_keyword_changes_adjust_the_defaults(tiny_mnist):
     trainer, history = train_model(lmbda=300, epochs=1, batch_size=16, data_dir=str(folder),
                                    verbose=0)
     assert trainer.lmbda == 300 and len(history["loss"]) == 1
+    assert int(trainer.optimizer.iterations) == 3  # 40 digits in batches of 16
+    # What was not given keeps the tutorial's value: 50 latents, Adam at 1e-3, no prior optimizer.
+    assert trainer.latent_dims == 50 and trainer.prior_log_scales.shape == (50,)
+    assert float(trainer.optimizer.learning_rate) == pytest.approx(1e-3)
+    assert trainer.prior_optimizer is None
 
 
 def test_seed_makes_training_repeatable(tiny_mnist):
     folder, _ = tiny_mnist
-    runs = [train_model(_settings(folder, lmbda=500, epochs=1, seed=3), verbose=0)[1]
-            for _ in range(2)]
-    assert runs[0]["loss"] == pytest.approx(runs[1]["loss"], rel=1e-5)
+    runs = [train_model(_settings(folder, lmbda=500, epochs=1, seed=seed), verbose=0)
+            for seed in (3, 3, 4)]
+    (first, first_history), (again, again_history), (other, other_history) = runs
+    assert again_history.keys() == first_history.keys()
+    for key, values in first_history.items():
+        assert again_history[key] == pytest.approx(values, rel=1e-5), key
+    for a, b in zip(first.trainable_variables, again.trainable_variables, strict=True):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-6, err_msg=a.name)
+    # ... and the seed is what decides: another seed starts from other weights.
+    assert other_history["loss"][0] != pytest.approx(first_history["loss"][0], rel=1e-3)
+    assert not np.allclose(first.analysis_transform.weights[0].numpy(),
+                           other.analysis_transform.weights[0].numpy())
 
 
 @pytest.mark.parametrize("inside_scope", [False, True])
@@ -54,8 +71,12 @@ def test_works_with_a_distribution_strategy(tiny_mnist, inside_scope):
         trainer, history = train_model(settings, strategy=strategy, verbose=0)
     # Keras 3 wraps each tf.Variable in a keras.Variable; `.value` is the tf.Variable inside.
     variables = [v if isinstance(v, tf.Variable) else v.value for v in trainer.variables]
-    assert all(strategy.extended.variable_created_in_scope(v) for v in variables)
-    assert np.isfinite(history["val_loss"][0])
+    assert variables and all(strategy.extended.variable_created_in_scope(v) for v in variables)
+    # One CPU device trains the same model as no strategy at all.
+    _, plain = train_model(settings, verbose=0)
+    assert history.keys() == plain.keys()
+    for key, values in plain.items():
+        assert history[key] == pytest.approx(values, rel=1e-4), key
 
 
 def test_command_line_trains_reports_and_saves(tiny_mnist, tmp_path, capsys):
@@ -64,20 +85,44 @@ def test_command_line_trains_reports_and_saves(tiny_mnist, tmp_path, capsys):
     results = main(["--lmbda", "300", "--epochs", "2", "--batch-size", "16", "--data-dir",
                     str(folder), "--json", str(out), "--output", str(model)])
     saved = json.loads(out.read_text())
-    assert saved["val_rate"] == pytest.approx(results["val_rate"]) and saved["val_rate"] > 0
-    assert 0 < saved["val_distortion"] < 1 and saved["seconds_per_epoch"] > 0
-    assert len(saved["history"]["loss"]) == 2 and saved["settings"]["lmbda"] == 300
-    assert load_model(model).lmbda == 300
-    assert '"val_rate"' in capsys.readouterr().out
+    assert saved == results
+    assert saved["val_rate"] == saved["history"]["val_rate"][-1] > 0
+    assert saved["val_distortion"] == saved["history"]["val_distortion"][-1]
+    assert saved["val_loss"] == saved["history"]["val_loss"][-1]
+    assert 0 < saved["val_distortion"] < 1
+    assert saved["seconds_per_epoch"] == pytest.approx(saved["seconds"] / 2)
+    assert saved["seconds"] > 0
+    assert len(saved["history"]["loss"]) == 2
+    assert saved["settings"] == TrainingSettings(lmbda=300, epochs=2, batch_size=16,
+                                                 data_dir=str(folder)).as_dict()
+    record, _ = read_model_file(model)
+    assert load_model(model).lmbda == 300 and record["history"] == results["history"]
+    assert record["settings"] == saved["settings"]
+    # The report printed last is the results without the per-epoch history.
+    printed = capsys.readouterr().out
+    report = json.loads(printed[printed.index("\n{\n") + 1:])
+    assert report == {key: value for key, value in results.items() if key != "history"}
 
 
-def test_command_line_refuses_to_overwrite(tiny_mnist, tmp_path, capsys):
-    (tmp_path / "model.npz").write_bytes(b"keep")
-    with pytest.raises(SystemExit):
-        main(["--epochs", "1", "--data-dir", str(tiny_mnist[0]), "--output",
-              str(tmp_path / "model.npz")])
-    assert "already exists" in capsys.readouterr().err
-    assert (tmp_path / "model.npz").read_bytes() == b"keep"
+@pytest.mark.parametrize("option", ["--output", "--json"])
+def test_command_line_refuses_to_overwrite(tiny_mnist, tmp_path, capsys, monkeypatch, option):
+    from mnist_compression.cli import training as cli_training
+
+    monkeypatch.setattr(cli_training, "train_model",
+                        lambda *args, **kwargs: pytest.fail("trained despite the refusal"))
+    folder = tmp_path / "out"
+    folder.mkdir()
+    (folder / "existing").write_bytes(b"keep")
+    with pytest.raises(SystemExit) as caught:
+        main(["--epochs", "1", "--data-dir", str(tiny_mnist[0]), option,
+              str(folder / "existing")])
+    assert caught.value.code == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.endswith(
+        f"error: {folder / 'existing'} already exists; choose another name or allow "
+        f"overwriting (--force on the command line).\n")
+    assert (folder / "existing").read_bytes() == b"keep"
+    assert [p.name for p in folder.iterdir()] == ["existing"]
 
 
 def test_one_epoch_on_real_digits_is_sane(mnist_dir):
@@ -114,3 +159,18 @@ def test_a_faster_prior_moves_its_scales_further(tiny_mnist):
         moved.append(float(np.abs(trainer.prior_log_scales.numpy()).mean()))
         assert (trainer.prior_optimizer is None) == (factor == 1.0)
     assert moved[1] > 5 * moved[0]
+
+
+def test_loaded_digits_are_the_first_examples_and_must_fit_the_settings(tiny_mnist):
+    folder, arrays = tiny_mnist
+    settings = _settings(folder, train_examples=30, validation_examples=5)
+    data = load_training_data(settings)
+    np.testing.assert_array_equal(data.train[..., 0], arrays["train"][0][:30])
+    np.testing.assert_array_equal(data.validation[..., 0], arrays["test"][0][:5])
+    np.testing.assert_array_equal(data.validation_labels, arrays["test"][1][:5])
+    assert data.source == (str(folder), 30, 5)
+    assert data.fingerprint == load_training_data(settings.replace(lmbda=5)).fingerprint
+    assert data.fingerprint != load_training_data(settings.replace(train_examples=29)).fingerprint
+    with pytest.raises(ValueError, match=r"loaded for data settings \(.*, 30, 5\), but these "
+                                         r"settings name \(.*, 40, 5\)"):
+        train_model(settings.replace(train_examples=40), data=data, verbose=0)

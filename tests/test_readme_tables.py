@@ -1,0 +1,30 @@
+"""README.md's result tables are printed from the records a full run writes."""
+
+import json
+import sys
+
+from conftest import REPO
+
+from mnist_compression.sweep import rd_record
+
+sys.path.insert(0, str(REPO / "tools"))
+import readme_tables  # noqa: E402
+
+
+def test_the_readme_tables_are_printed_from_the_records(tmp_path, capsys):
+    measured = dict(information_bits=40.33, string_bits=42.88, mnc_bytes_per_digit=6.364,
+                    shorter_than_information=0.15, longest_string_bits=96, mae=0.0351,
+                    psnr=18.94, recognised=0.9521)
+    records = [rd_record(2000, dict(val_rate=[50.0, 40.32], val_distortion=[0.04, 0.0368]),
+                         measured, 601.0)]
+    (tmp_path / "rate_distortion.json").write_text(json.dumps(records))
+    (tmp_path / "sweep.json").write_text(json.dumps(records))
+    text = readme_tables.main([str(tmp_path)])
+    assert "| 2000 | 40.32 | 0.0368 | 41.21 / 0.0356 | 42.88 | 6.36 | 95.2% |" in text
+    assert "| 2000 | 40.33 | 42.88 | 6.36 | 0.035 | 18.9 | 95.2% |" in text
+    assert capsys.readouterr().out.strip() == text
+
+
+def test_a_folder_without_records_says_so(tmp_path, capsys):
+    assert readme_tables.main([str(tmp_path)]) == ""
+    assert "No rate_distortion.json or sweep.json" in capsys.readouterr().out
