@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 export TF_CPP_MIN_LOG_LEVEL ?= 3
 export PYTHONHASHSEED ?= 0
 
-.PHONY: help install test test-fast smoke smoke-wheel tutorial figures lab sync lint bench clean
+.PHONY: help install test test-fast smoke smoke-wheel tutorial figures release-models lab sync lint bench clean
 
 help:  ## this list
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 12
@@ -57,6 +57,9 @@ figures: install  ## the README's figures: the full λ sweep (cached models reus
 	$(PY) -m mnist_compression.sweep --out build/sweep
 	mkdir -p docs/figures
 	cp build/sweep/rate_distortion.png build/sweep/digit_strip.png docs/figures/
+
+release-models: install  ## the release's pretrained models and their manifest -> build/release
+	$(PY) -m mnist_compression.cli.release --out build/release
 
 # Jupyter starts each kernel in notebooks/, so relative folders are made absolute here, where
 # the user typed them; as root (containers, cloud machines) Jupyter needs --allow-root to start.

@@ -9,7 +9,7 @@ Modules, in the order the notebooks meet them:
   numpy); `coding_primer` (02, 04): code lengths and interval narrowing on a toy alphabet;
   `notebook_tools` (02): `show_source` and the Colab model cache;
 - `settings`, `training`, `cache` (03): one `TrainingSettings` object, training, and the model
-  cache;
+  cache; `pretrained` (04-07): published models, downloaded into the cache and checked;
 - `codec` (04): compressor and decompressor, `.mnc` files (`mnc`) and model files
   (`model_files`, both written by `atomic_files`, checked by `hashing`'s digests), on integer
   transforms (`exact_transforms`) that decode identically everywhere;
@@ -19,7 +19,7 @@ Modules, in the order the notebooks meet them:
 - `sweep`, `baselines` (05, 07): the λ sweep, the whole study and the classical codecs.
 
 The command lines live in the `cli` subpackage: `python -m mnist_compression.codec`,
-`….training` and `….sweep`.
+`….training` and `….sweep`, and `python -m mnist_compression.cli.release` for a release's models.
 """
 
 __version__ = "0.2.0"

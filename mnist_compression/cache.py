@@ -18,6 +18,7 @@ import tempfile
 from pathlib import Path
 from typing import Callable
 
+from . import pretrained as pretrained_models
 from .atomic_files import default_mode
 from .hashing import json_sha256
 from .model_files import read_model_file, save_model, trainer_from_arrays
@@ -91,6 +92,25 @@ def store_in_cache(key: str, write: Callable[[Path], object]) -> Path:
     return folder
 
 
+def fetch_pretrained(key: str, filename: str, what: str, pretrained=True) -> bool:
+    """Puts the published file for `key` into a new cache folder as `filename` (see
+    `pretrained`); True if it is there now. Otherwise says in one line why not (nothing
+    published for these settings, a failed download, a wrong SHA-256), leaving nothing behind."""
+    found, reason = pretrained_models.find(key, pretrained)
+    if found is None:
+        print(f"Pretrained {what}: {reason}.")
+        return False
+    entry, origin = found
+    try:
+        folder = store_in_cache(key, lambda staging: pretrained_models.download(
+            origin, entry["sha256"], staging / filename))
+    except pretrained_models.PretrainedError as err:  # on a line of its own, after any progress
+        print(f"\nPretrained {what}: could not use {origin}: {err}. Nothing was stored.")
+        return False
+    print(f"Pretrained {what}: downloaded {origin} (SHA-256 verified) into {folder}")
+    return True
+
+
 def _read_model(folder: Path):
     record, arrays = read_model_file(folder / _MODEL)
     return trainer_from_arrays(record, arrays), record.get("history") or {}
@@ -108,11 +128,13 @@ def _announce_training(settings: TrainingSettings, examples: int) -> None:
 
 
 def train_or_load(settings: TrainingSettings | None = None, *, data: TrainingData | None = None,
-                  use_cache: bool = True, verbose=2, strategy=None, callbacks=None, **changes):
+                  use_cache: bool = True, pretrained=False, verbose=2, strategy=None,
+                  callbacks=None, **changes):
     """Returns ``(trainer, history)`` for these settings (the defaults, with any `changes`):
     from the cache when a model trained with exactly these settings on exactly these digits is
-    there, else trained now by `training.train_model` (with `strategy` and `callbacks`) and
-    cached.
+    there; else, with `pretrained` (True, or a mirror's URL or folder), the published model for
+    them when there is one (`pretrained`); else trained now by `training.train_model` (with
+    `strategy` and `callbacks`) and cached.
 
     `data` are the digits from `training.load_training_data(settings)`, when the caller has
     them already (a sweep loads them once for every λ). Prints which of the two happened and
@@ -124,6 +146,9 @@ def train_or_load(settings: TrainingSettings | None = None, *, data: TrainingDat
     key = model_key(settings, data.fingerprint)
     if use_cache:
         cached = find_cached(key, _read_model)
+        if cached is None and pretrained and fetch_pretrained(
+                key, _MODEL, f"λ={settings.lmbda:g} model", pretrained):
+            cached = find_cached(key, _read_model)
         if cached is not None:
             (trainer, history), folder = cached
             print(f"Loaded the λ={settings.lmbda:g} model trained earlier with these settings "
@@ -140,5 +165,5 @@ def train_or_load(settings: TrainingSettings | None = None, *, data: TrainingDat
     return trainer, history
 
 
-__all__ = ["CACHE_ENV", "cache_dir", "find_cached", "model_key", "store_in_cache",
-           "train_or_load"]
+__all__ = ["CACHE_ENV", "cache_dir", "fetch_pretrained", "find_cached", "model_key",
+           "store_in_cache", "train_or_load"]

@@ -17,13 +17,13 @@ from pathlib import Path
 import numpy as np
 
 from .atomic_files import write_atomically
-from .cache import find_cached, store_in_cache
+from .cache import fetch_pretrained, find_cached, store_in_cache
 from .data import load_mnist_arrays
 from .hashing import data_fingerprint, json_sha256, named_float32_sha256
 
 HIDDEN, EPOCHS, BATCH_SIZE, SEED = 256, 4, 128, 0
 FORMAT = "mnist-compression-classifier"
-_FILE = "classifier.npz"
+FILE = "classifier.npz"
 
 
 def _build():
@@ -63,30 +63,38 @@ def _save(model, path: Path) -> None:
 def _load(folder: Path) -> DigitClassifier:
     """The classifier stored in a cache folder; ValueError if it is damaged."""
     try:
-        with np.load(folder / _FILE, allow_pickle=False) as stored:
+        with np.load(folder / FILE, allow_pickle=False) as stored:
             arrays = {name: stored[name] for name in stored.files}
     except (zipfile.BadZipFile, EOFError) as err:
-        raise ValueError(f"{folder / _FILE} is not readable ({err})") from None
+        raise ValueError(f"{folder / FILE} is not readable ({err})") from None
     record = json.loads(str(arrays.pop("record", "{}")))
     if record.get("format") != FORMAT or named_float32_sha256(arrays) != record.get("sha256"):
-        raise ValueError(f"{folder / _FILE} is not an intact classifier file")
+        raise ValueError(f"{folder / FILE} is not an intact classifier file")
     model = _build()
     model.set_weights([arrays[f"w{i}"] for i in range(len(arrays))])
     return DigitClassifier(model)
 
 
+def classifier_key(images, labels) -> str:
+    """The model cache key of the classifier trained on these digits with this module's
+    settings."""
+    settings = dict(hidden=HIDDEN, epochs=EPOCHS, batch_size=BATCH_SIZE, seed=SEED,
+                    data=data_fingerprint(images, labels))
+    return f"classifier-{json_sha256(settings, 12)}"
+
+
 def train_or_load_classifier(data_dir=None, train_examples: int | None = None,
-                             verbose: bool = True) -> DigitClassifier:
+                             verbose: bool = True, pretrained=False) -> DigitClassifier:
     """The classifier trained on the first `train_examples` training digits: from the model
-    cache if it is there and intact, else trained now (a few seconds to a minute on a CPU) and
-    cached."""
+    cache if it is there and intact, else (with `pretrained`, as in `cache.train_or_load`) the
+    published one, else trained now (a few seconds to a minute on a CPU) and cached."""
     import tensorflow as tf
 
     images, labels = load_mnist_arrays("train", data_dir, train_examples)
-    settings = dict(hidden=HIDDEN, epochs=EPOCHS, batch_size=BATCH_SIZE, seed=SEED,
-                    data=data_fingerprint(images, labels))
-    key = f"classifier-{json_sha256(settings, 12)}"
+    key = classifier_key(images, labels)
     cached = find_cached(key, _load)
+    if cached is None and pretrained and fetch_pretrained(key, FILE, "classifier", pretrained):
+        cached = find_cached(key, _load)
     if cached is not None:
         return cached[0]
     if verbose:
@@ -97,8 +105,8 @@ def train_or_load_classifier(data_dir=None, train_examples: int | None = None,
     model.compile(optimizer="adam", metrics=["accuracy"],
                   loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     model.fit(_inputs(images), labels, batch_size=BATCH_SIZE, epochs=EPOCHS, verbose=0)
-    store_in_cache(key, lambda folder: _save(model, folder / _FILE))
+    store_in_cache(key, lambda folder: _save(model, folder / FILE))
     return DigitClassifier(model)
 
 
-__all__ = ["DigitClassifier", "train_or_load_classifier"]
+__all__ = ["FILE", "DigitClassifier", "classifier_key", "train_or_load_classifier"]

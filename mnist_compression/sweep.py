@@ -62,14 +62,14 @@ class Sweep:
 
 def run_sweep(settings: TrainingSettings | None = None, lambdas=DEFAULT_LAMBDAS, *,
               data=None, classifier=None, out_dir=None, strip_digits: int = 8,
-              progress: bool = True, verbose=0) -> Sweep:
+              progress: bool = True, verbose=0, pretrained=False) -> Sweep:
     """Trains or loads one model per λ (`settings` with that λ) and measures it on the
     validation digits of `settings`, loaded once for all λ (or given as `data`, from
     `training.load_training_data(settings)`).
 
     Each row is an `rd_record`; with a `classifier` it includes the share of decoded digits it
     recognises. With `out_dir`, the rows are rewritten after every λ. `verbose` is passed to
-    training (2: one line per epoch).
+    training (2: one line per epoch); `pretrained` to `cache.train_or_load`.
     """
     from tqdm import tqdm
 
@@ -79,7 +79,7 @@ def run_sweep(settings: TrainingSettings | None = None, lambdas=DEFAULT_LAMBDAS,
     for lmbda in tqdm(sorted(lambdas, key=float), desc="λ sweep", disable=not progress):
         start = time.perf_counter()
         trainer, history = train_or_load(settings.replace(lmbda=lmbda), data=data,
-                                         verbose=verbose)
+                                         verbose=verbose, pretrained=pretrained)
         compressor, decompressor = make_mnist_codec(trainer)
         measured = evaluate_codec(compressor, decompressor, data.validation,
                                   data.validation_labels, classifier)
@@ -105,18 +105,22 @@ class Study:
 
 
 def run_study(settings: TrainingSettings | None = None, lambdas=DEFAULT_LAMBDAS,
-              qualities=DEFAULT_QUALITIES, out_dir=None, classifier=None) -> Study:
+              qualities=DEFAULT_QUALITIES, out_dir=None, classifier=None,
+              pretrained=False) -> Study:
     """`run_sweep`, then PNG, JPEG, WebP, zlib and LZMA on the same test digits and
     `compare_at_equal_distortion`. With `out_dir`, every table is written as CSV and JSON beside
-    the two figures (rate_distortion.png, digit_strip.png) and a summary.json."""
+    the two figures (rate_distortion.png, digit_strip.png) and a summary.json. `pretrained` goes
+    to `cache.train_or_load` and the classifier's loader."""
     from .classifier import train_or_load_classifier
 
     settings = settings or TrainingSettings()
     start = time.perf_counter()
     if classifier is None:
-        classifier = train_or_load_classifier(settings.data_dir, settings.train_examples)
+        classifier = train_or_load_classifier(settings.data_dir, settings.train_examples,
+                                              pretrained=pretrained)
     data = load_training_data(settings)
-    sweep = run_sweep(settings, lambdas, data=data, classifier=classifier, out_dir=out_dir)
+    sweep = run_sweep(settings, lambdas, data=data, classifier=classifier, out_dir=out_dir,
+                      pretrained=pretrained)
     test_digits = data.validation
     baselines = evaluate_baselines(test_digits, qualities)
     comparisons = compare_at_equal_distortion(sweep.rows, baselines)

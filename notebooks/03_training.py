@@ -75,6 +75,7 @@ seed = 0  # fixes initial weights and shuffling
 data_dir = None  # folder with the MNIST IDX files, or None for $MNIST_DATA_DIR / tfds
 use_cache = True  # reuse a model trained earlier with exactly these settings
 cache_in_drive = False  # in Colab: keep trained models in Google Drive
+pretrained = False  # True: a published model with these settings, if any (part 3 trains by default)
 
 # %%
 import tensorflow as tf
@@ -135,7 +136,7 @@ show_source(MNISTCompressionTrainer.train_step)
 settings = TrainingSettings.from_recipe(
     recipe, lmbda=lmbda, epochs=epochs, train_examples=train_examples, batch_size=batch_size,
     validation_examples=validation_examples, seed=seed, data_dir=data_dir)
-trainer, history = train_or_load(settings, use_cache=use_cache)
+trainer, history = train_or_load(settings, use_cache=use_cache, pretrained=pretrained)
 
 # %% [markdown]
 # ## Read the curves

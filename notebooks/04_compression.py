@@ -54,6 +54,8 @@ if "google.colab" in sys.modules:
 # %% [markdown]
 # The training parameters match part 3, so its cached model is reused; with different values
 # (or no cache) the model is trained here first.
+# With `pretrained = True`, a model that this release publishes for exactly these settings is
+# downloaded instead of trained (a few seconds; the cell says in one line when there is none).
 
 # %% tags=["parameters"]
 lmbda = 2000.0
@@ -65,6 +67,7 @@ batch_size = None  # None: the recipe's (128)
 seed = 0
 data_dir = None  # folder with the MNIST IDX files, or None for $MNIST_DATA_DIR / tfds
 cache_in_drive = False  # in Colab: keep trained models in Google Drive
+pretrained = True  # a published model with these settings, if any; or a mirror's URL or folder
 first_digit = 48  # the 16 digits shown are test digits first_digit ... first_digit + 15
 output_dir = "build"  # where the .mnc file is written
 
@@ -98,7 +101,7 @@ if cache_in_drive:
 settings = TrainingSettings.from_recipe(
     recipe, lmbda=lmbda, epochs=epochs, train_examples=train_examples, batch_size=batch_size,
     validation_examples=validation_examples, seed=seed, data_dir=data_dir)
-trainer, history = train_or_load(settings)
+trainer, history = train_or_load(settings, pretrained=pretrained)
 
 # %% [markdown]
 # ## How a range coder spends fractional bits

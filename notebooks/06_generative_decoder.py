@@ -55,6 +55,8 @@ if "google.colab" in sys.modules:
 # %% [markdown]
 # The training parameters match parts 3 and 5, whose models are reused from the cache when
 # present.
+# With `pretrained = True`, a model that this release publishes for exactly these settings is
+# downloaded instead of trained (a few seconds; the cell says in one line when there is none).
 
 # %% tags=["parameters"]
 lambdas = [2000.0, 300.0]  # the original tutorial's model, and the low-rate one
@@ -66,6 +68,7 @@ batch_size = None  # None: the recipe's (128)
 seed = 0  # also fixes the random strings
 data_dir = None  # folder with the MNIST IDX files, or None for $MNIST_DATA_DIR / tfds
 cache_in_drive = False  # in Colab: keep trained models in Google Drive
+pretrained = True  # a published model with these settings, if any; or a mirror's URL or folder
 string_bytes = 8  # length of each random string
 samples = 16
 
@@ -84,8 +87,8 @@ if cache_in_drive:
     keep_cache_in_drive()
 models = {lmbda: train_or_load(TrainingSettings.from_recipe(
     recipe, lmbda=lmbda, epochs=epochs, train_examples=train_examples, batch_size=batch_size,
-    validation_examples=validation_examples, seed=seed, data_dir=data_dir))[0]
-    for lmbda in lambdas}
+    validation_examples=validation_examples, seed=seed, data_dir=data_dir),
+    pretrained=pretrained)[0] for lmbda in lambdas}
 
 # %% [markdown]
 # ## Turn off the sanity check

@@ -46,7 +46,8 @@ def _export(args) -> str:
 
     _refuse_existing(args.force, args.output)
     settings = TrainingSettings.from_arguments(args)
-    trainer, history = train_or_load(settings, verbose=0 if args.quiet else 2)
+    trainer, history = train_or_load(settings, verbose=0 if args.quiet else 2,
+                                     pretrained=args.pretrained)
     save_model(trainer, args.output, settings=settings, history=history, overwrite=args.force)
     return f"Wrote {args.output} (λ={settings.lmbda:g}, {args.output.stat().st_size:,} bytes)."
 
@@ -133,6 +134,10 @@ def _parser() -> argparse.ArgumentParser:
                     "now (about 3-10 minutes on a 2-core CPU at the defaults).")
     TrainingSettings.add_arguments(export)
     export.add_argument("-o", "--output", type=Path, required=True, help="model file (.npz)")
+    export.add_argument("--pretrained", nargs="?", const=True, default=False,
+                        metavar="URL_OR_FOLDER",
+                        help="take the model published with this release for these settings, if "
+                             "there is one (or from this mirror), before training it")
     compress = commands.add_parser(
         "compress", help="digits (PNG, .npy, IDX) -> one .mnc file",
         description="Compress 28x28 grey digits into one .mnc file. A folder gives its PNG "

@@ -1,0 +1,90 @@
+"""`python -m mnist_compression.cli.release` (`make release-models`): the release's models.
+
+Trains (or takes from the model cache) one model per λ of the study and the digit classifier,
+copies each into the output folder, measures the models on the test digits, and writes the
+manifest `pretrained.json`: file, size, SHA-256, cache key, settings and measurements of each.
+`docs/releasing.md` says how the folder becomes a release.
+
+    python -m mnist_compression.cli.release --out build/release
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+from pathlib import Path
+
+from .. import RELEASE
+from ..atomic_files import write_atomically
+from ..cache import find_cached, model_key, train_or_load
+from ..classifier import FILE as CLASSIFIER_FILE
+from ..classifier import classifier_key, train_or_load_classifier
+from ..codec import make_mnist_codec
+from ..data import load_mnist_arrays
+from ..evaluation import evaluate_codec
+from ..pretrained import MANIFEST, file_sha256
+from ..settings import TrainingSettings
+from ..sweep import DEFAULT_LAMBDAS
+from ..training import load_training_data
+
+_MEASURED = ("information_bits", "string_bits", "mnc_bytes_per_digit", "mae", "psnr",
+             "recognised")
+
+
+def _published(folder: Path, key: str, source: Path, out: Path, name: str) -> dict:
+    """Copies a cached file into the release folder; its manifest entry."""
+    target = out / name
+    shutil.copyfile(folder / source, target)
+    return dict(key=key, file=name, bytes=target.stat().st_size, sha256=file_sha256(target))
+
+
+def build_release(settings: TrainingSettings, lambdas, out: Path) -> dict:
+    """Writes the models for `lambdas` (with `settings`), the classifier and the manifest into
+    `out`; returns the manifest."""
+    out.mkdir(parents=True, exist_ok=True)
+    data = load_training_data(settings)
+    classifier = train_or_load_classifier(settings.data_dir, settings.train_examples)
+    images, labels = load_mnist_arrays("train", settings.data_dir, settings.train_examples)
+    key = classifier_key(images, labels)
+    files = [dict(_published(find_cached(key, lambda f: f)[1], key, CLASSIFIER_FILE, out,
+                             "classifier.npz"), kind="classifier",
+                  accuracy=classifier.accuracy(data.validation, data.validation_labels))]
+    for lmbda in sorted(lambdas, key=float):
+        chosen = settings.replace(lmbda=lmbda)
+        trainer, history = train_or_load(chosen, data=data)
+        key = model_key(chosen, data.fingerprint)
+        measured = evaluate_codec(*make_mnist_codec(trainer), data.validation,
+                                  data.validation_labels, classifier)
+        files.append(dict(_published(find_cached(key, lambda f: f)[1], key, "model.npz", out,
+                                     f"lmbda{lmbda:g}.npz"),
+                          kind="model", lmbda=float(lmbda), settings=chosen.as_dict(),
+                          val_rate=history["val_rate"][-1],
+                          val_distortion=history["val_distortion"][-1],
+                          **{name: measured[name] for name in _MEASURED}))
+    manifest = dict(release=RELEASE, files=files)
+    text = json.dumps(manifest, indent=1, ensure_ascii=False).encode()
+    write_atomically(out / MANIFEST, lambda f: f.write(text), overwrite=True)
+    return manifest
+
+
+def main(argv=None) -> dict:
+    """Builds the release folder (see the module docstring); returns the manifest."""
+    parser = argparse.ArgumentParser(
+        prog="python -m mnist_compression.cli.release",
+        description="Train or load the models the notebooks use and write them, with a "
+                    "manifest of their SHA-256 and measurements, into a release folder.")
+    parser.add_argument("--lambdas", type=float, nargs="+", default=list(DEFAULT_LAMBDAS),
+                        help=f"the λ values (default: {' '.join(map(str, DEFAULT_LAMBDAS))})")
+    TrainingSettings.add_arguments(parser, skip=("lmbda",))
+    parser.add_argument("--out", type=Path, default=Path("build/release"), help="output folder")
+    args = parser.parse_args(argv)
+    manifest = build_release(TrainingSettings.from_arguments(args), args.lambdas, args.out)
+    print(f"Wrote {len(manifest['files'])} files and {MANIFEST} for {RELEASE} to {args.out}")
+    return manifest
+
+
+__all__ = ["build_release", "main"]
+
+if __name__ == "__main__":
+    main()
