@@ -114,10 +114,11 @@ class MNISTDecompressor:
             symbols = self.entropy_model.decode_symbols(strings)
         except DecodeError as err:
             raise ValueError(
-                f"{err} A string made by another model, or random bytes, fails this check; a "
-                f"string cut short or with a changed last byte often passes it and decodes to "
-                f"another digit, so keep strings in .mnc files, which detect that. To decode "
-                f"arbitrary bytes anyway, build the codec with decode_sanity_check=False."
+                f"{err} Strings made by another model, or random bytes, usually fail this check "
+                f"(short ones can pass it); a string cut short or with a changed last byte often "
+                f"passes it and decodes to another digit, so keep strings in .mnc files, which "
+                f"detect that. To decode arbitrary bytes anyway, build the codec with "
+                f"decode_sanity_check=False."
             ) from None
         return self.transforms.digits(symbols)
 
