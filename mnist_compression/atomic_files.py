@@ -24,7 +24,7 @@ def default_mode(mode: int = 0o666) -> int:
 def refuse_existing(path, overwrite: bool = False) -> None:
     """Raises FileExistsError if `path` exists and may not be replaced: the one check behind
     every file the package writes (command lines call it before any work)."""
-    if path is not None and not overwrite and Path(path).exists():
+    if path is not None and not overwrite and os.path.lexists(path):  # a dangling link too
         raise FileExistsError(f"{path} already exists; choose another name or allow overwriting "
                               f"(--force on the command line).")
 

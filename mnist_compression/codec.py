@@ -34,7 +34,7 @@ PROGRESS_CHUNK = 1000  # digits per step when progress is shown
 def check_digits(images) -> np.ndarray:
     """Validates a batch of digits for the compressor: returns them as uint8 [N, 28, 28, 1]."""
     array = np.asarray(images.numpy() if hasattr(images, "numpy") else images)
-    if array.dtype == np.bool_ or not np.issubdtype(array.dtype, np.integer):
+    if array.dtype.kind not in "iu":  # not bool, float, timedelta, text or objects
         hint = {"f": " (scale [0, 1] floats by 255 and round first)",
                 "b": " (a bool array is a mask, not grey levels: multiply by 255 first)"}.get(
                     array.dtype.kind, "")

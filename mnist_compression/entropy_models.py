@@ -56,6 +56,8 @@ def check_strings(strings) -> list[bytes]:
     if isinstance(strings, np.ndarray) and (strings.ndim != 1 or strings.dtype.kind not in "OS"):
         raise ValueError(f"{expected}, got an array of dtype {strings.dtype} and shape "
                          f"{list(strings.shape)}.")
+    if isinstance(strings, (dict, set, frozenset)):
+        raise ValueError(f"{expected}, got a {type(strings).__name__} (no order).")
     try:
         items = list(strings)
     except TypeError:
@@ -162,6 +164,9 @@ class ContinuousBatchedEntropyModel(tf.Module):
                  range_coder_precision=DEFAULT_PRECISION, offset_heuristic=True,
                  decode_sanity_check=True, name="ContinuousBatchedEntropyModel"):
         super().__init__(name=name)
+        if not isinstance(range_coder_precision, int) or not 1 <= range_coder_precision <= 16:
+            raise ValueError(f"range_coder_precision must be an integer from 1 to 16, as in "
+                             f"tensorflow-compression, got {range_coder_precision!r}.")
         if coding_rank != 1:
             raise ValueError(f"Only coding_rank=1 is supported here, got {coding_rank!r}.")
         if prior.batch_shape.rank != 1:
@@ -258,6 +263,8 @@ class ContinuousBatchedEntropyModel(tf.Module):
         tables = self._require_tables()
         symbols = np.asarray(symbols)
         self._check_shape(symbols, "integer symbols", "iu")
+        if symbols.size and np.abs(symbols.astype(np.float64)).max() >= 2.0**62:
+            raise self._escape_error(np.abs(symbols.astype(np.float64)).max())
         symbols = symbols.reshape(-1, self.channels).astype(np.int64, copy=False)
         distance = np.maximum(tables.offsets - symbols,
                               symbols - (tables.offsets + tables.lengths - 1))
@@ -311,7 +318,8 @@ class ContinuousBatchedEntropyModel(tf.Module):
         values = self.decode_symbols(strings).astype(np.float32)
         if self._offset is not None:
             values = values + self._offset
-        return tf.constant(values.reshape((shape or [len(values)]) + [self.channels]))
+        batch = [len(values)] if shape is None else shape
+        return tf.constant(values.reshape(batch + [self.channels]))
 
 
 __all__ = ["ContinuousBatchedEntropyModel", "DecodeError", "NoisyLogistic", "TableError",

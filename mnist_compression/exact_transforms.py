@@ -28,6 +28,7 @@ import numpy as np
 ACTIVATION_BITS = 16
 WEIGHT_BITS = 20
 MAX_ACTIVATION = 2**28 - 1
+MAX_FRACTION_BITS = 50  # a layer's sums keep this many fractional bits at most (trained: <= 40)
 _EXACT_BITS = 53  # integers below 2**53 are exact in float64
 _KERNEL, _STRIDE = 5, 2
 _PAD_BEFORE = 1  # 'same' padding of a 5x5 kernel at stride 2 on even sizes: 1 before, 2 after
@@ -88,6 +89,11 @@ def quantize_layer(kind, kernel, bias, leaky, input_bits, input_divisor=1, outpu
     largest = float(np.abs(kernel).max(initial=0.0))
     exponent = np.frexp(largest)[1] if largest > 0 else 0
     weight_bits = WEIGHT_BITS - int(exponent)
+    scaled_bias = np.ldexp(float(np.abs(bias).max(initial=0.0)), weight_bits + input_bits)
+    if weight_bits + input_bits > MAX_FRACTION_BITS or not scaled_bias < 2.0**60:
+        raise ValueError(
+            f"A {kind} layer's weights (largest {largest:.3g}) are too small beside its biases "
+            f"for exact integer arithmetic; this model cannot be coded.")
     weights = np.rint(np.ldexp(kernel, weight_bits)).astype(np.int64)
     bias_int = np.rint(np.ldexp(bias, weight_bits + input_bits)).astype(np.int64)
     shift = input_bits + weight_bits - ACTIVATION_BITS

@@ -106,15 +106,20 @@ def read_model_file(path) -> tuple[dict, dict[str, np.ndarray]]:
     try:
         with np.load(path, allow_pickle=False) as archive:
             contents = {name: archive[name] for name in archive.files}
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as err:
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError, MemoryError) as err:
         raise ModelFileError(f"{path} is not a readable model file ({err}); it may be "
                              f"truncated or damaged.") from None
+    odd = [name for name, value in contents.items() if not isinstance(value, np.ndarray)]
+    if odd:
+        raise ModelFileError(f"{path}: member {odd[0]} is not a numpy array; the file is "
+                             f"damaged.")
     if _RECORD not in contents:
         raise ModelFileError(f"{path} is an .npz file but not a model file (no record).")
     try:
         record = json.loads(str(contents.pop(_RECORD)))
-    except json.JSONDecodeError as err:
-        raise ModelFileError(f"{path}: its record is not valid JSON ({err}).") from None
+    except (ValueError, RecursionError) as err:  # invalid, too deeply nested or too long a number
+        reason = " ".join(str(err).split())[:120] or type(err).__name__
+        raise ModelFileError(f"{path}: its record is not valid JSON ({reason}).") from None
     if not isinstance(record, dict) or record.get("format") != FORMAT:
         raise ModelFileError(f"{path} is not a {FORMAT} file.")
     _check_integrity(path, record, contents)

@@ -9,6 +9,7 @@ import pytest
 from conftest import synthetic_digits
 from PIL import Image
 
+from mnist_compression.cli import digit_files
 from mnist_compression.cli.codec import main
 from mnist_compression.cli.digit_files import read_digit_inputs
 from mnist_compression.model_files import save_model
@@ -48,30 +49,41 @@ def _sixteen_bit_values():
     return values.reshape(28, 28)
 
 
-def _save_16_bit(values, path, mode):
-    """A 16-bit grey image that Pillow opens in `mode`. Pillow 13 opens every 16-bit grey PNG
-    as I;16 (older Pillow: I) and writes no mode I PNG, so I;16B and I go in TIFF files named
-    .png, which the command reads alike."""
-    if mode == "I;16":
-        Image.fromarray(values.astype(np.uint16)).save(path)
-    elif mode == "I;16B":
-        Image.frombytes(mode, (28, 28), values.astype(">u2").tobytes()).save(path, format="TIFF")
-    else:
-        Image.fromarray(values.astype(np.int32), mode="I").save(path, format="TIFF")
+def _save_16_bit(values, path, mode="I;16"):
+    """A 16-bit grey PNG (Pillow opens every one as I;16)."""
+    Image.fromarray(values.astype(np.uint16)).save(path)
     assert Image.open(path).mode == mode
     return path
 
 
-@pytest.mark.parametrize("mode", ["I;16", "I;16B", "I"])
-def test_16_bit_grey_pngs_are_scaled_not_clipped(tmp_path, mode):
+def test_16_bit_grey_pngs_are_scaled_not_clipped(tmp_path):
     values = _sixteen_bit_values()
-    path = _save_16_bit(values, tmp_path / "deep.png", mode)
     notes = []
-    pixels = read_digit_inputs([path], notes)
+    pixels = read_digit_inputs([_save_16_bit(values, tmp_path / "deep.png")], notes)
     expected = np.round(values * 255 / 65535).astype(np.uint8)
     assert pixels.dtype == np.uint8 and pixels.shape == (1, 28, 28, 1)
     np.testing.assert_array_equal(pixels[0, ..., 0], expected)
     assert notes == ["note: 1 16-bit PNG file scaled to 8 bits (1 grey: round(v * 255 / 65535))."]
+
+
+@pytest.mark.parametrize("mode", ["I;16B", "I"])
+def test_other_16_bit_grey_modes_are_scaled_alike(tmp_path, mode):
+    """Pillow writes no PNG that opens in these modes, so the image is handed over directly."""
+    values = _sixteen_bit_values()
+    image = (Image.frombytes(mode, (28, 28), values.astype(">u2").tobytes()) if mode == "I;16B"
+             else Image.fromarray(values.astype(np.int32), mode="I"))
+    pixels = digit_files._grey_pixels(image, tmp_path / "x.png", digit_files._InputLog(), False)
+    np.testing.assert_array_equal(pixels, np.round(values * 255 / 65535).astype(np.uint8))
+
+
+def test_other_formats_named_png_and_animations_are_refused(model_file, tmp_path, capsys, digit):
+    Image.fromarray(digit).save(tmp_path / "photo.png", format="JPEG")
+    status, out, err = _compress(capsys, model_file, tmp_path, tmp_path / "photo.png")
+    _assert_refused(status, out, err, tmp_path / "photo.png", "a JPEG image named .png")
+    frames = [Image.fromarray(digit), Image.fromarray(255 - digit)]
+    frames[0].save(tmp_path / "moving.png", save_all=True, append_images=frames[1:])
+    status, out, err = _compress(capsys, model_file, tmp_path, tmp_path / "moving.png")
+    _assert_refused(status, out, err, tmp_path / "moving.png", "an animated PNG of 2 frames")
 
 
 def test_16_bit_note_is_one_line_per_command(model_file, tmp_path, capsys, digit):
@@ -228,3 +240,37 @@ def test_plain_8_bit_inputs_give_no_notes(model_file, tmp_path, capsys):
     assert status == 0 and "4 digits in" in out and err == ""
     read = read_digit_inputs([tmp_path / "bilevel.png"], [])
     np.testing.assert_array_equal(read[0, ..., 0], np.where(digits[1, ..., 0] > 127, 255, 0))
+
+
+def test_a_npy_header_claiming_a_huge_array_is_refused(model_file, tmp_path, capsys):
+    path = tmp_path / "huge.npy"
+    header = "{'descr': '|u1', 'fortran_order': False, 'shape': (9999999999, 28, 28), }"
+    header += " " * (63 - len(header) % 64) + "\n"
+    path.write_bytes(b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little")
+                     + header.encode() + bytes(100))
+    status, out, err = _compress(capsys, model_file, tmp_path, path)
+    _assert_refused(status, out, err, path, "not a readable .npy array")
+
+
+def test_decoded_pngs_replace_links_in_the_folder_instead_of_following_them(
+        model_file, tmp_path, capsys, digit):
+    np.save(tmp_path / "d.npy", np.stack([digit] * 2)[..., None])
+    assert main(["compress", "--model", str(model_file), str(tmp_path / "d.npy"), "-o",
+                 str(tmp_path / "d.mnc"), "--quiet"]) == 0
+    precious = tmp_path / "precious.txt"
+    precious.write_text("keep")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "digit_00000.png").symlink_to(precious)
+    argv = ["decompress", "--model", str(model_file), str(tmp_path / "d.mnc"), "-o", str(out)]
+    assert main(argv + ["--quiet"]) == 2  # the link counts as an existing file
+    assert main(argv + ["--quiet", "--force"]) == 0
+    assert precious.read_text() == "keep" and not (out / "digit_00000.png").is_symlink()
+    capsys.readouterr()
+
+
+def test_grid_and_output_must_differ(model_file, tmp_path, capsys):
+    status = main(["decompress", "--model", str(model_file), str(tmp_path / "d.mnc"), "-o",
+                   str(tmp_path / "x.npy"), "--grid", str(tmp_path / "x.npy")])
+    assert status == 2 and "--grid and -o name the same file" in capsys.readouterr().err
+    assert not (tmp_path / "x.npy").exists()

@@ -253,3 +253,38 @@ def test_a_denormal_location_codes_as_tensorflow_2_14_reads_it():
     assert model.quantization_offset is None
     y = np.zeros((2, 10), np.float32)
     np.testing.assert_array_equal(model.decompress(model.compress(y)), y)
+
+
+# --- inputs from a hostile review --------------------------------------------------------------
+
+def test_a_very_long_string_is_judged_without_padding_the_batch_to_its_length(doc_model):
+    lenient = _coder(decode_sanity_check=False)
+    good = doc_model.compress(np.zeros((1, 10))).numpy()[0]
+    latents = lenient.decompress([b"\0" * 30_000_000] + [good] * 999)  # 30 GB if padded
+    np.testing.assert_array_equal(latents[1:], np.zeros((999, 10)))
+    with pytest.raises(DecodeError, match="Sanity check failed for 1 of 1000 strings"):
+        doc_model.decompress([b"\0" * 30_000_000] + [good] * 999)
+
+
+@pytest.mark.parametrize("precision", [0, 17, 33, -1, 2.5, "12"])
+def test_range_coder_precision_must_be_what_tfc_allows(precision):
+    with pytest.raises(ValueError, match="range_coder_precision must be an integer from 1 to 16"):
+        _coder(range_coder_precision=precision)
+
+
+@pytest.mark.parametrize("symbols", [np.full((1, 10), 2**64 - 1, np.uint64),
+                                     np.full((1, 10), np.iinfo(np.int64).min, np.int64)])
+def test_symbols_that_would_wrap_around_raise(doc_model, symbols):
+    with pytest.raises(ValueError, match="more than 2\\*\\*30 beyond"):
+        doc_model.encode_symbols(symbols)
+
+
+@pytest.mark.parametrize("strings", [{b"ab": 1}, {b"ab"}])
+def test_unordered_collections_of_strings_are_refused(doc_model, strings):
+    with pytest.raises(ValueError, match="no order"):
+        doc_model.decompress(strings)
+
+
+def test_a_single_string_tensor_decodes_to_one_vector(doc_model):
+    string = doc_model.compress(np.ones(10, np.float32))
+    assert string.shape == () and doc_model.decompress(string).shape == (10,)

@@ -216,3 +216,14 @@ def test_unsupported_activations_are_named():
     model.build((None, 4))
     with pytest.raises(ValueError, match="activation 'relu'"):
         FixedPointTransform.from_keras(model)
+
+
+def test_a_layer_too_small_for_its_biases_is_refused_in_one_line(small_trainer):
+    layer = small_trainer.analysis_transform.get_layer("conv_1")
+    kernel, bias = layer.get_weights()
+    layer.set_weights([kernel * 1e-15, bias + 0.1])
+    try:
+        with pytest.raises(ValueError, match="too small beside its biases"):
+            ExactTransforms.from_trainer(small_trainer)
+    finally:
+        layer.set_weights([kernel, bias])

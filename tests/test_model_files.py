@@ -236,3 +236,30 @@ def test_a_record_the_reader_would_refuse_is_not_saved(small_trainer, tmp_path):
     with pytest.raises(ModelFileError, match='Not saved: .*field "history" must be'):
         save_model(small_trainer, path, history={"loss": [1.0, float("inf")]})
     assert not path.exists()
+
+
+def _with_record_text(source, target, text):
+    with np.load(source) as archive:
+        contents = {name: archive[name] for name in archive.files}
+    np.savez(target, **dict(contents, record=np.array(text)))
+    return target
+
+
+@pytest.mark.parametrize("text, reason", [
+    ("[" * 100_000 + "]" * 100_000, "not valid JSON"),
+    ('{"lmbda": ' + "9" * 5000 + "}", "not valid JSON"),
+])
+def test_records_json_cannot_parse_are_refused_in_one_line(small_trainer, tmp_path, text, reason):
+    good = save_model(small_trainer, tmp_path / "good.npz")
+    with pytest.raises(ModelFileError, match=reason):
+        read_model_file(_with_record_text(good, tmp_path / "bad.npz", text))
+
+
+def test_a_member_that_is_not_an_array_is_refused(small_trainer, tmp_path):
+    import zipfile
+
+    path = save_model(small_trainer, tmp_path / "model.npz")
+    with zipfile.ZipFile(path, "a") as archive:
+        archive.writestr("analysis/conv_1/bias.npy", b"")
+    with pytest.raises(ModelFileError, match="not a numpy array|not a readable model file"):
+        read_model_file(path)

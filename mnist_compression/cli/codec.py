@@ -69,6 +69,8 @@ def _compress(args) -> str:
 
 
 def _decompress(args) -> str:
+    if args.grid is not None and args.grid.absolute() == args.output.absolute():
+        raise CommandError(f"--grid and -o name the same file, {args.output}; give two names.")
     _refuse_existing(args.force, args.output, args.grid)
     _, decompressor = _load(args.model)
     digits = decompress_file(decompressor, args.input, not args.quiet)

@@ -139,9 +139,9 @@ def _read_folder(folder: Path, log: _InputLog) -> np.ndarray:
 def _read_npy(path: Path) -> np.ndarray:
     try:
         array = np.load(path, allow_pickle=False)
-    except (ValueError, EOFError, OSError) as err:
+    except (ValueError, EOFError, OSError, MemoryError) as err:
         raise CommandError(f"{path}: not a readable .npy array of uint8 digits "
-                           f"({err}).") from None
+                           f"({' '.join(str(err).split())[:160]}).") from None
     try:
         return check_digits(array)  # refuses bool, float, out-of-range and misshapen arrays
     except ValueError as err:
@@ -160,6 +160,11 @@ def _read_png(path: Path, log: _InputLog) -> np.ndarray:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(path)
         with image:
+            if image.format != "PNG":
+                raise CommandError(f"{path}: a {image.format} image named .png; give PNG files.")
+            if getattr(image, "n_frames", 1) > 1:
+                raise CommandError(f"{path}: an animated PNG of {image.n_frames} frames; give "
+                                   f"one digit per file.")
             if image.size != (28, 28):
                 raise CommandError(
                     f"{path}: the image is {image.size[0]}x{image.size[1]} pixels; digits must "
@@ -244,8 +249,9 @@ def write_digits(digits: np.ndarray, out: Path, overwrite: bool) -> str:
     names = [out / f"digit_{i:05d}.png" for i in range(len(digits))]
     for name in names:
         refuse_existing(name, overwrite)
-    for name, digit in zip(names, digits):
-        Image.fromarray(digit[..., 0], mode="L").save(name)
+    for name, digit in zip(names, digits):  # a link in the folder is replaced, not followed
+        image = Image.fromarray(digit[..., 0], mode="L")
+        write_atomically(name, lambda f, image=image: image.save(f, format="PNG"), overwrite)
     return f"{len(names)} PNG files in {out}"
 
 

@@ -279,7 +279,11 @@ def decode(strings, tables: CodingTables, return_overruns: bool = False):
     encoder writes (an overrun, on which TFC hangs) stops that string's decoding and marks it
     insane. With `return_overruns`, a third array says which strings had one.
     """
-    strings = [bytes(s) for s in strings]
+    # A decoder reads at most 2 bytes per decoded bit or symbol, and an escape takes at most
+    # 2 * _MAX_GAMMA_ZEROS + 3 bits: longer strings are never read to the end (so they are
+    # insane anyway) and are cut here, before they cost memory in the padded batch.
+    readable = 4 + 2 * (2 * _MAX_GAMMA_ZEROS + 4) * len(tables.lengths)
+    strings = [bytes(s[:readable + 1]) for s in strings]
     decoder = _Decoder(strings)
     rows, channels = len(strings), len(tables.lengths)
     symbols = np.zeros((rows, channels), np.int64)

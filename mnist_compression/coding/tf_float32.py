@@ -13,7 +13,8 @@ and depends on no TensorFlow at all:
 - results below the smallest normal float become zero, as on TensorFlow's CPU threads, which
   run with flush-to-zero set;
 - `reduce_sum`: Eigen's summation order for a float32 vector;
-- `log_odds`: log(p) - log1p(-p) of one float32 probability, each term correctly rounded.
+- `log_odds`: log(p) - log1p(-p) of one float32 probability, each term correctly rounded (TF
+  2.14's terms can differ by one ulp; docs/coding-format.md says when that matters).
 
 `tools/check_tf_float32.py` compares `exp` and `sigmoid` with TF 2.14 on all 2**32 float32
 inputs (no differences) and `reduce_sum` on random vectors.
