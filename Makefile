@@ -13,7 +13,7 @@ export PYTHONHASHSEED ?= 0
 .PHONY: help install test test-fast smoke smoke-wheel tutorial figures release-models lab sync lint bench clean
 
 help:  ## this list
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 12
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
 
 install: $(VENV)/.installed  ## create the virtual environment (from locks/ when there is a lock)
 

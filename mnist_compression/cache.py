@@ -122,9 +122,10 @@ def _duration(seconds: float) -> str:
 
 def _announce_training(settings: TrainingSettings, examples: int) -> None:
     low, high = (settings.epochs * examples / 60_000 * s for s in SECONDS_PER_EPOCH)
-    print(f"No cached model with these settings: training λ={settings.lmbda:g} for "
-          f"{settings.epochs} epochs on {examples:,} digits (roughly {_duration(low)} to "
-          f"{_duration(high)} on a 2-core CPU, less on a GPU).", flush=True)
+    epochs = f"{settings.epochs} epoch" + ("" if settings.epochs == 1 else "s")
+    print(f"No cached model with these settings: training λ={settings.lmbda:g} for {epochs} on "
+          f"{examples:,} digits (roughly {_duration(low)} to {_duration(high)} on a 2-core CPU, "
+          f"less on a GPU).", flush=True)
 
 
 def train_or_load(settings: TrainingSettings | None = None, *, data: TrainingData | None = None,

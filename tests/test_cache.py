@@ -142,7 +142,7 @@ def test_training_announces_what_it_trains(tiny_mnist, model_cache, capsys):
     train_or_load(settings, verbose=2)
     out = capsys.readouterr().out
     # 1 epoch over 40 digits at 10 to 40 s per 60,000 digits: well under a second.
-    assert out.startswith("No cached model with these settings: training λ=500 for 1 epochs on "
+    assert out.startswith("No cached model with these settings: training λ=500 for 1 epoch on "
                           "40 digits (roughly 0 s to 0 s on a 2-core CPU, less on a GPU).\n")
     # The full data set: 4 epochs take 40 to 160 s, the latter shown in minutes.
     cache._announce_training(TrainingSettings(epochs=4), 60_000)

@@ -274,3 +274,10 @@ def test_grid_and_output_must_differ(model_file, tmp_path, capsys):
                    str(tmp_path / "x.npy"), "--grid", str(tmp_path / "x.npy")])
     assert status == 2 and "--grid and -o name the same file" in capsys.readouterr().err
     assert not (tmp_path / "x.npy").exists()
+
+
+def test_export_reports_bad_data_in_one_line(tmp_path, capsys):
+    status = main(["export", "--epochs", "1", "--data-dir", str(tmp_path / "nowhere"),
+                   "-o", str(tmp_path / "m.npz")])
+    err = capsys.readouterr().err
+    assert status == 2 and err.count("\n") == 1 and "MNIST folder" in err

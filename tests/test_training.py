@@ -177,3 +177,23 @@ def test_loaded_digits_are_the_first_examples_and_must_fit_the_settings(tiny_mni
     with pytest.raises(ValueError, match=r"loaded for data settings \(.*, 30, 5\), but these "
                                          r"settings name \(.*, 40, 5\)"):
         train_model(settings.replace(train_examples=40), data=data, verbose=0)
+
+
+def test_command_line_force_replaces_outputs(tiny_mnist, tmp_path, capsys):
+    (tmp_path / "model.npz").write_bytes(b"old")
+    main(["--epochs", "1", "--batch-size", "16", "--data-dir", str(tiny_mnist[0]), "--output",
+          str(tmp_path / "model.npz"), "--force"])
+    assert load_model(tmp_path / "model.npz").latent_dims == 50
+    capsys.readouterr()
+
+
+@pytest.mark.parametrize("module", ["training", "sweep"])
+def test_command_lines_report_bad_data_in_one_line(tmp_path, capsys, module):
+    import importlib
+
+    command = importlib.import_module(f"mnist_compression.cli.{module}")
+    with pytest.raises(SystemExit) as caught:
+        command.main(["--epochs", "1", "--data-dir", str(tmp_path / "nowhere")])
+    err = capsys.readouterr().err
+    assert caught.value.code == 2 and err.count("\n") == 1
+    assert err.startswith(f"error: MNIST folder {tmp_path / 'nowhere'} does not exist")

@@ -1,5 +1,6 @@
 """The command lines, kept apart from the library: one module per command, each with
-`main(argv)` returning an exit status, so tests call them in-process.
+`main(argv)`, so tests call them in-process (`codec`'s returns an exit status, the others their
+results; bad input exits with status 2 and one line).
 
     python -m mnist_compression.codec ...      (`cli.codec`: export, compress, decompress, info)
     python -m mnist_compression.training ...   (`cli.training`: train one model)

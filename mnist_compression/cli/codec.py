@@ -175,7 +175,7 @@ def main(argv=None) -> int:
     action = dict(export=_export, compress=_compress, decompress=_decompress, info=_info)
     try:
         print(action[args.command](args))
-    except (CommandError, MNCError, ModelFileError, ValueError, OSError) as err:
+    except (CommandError, MNCError, ModelFileError, ValueError, OSError, RuntimeError) as err:
         print("error: " + " ".join(str(err).splitlines()), file=sys.stderr)  # one line
         return 2
     return 0

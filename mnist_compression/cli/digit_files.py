@@ -252,7 +252,7 @@ def write_digits(digits: np.ndarray, out: Path, overwrite: bool) -> str:
     for name, digit in zip(names, digits):  # a link in the folder is replaced, not followed
         image = Image.fromarray(digit[..., 0], mode="L")
         write_atomically(name, lambda f, image=image: image.save(f, format="PNG"), overwrite)
-    return f"{len(names)} PNG files in {out}"
+    return f"{len(names):,} PNG file{'' if len(names) == 1 else 's'} in {out}"
 
 
 def write_grid(digits: np.ndarray, path: Path, columns: int = 10, scale: int = 2,

@@ -42,8 +42,11 @@ def main(argv=None) -> dict:
     for name, value in defaults.items():
         if getattr(args, name, None) is None:
             setattr(args, name, list(value) if isinstance(value, tuple) else value)
-    study = run_study(TrainingSettings.from_arguments(args), args.lambdas, args.qualities,
-                      args.out)
+    try:
+        study = run_study(TrainingSettings.from_arguments(args), args.lambdas, args.qualities,
+                          args.out)
+    except (ValueError, OSError, RuntimeError) as err:  # bad data, mostly
+        _parser().exit(2, f"error: {' '.join(str(err).split())}\n")
     print(f"{len(study.sweep.rows)} models and {len(study.baselines)} classical settings "
           f"measured in {study.seconds:.0f} s; results in {args.out}")
     for row in study.comparisons:

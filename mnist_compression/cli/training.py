@@ -25,24 +25,26 @@ def main(argv=None) -> dict:
     TrainingSettings.add_arguments(parser)
     parser.add_argument("--output", type=Path, help="save the trained model here (.npz)")
     parser.add_argument("--json", type=Path, help="also write the results to this JSON file")
+    parser.add_argument("--force", action="store_true", help="replace existing output files")
     args = parser.parse_args(argv)
     settings = TrainingSettings.from_arguments(args)
-    for path in (args.output, args.json):
-        try:
-            refuse_existing(path)
-        except FileExistsError as err:
-            parser.error(str(err))
-    start = time.perf_counter()
-    trainer, history = train_model(settings, verbose=2)
+    try:
+        for path in (args.output, args.json):
+            refuse_existing(path, args.force)
+        start = time.perf_counter()
+        trainer, history = train_model(settings, verbose=2)
+    except (FileExistsError, ValueError, OSError, RuntimeError) as err:  # bad data, mostly
+        parser.exit(2, f"error: {' '.join(str(err).split())}\n")
     seconds = time.perf_counter() - start
     results = dict(final_metrics(history), seconds=seconds,
                    seconds_per_epoch=seconds / settings.epochs, history=history,
                    settings=settings.as_dict())
     if args.output:
-        save_model(trainer, args.output, settings=settings, history=history)
+        save_model(trainer, args.output, settings=settings, history=history,
+                   overwrite=args.force)
     if args.json:
         text = json.dumps(results, indent=2).encode()
-        write_atomically(args.json, lambda f: f.write(text))
+        write_atomically(args.json, lambda f: f.write(text), args.force)
     print(json.dumps({key: value for key, value in results.items() if key != "history"},
                      indent=2))
     return results

@@ -1,10 +1,11 @@
 """A batch range coder in numpy that writes tensorflow-compression's byte format.
 
-It codes wherever tensorflow-compression is missing, and on every stack it screens strings
-before tensorflow-compression sees them (see `entropy_models`). Every row of a symbol matrix
-becomes its own string; the coder runs all rows in lock step, one channel at a time, so its cost
-is a few numpy operations per channel rather than a Python loop per symbol. Tables, strings and
-escape codes are described in `docs/coding-format.md`; this module needs numpy only.
+It is the package's coder on every stack (see `entropy_models`); its decoder also stops strings
+whose escape code never ends, on which tensorflow-compression's would loop forever. Every row of
+a symbol matrix becomes its own string; the coder runs all rows in lock step, one channel at a
+time, so its cost is a few numpy operations per channel rather than a Python loop per symbol.
+Tables, strings and escape codes are described in `docs/coding-format.md`; this module needs
+numpy only.
 """
 
 from __future__ import annotations
