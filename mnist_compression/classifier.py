@@ -41,10 +41,11 @@ def _inputs(digits) -> np.ndarray:
 
 
 class DigitClassifier:
-    """Labels uint8 digits [N, 28, 28(, 1)] with 0-9."""
+    """Labels uint8 digits [N, 28, 28(, 1)] with 0-9. `key` and `folder` say where the model
+    cache keeps it (a release copies it from there)."""
 
-    def __init__(self, model):
-        self.model = model
+    def __init__(self, model, key: str | None = None, folder: Path | None = None):
+        self.model, self.key, self.folder = model, key, folder
 
     def predict(self, digits) -> np.ndarray:
         return np.argmax(self.model.predict(_inputs(digits), batch_size=2000, verbose=0), axis=1)
@@ -75,7 +76,7 @@ def _load(folder: Path) -> DigitClassifier:
     return DigitClassifier(model)
 
 
-def classifier_key(images, labels) -> str:
+def _key(images, labels) -> str:
     """The model cache key of the classifier trained on these digits with this module's
     settings."""
     settings = dict(hidden=HIDDEN, epochs=EPOCHS, batch_size=BATCH_SIZE, seed=SEED,
@@ -91,12 +92,12 @@ def train_or_load_classifier(data_dir=None, train_examples: int | None = None,
     import tensorflow as tf
 
     images, labels = load_mnist_arrays("train", data_dir, train_examples)
-    key = classifier_key(images, labels)
+    key = _key(images, labels)
     cached = find_cached(key, _load)
     if cached is None and pretrained and fetch_pretrained(key, FILE, "classifier", pretrained):
         cached = find_cached(key, _load)
     if cached is not None:
-        return cached[0]
+        return DigitClassifier(cached[0].model, key, cached[1])
     if verbose:
         print(f"Training the digit classifier on {len(images):,} digits ({EPOCHS} epochs)...",
               flush=True)
@@ -105,8 +106,8 @@ def train_or_load_classifier(data_dir=None, train_examples: int | None = None,
     model.compile(optimizer="adam", metrics=["accuracy"],
                   loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     model.fit(_inputs(images), labels, batch_size=BATCH_SIZE, epochs=EPOCHS, verbose=0)
-    store_in_cache(key, lambda folder: _save(model, folder / FILE))
-    return DigitClassifier(model)
+    folder = store_in_cache(key, lambda staging: _save(model, staging / FILE))
+    return DigitClassifier(model, key, folder)
 
 
-__all__ = ["FILE", "DigitClassifier", "classifier_key", "train_or_load_classifier"]
+__all__ = ["FILE", "DigitClassifier", "train_or_load_classifier"]

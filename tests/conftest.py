@@ -128,3 +128,19 @@ def small_trainer():
     trainer(tf.zeros((1, 28, 28, 1), tf.uint8))
     trainer.prior_log_scales.assign(np.linspace(-4.0, 1.5, 50))
     return trainer
+
+
+@pytest.fixture
+def count_training(monkeypatch):
+    """Counts how many models are actually trained (rather than loaded or downloaded)."""
+    from mnist_compression import cache
+
+    calls = []
+    real_train = cache.train_model
+
+    def counting_train(settings, *args, **kwargs):
+        calls.append(settings.lmbda)
+        return real_train(settings, *args, **kwargs)
+
+    monkeypatch.setattr(cache, "train_model", counting_train)
+    return calls

@@ -41,20 +41,6 @@ def empty_cache(tmp_path, monkeypatch):
     return folder
 
 
-@pytest.fixture
-def trainings(monkeypatch):
-    """The λ of every model actually trained (not loaded or downloaded)."""
-    calls = []
-    real = cache.train_model
-
-    def counting(settings, *args, **kwargs):
-        calls.append(settings.lmbda)
-        return real(settings, *args, **kwargs)
-
-    monkeypatch.setattr(cache, "train_model", counting)
-    return calls
-
-
 def _settings(mnist, **changes):
     return TrainingSettings(lmbda=500, epochs=1, batch_size=16, data_dir=str(mnist)).replace(
         **changes)
@@ -116,20 +102,20 @@ def test_the_release_folder_lists_every_file_with_its_hash(release_folder):
         assert np.isfinite(model[name]), name
 
 
-def test_a_folder_mirror_gives_the_published_model(release_folder, empty_cache, trainings,
+def test_a_folder_mirror_gives_the_published_model(release_folder, empty_cache, count_training,
                                                     capsys):
     out, mnist, _ = release_folder
     trainer, history = train_or_load(_settings(mnist), pretrained=str(out))
     text = capsys.readouterr().out
     assert "Pretrained λ=500 model: downloaded file://" in text and "SHA-256 verified" in text
-    assert trainings == [] and history["val_rate"]
+    assert count_training == [] and history["val_rate"]
     assert _strings(trainer) == _strings(load_model(out / "lmbda500.npz"))
     classifier = train_or_load_classifier(str(mnist), pretrained=str(out))
-    assert trainings == [] and classifier.predict(synthetic_digits(4)).shape == (4,)
+    assert count_training == [] and classifier.predict(synthetic_digits(4)).shape == (4,)
 
 
 def test_a_download_from_a_server_is_verified_and_cached_once(release_folder, server,
-                                                              empty_cache, trainings,
+                                                              empty_cache, count_training,
                                                               monkeypatch, tmp_path, capsys):
     out, mnist, _ = release_folder
     _serve_manifest(monkeypatch, tmp_path, out)
@@ -139,7 +125,7 @@ def test_a_download_from_a_server_is_verified_and_cached_once(release_folder, se
     again, _ = train_or_load(_settings(mnist), pretrained=server)
     second = capsys.readouterr().out
     assert "Loaded the λ=500 model" in second and "downloaded" not in second
-    assert trainings == []
+    assert count_training == []
 
 
 def _refused_port() -> int:
@@ -155,7 +141,7 @@ def _refused_port() -> int:
     ("refused", "URL fetch failure"),
 ])
 def test_a_failed_download_says_why_stores_nothing_and_trains(
-        release_folder, server, empty_cache, trainings, monkeypatch, tmp_path, capsys, case,
+        release_folder, server, empty_cache, count_training, monkeypatch, tmp_path, capsys, case,
         reason):
     out, mnist, _ = release_folder
     changes = dict(hash=lambda e: e.update(sha256="0" * 64), cut=lambda e: e.update(
@@ -167,24 +153,25 @@ def test_a_failed_download_says_why_stores_nothing_and_trains(
     assert len(lines) == 1 and re.search(reason, lines[0]), lines
     assert lines[0].startswith("Pretrained λ=500 model: could not use ")
     assert lines[0].endswith("Nothing was stored.")
-    assert trainings == [500]
+    assert count_training == [500]
     [folder] = empty_cache.iterdir()  # the model trained instead; no partial download
     assert not folder.name.startswith(".")
 
 
-def test_other_settings_are_not_taken_from_the_manifest(release_folder, empty_cache, trainings,
+def test_other_settings_are_not_taken_from_the_manifest(release_folder, empty_cache, count_training,
                                                         capsys):
     out, mnist, _ = release_folder
     train_or_load(_settings(mnist, seed=1), pretrained=str(out), verbose=0)
     assert ("Pretrained λ=500 model: no pretrained model with exactly these settings and data is "
             "published") in capsys.readouterr().out
-    assert trainings == [500]
+    assert count_training == [500]
 
 
-def test_without_pretrained_nothing_is_looked_up(release_folder, empty_cache, trainings, capsys):
+def test_without_pretrained_nothing_is_looked_up(release_folder, empty_cache, count_training,
+                                                 capsys):
     _, mnist, _ = release_folder
     train_or_load(_settings(mnist), verbose=0)
-    assert "Pretrained" not in capsys.readouterr().out and trainings == [500]
+    assert "Pretrained" not in capsys.readouterr().out and count_training == [500]
 
 
 def test_the_package_manifest_belongs_to_this_release():
@@ -196,14 +183,14 @@ def test_the_package_manifest_belongs_to_this_release():
 
 
 def test_the_command_line_export_takes_the_published_model(release_folder, empty_cache,
-                                                           trainings, tmp_path, capsys):
+                                                           count_training, tmp_path, capsys):
     from mnist_compression.cli.codec import main
 
     out, mnist, _ = release_folder
     status = main(["export", "--lmbda", "500", "--epochs", "1", "--batch-size", "16",
                    "--data-dir", str(mnist), "--pretrained", str(out), "--quiet",
                    "-o", str(tmp_path / "model.npz")])
-    assert status == 0 and trainings == []
+    assert status == 0 and count_training == []
     assert "SHA-256 verified" in capsys.readouterr().out
     assert _strings(load_model(tmp_path / "model.npz")) == _strings(
         load_model(out / "lmbda500.npz"))

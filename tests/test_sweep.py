@@ -17,20 +17,6 @@ SWEEP_COLUMNS = {"lmbda", "val_rate", "val_distortion", "information_bits", "str
                  "mnc_bytes_per_digit", "mae", "psnr", "seconds"}
 
 
-@pytest.fixture
-def count_training(monkeypatch):
-    """Counts how many models are actually trained (rather than loaded from the cache)."""
-    calls = []
-    real_train = cache.train_model
-
-    def counting_train(settings, *args, **kwargs):
-        calls.append(settings.lmbda)
-        return real_train(settings, *args, **kwargs)
-
-    monkeypatch.setattr(cache, "train_model", counting_train)
-    return calls
-
-
 def _tiny_sweep(folder, out, lambdas=(100, 1000), **overrides):
     settings = TrainingSettings(epochs=1, batch_size=16, data_dir=str(folder)).replace(
         **overrides)

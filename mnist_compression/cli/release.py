@@ -19,9 +19,8 @@ from .. import RELEASE
 from ..atomic_files import write_atomically
 from ..cache import find_cached, model_key, train_or_load
 from ..classifier import FILE as CLASSIFIER_FILE
-from ..classifier import classifier_key, train_or_load_classifier
+from ..classifier import train_or_load_classifier
 from ..codec import make_mnist_codec
-from ..data import load_mnist_arrays
 from ..evaluation import evaluate_codec
 from ..pretrained import MANIFEST, file_sha256
 from ..settings import TrainingSettings
@@ -32,8 +31,8 @@ _MEASURED = ("information_bits", "string_bits", "mnc_bytes_per_digit", "mae", "p
              "recognised")
 
 
-def _published(folder: Path, key: str, source: Path, out: Path, name: str) -> dict:
-    """Copies a cached file into the release folder; its manifest entry."""
+def _published(folder: Path, key: str, source: str, out: Path, name: str) -> dict:
+    """Copies a file from a model cache folder into the release folder; its manifest entry."""
     target = out / name
     shutil.copyfile(folder / source, target)
     return dict(key=key, file=name, bytes=target.stat().st_size, sha256=file_sha256(target))
@@ -45,9 +44,7 @@ def build_release(settings: TrainingSettings, lambdas, out: Path) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     data = load_training_data(settings)
     classifier = train_or_load_classifier(settings.data_dir, settings.train_examples)
-    images, labels = load_mnist_arrays("train", settings.data_dir, settings.train_examples)
-    key = classifier_key(images, labels)
-    files = [dict(_published(find_cached(key, lambda f: f)[1], key, CLASSIFIER_FILE, out,
+    files = [dict(_published(classifier.folder, classifier.key, CLASSIFIER_FILE, out,
                              "classifier.npz"), kind="classifier",
                   accuracy=classifier.accuracy(data.validation, data.validation_labels))]
     for lmbda in sorted(lambdas, key=float):
@@ -56,8 +53,8 @@ def build_release(settings: TrainingSettings, lambdas, out: Path) -> dict:
         key = model_key(chosen, data.fingerprint)
         measured = evaluate_codec(*make_mnist_codec(trainer), data.validation,
                                   data.validation_labels, classifier)
-        files.append(dict(_published(find_cached(key, lambda f: f)[1], key, "model.npz", out,
-                                     f"lmbda{lmbda:g}.npz"),
+        folder = find_cached(key, lambda found: found)[1]  # where train_or_load keeps it
+        files.append(dict(_published(folder, key, "model.npz", out, f"lmbda{lmbda:g}.npz"),
                           kind="model", lmbda=float(lmbda), settings=chosen.as_dict(),
                           val_rate=history["val_rate"][-1],
                           val_distortion=history["val_distortion"][-1],
