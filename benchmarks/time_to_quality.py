@@ -14,6 +14,15 @@ ratio, the steps, rate and distortion at the target, and the GFLOP/s achieved ag
 matrix-multiplication peak measured in the same run.
 
     python benchmarks/time_to_quality.py --lambdas 2000 500 300 --json build/time_to_quality.json
+
+With ``--warm-starts`` it measures warm starts instead (`TrainingSettings.warm_start`): for each
+λ of the sweep below the highest, a model starts from the original recipe's model for the next
+higher λ (from the model cache, trained there if missing) and trains at the original constant
+rate, with the prior's own rate 1 and 30 times that (the fast recipe's factor), until its
+validation loss is within 1% of the from-scratch model's final loss and its rate and distortion
+within 5% (or `--max-epochs` pass). It prints the epochs that took against the 15 from scratch.
+
+    python benchmarks/time_to_quality.py --warm-starts --json build/warm_starts.json
 """
 
 from __future__ import annotations
@@ -26,10 +35,20 @@ import time
 import numpy as np
 import tensorflow as tf
 
+from mnist_compression.cache import train_or_load
 from mnist_compression.data import load_mnist_arrays
 from mnist_compression.models import MNISTCompressionTrainer
 from mnist_compression.settings import TrainingSettings
-from mnist_compression.training import digit_batches, make_trainer
+from mnist_compression.sweep import DEFAULT_LAMBDAS
+from mnist_compression.training import (
+    digit_batches,
+    final_metrics,
+    load_training_data,
+    make_trainer,
+    train_model,
+)
+
+LOSS_TOLERANCE, METRIC_TOLERANCE = 0.01, 0.05  # "within 1% of the loss, 5% of rate/distortion"
 
 
 def matmul_peak(size: int = 2048, repeats: int = 20) -> float:
@@ -120,13 +139,82 @@ def first_reaching(records, target):
     return next((r for r in records if r["loss"] <= target), None)
 
 
+def close_to(metrics: dict, target: dict) -> bool:
+    """Whether validation `metrics` are within the tolerances of the from-scratch `target`."""
+    return (metrics["val_loss"] <= (1 + LOSS_TOLERANCE) * target["val_loss"] and all(
+        abs(metrics[name] / target[name] - 1) <= METRIC_TOLERANCE
+        for name in ("val_rate", "val_distortion")))
+
+
+class StopWhenClose(tf.keras.callbacks.Callback):
+    """Stops training after the first epoch whose validation metrics are close to `target`."""
+
+    def __init__(self, target: dict):
+        super().__init__()
+        self.target = target
+
+    def on_epoch_end(self, epoch, logs=None):
+        if close_to(logs, self.target):
+            self.model.stop_training = True
+
+
+def warm_start_study(lambdas, factors, max_epochs: int, data_dir) -> list[dict]:
+    """Per λ (but the highest) and prior factor: the warm start's per-epoch validation metrics
+    and the epochs it needed to come close to the from-scratch model."""
+    base = TrainingSettings(data_dir=data_dir)
+    data = load_training_data(base)
+    rows = []
+    ordered = sorted(lambdas, reverse=True)
+    for higher, lmbda in zip(ordered, ordered[1:]):
+        _, scratch = train_or_load(base.replace(lmbda=lmbda), data=data, verbose=0)
+        start, _ = train_or_load(base.replace(lmbda=higher), data=data, verbose=0)
+        target = final_metrics(scratch)
+        for factor in factors:
+            settings = base.replace(lmbda=lmbda, epochs=max_epochs, warm_start=higher,
+                                    prior_lr_factor=factor)
+            _, history = train_model(settings, data=data, start_from=start, verbose=0,
+                                     callbacks=[StopWhenClose(target)])
+            epochs = [dict(epoch=i + 1, **{key: history[key][i] for key in target})
+                      for i in range(len(history["val_loss"]))]
+            reached = close_to(epochs[-1], target)
+            row = dict(lmbda=lmbda, start=higher, prior_lr_factor=factor, scratch=target,
+                       scratch_epochs=base.epochs, epochs=epochs,
+                       epochs_needed=len(epochs) if reached else None,
+                       seconds_per_epoch=sum(history["seconds"]) / len(epochs))
+            rows.append(row)
+            last = epochs[-1]
+            print(f"λ={lmbda:g} from λ={higher:g}, prior ×{factor:g}: "
+                  + (f"close after {len(epochs)} epochs" if reached
+                     else f"not close after {len(epochs)} epochs")
+                  + f" (loss {last['val_loss']:.2f} vs {target['val_loss']:.2f}, "
+                  f"{last['val_loss'] / target['val_loss'] - 1:+.1%}; rate "
+                  f"{last['val_rate'] / target['val_rate'] - 1:+.1%}, distortion "
+                  f"{last['val_distortion'] / target['val_distortion'] - 1:+.1%})", flush=True)
+    return rows
+
+
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--lambdas", type=float, nargs="+", default=[2000.0, 500.0, 300.0])
+    parser.add_argument("--lambdas", type=float, nargs="+", default=None,
+                        help="default: 2000 500 300; with --warm-starts, the sweep's λ")
     parser.add_argument("--checks-per-epoch", type=int, default=4)
+    parser.add_argument("--warm-starts", action="store_true",
+                        help="measure warm starts from the next higher λ instead")
+    parser.add_argument("--prior-factors", type=float, nargs="+", default=[1.0, 30.0],
+                        help="with --warm-starts: the prior's learning-rate factors to try")
+    parser.add_argument("--max-epochs", type=int, default=15,
+                        help="with --warm-starts: give up after this many epochs")
     parser.add_argument("--data-dir", default=None, help="IDX folder (default: $MNIST_DATA_DIR)")
     parser.add_argument("--json", help="also write the results to this file")
     args = parser.parse_args(argv)
+    if args.warm_starts:
+        rows = warm_start_study(args.lambdas or DEFAULT_LAMBDAS, args.prior_factors,
+                                args.max_epochs, args.data_dir)
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump(dict(warm_starts=rows), f, indent=2)
+        return dict(warm_starts=rows)
+    args.lambdas = args.lambdas or [2000.0, 500.0, 300.0]
     train, _ = load_mnist_arrays("train", args.data_dir)
     validation, _ = load_mnist_arrays("test", args.data_dir)
     peak = matmul_peak()

@@ -15,6 +15,8 @@ Modules, in the order the notebooks meet them:
   transforms (`exact_transforms`) that decode identically everywhere;
 - `evaluation`, `classifier` (05): measurements of real strings and decoded digits; `reference`:
   the original tutorial's numbers;
+- `elbo` (06): the training loss as a variational autoencoder's negative ELBO;
+- `exercises` (01-06): the check cells of the exercises;
 - `plotting` (01-07): the figures;
 - `sweep`, `baselines` (05, 07): the λ sweep, the whole study and the classical codecs.
 

@@ -123,9 +123,11 @@ def _duration(seconds: float) -> str:
 def _announce_training(settings: TrainingSettings, examples: int) -> None:
     low, high = (settings.epochs * examples / 60_000 * s for s in SECONDS_PER_EPOCH)
     epochs = f"{settings.epochs} epoch" + ("" if settings.epochs == 1 else "s")
-    print(f"No cached model with these settings: training λ={settings.lmbda:g} for {epochs} on "
-          f"{examples:,} digits (roughly {_duration(low)} to {_duration(high)} on a 2-core CPU, "
-          f"less on a GPU).", flush=True)
+    start = ("" if settings.warm_start is None else
+             f" starting from the λ={settings.warm_start:g} model")
+    print(f"No cached model with these settings: training λ={settings.lmbda:g}{start} for "
+          f"{epochs} on {examples:,} digits (roughly {_duration(low)} to {_duration(high)} on a "
+          f"2-core CPU, less on a GPU).", flush=True)
 
 
 def train_or_load(settings: TrainingSettings | None = None, *, data: TrainingData | None = None,
@@ -135,7 +137,8 @@ def train_or_load(settings: TrainingSettings | None = None, *, data: TrainingDat
     from the cache when a model trained with exactly these settings on exactly these digits is
     there; else, with `pretrained` (True, or a mirror's URL or folder), the published model for
     them when there is one (`pretrained`); else trained now by `training.train_model` (with
-    `strategy` and `callbacks`) and cached.
+    `strategy` and `callbacks`) and cached. A warm start (`settings.warm_start`) first gets
+    the model it starts from in the same way.
 
     `data` are the digits from `training.load_training_data(settings)`, when the caller has
     them already (a sweep loads them once for every λ). Prints which of the two happened and
@@ -155,10 +158,15 @@ def train_or_load(settings: TrainingSettings | None = None, *, data: TrainingDat
             print(f"Loaded the λ={settings.lmbda:g} model trained earlier with these settings "
                   f"from {folder}")
             return trainer, history
+    start_from = None
+    if settings.warm_start is not None:
+        start_from, _ = train_or_load(settings.warm_start_settings(), data=data,
+                                      use_cache=use_cache, pretrained=pretrained,
+                                      verbose=verbose, strategy=strategy)
     if verbose:
         _announce_training(settings, len(data.train))
     trainer, history = train_model(settings, data=data, strategy=strategy, verbose=verbose,
-                                   callbacks=callbacks)
+                                   callbacks=callbacks, start_from=start_from)
     if use_cache:
         folder = store_in_cache(key, lambda staging: save_model(
             trainer, staging / _MODEL, settings=settings, history=history))

@@ -1,8 +1,9 @@
 """Every digest the package computes, in one place: SHA-256 over arrays and JSON records.
 
 Three layouts are in use and each is part of a format, so none may change: the data fingerprint
-(shape and raw bytes; the model cache's keys), the named float32 arrays of a model file (its
-checksum) and the typed arrays of a codec (the fingerprint stored in every `.mnc` file).
+(shape, type and the examples' bytes in sorted order; the model cache's keys), the named float32
+arrays of a model file (its checksum) and the typed arrays of a codec (the fingerprint stored
+in every `.mnc` file).
 """
 
 from __future__ import annotations
@@ -14,12 +15,21 @@ from collections.abc import Iterable
 import numpy as np
 
 
-def data_fingerprint(*arrays: np.ndarray) -> str:
-    """16 hex digits identifying a data set: each array's shape and bytes."""
+def data_fingerprint(*example_sets: np.ndarray) -> str:
+    """16 hex digits identifying data sets by their examples, whatever their order: each set's
+    shape, type and its examples' (rows') bytes, sorted.
+
+    `tfds.load("mnist")` and the original IDX files hold the same digits in different orders;
+    with this fingerprint a model trained on one is found in the cache (and among the published
+    models) for the other."""
     digest = hashlib.sha256()
-    for array in arrays:
-        digest.update(str(array.shape).encode())
-        digest.update(np.ascontiguousarray(array).tobytes())
+    for array in example_sets:
+        array = np.ascontiguousarray(array)
+        row_size = int(np.prod(array.shape[1:], dtype=np.int64))
+        rows = array.reshape(len(array), row_size).view(
+            np.dtype((np.void, array.itemsize * row_size))).ravel()
+        digest.update(f"{array.shape}{array.dtype.str}".encode())
+        digest.update(np.sort(rows).tobytes())
     return digest.hexdigest()[:16]
 
 

@@ -242,7 +242,9 @@ def trainer_from_arrays(record: dict, arrays: dict[str, np.ndarray]):
 
     from .models import MNISTCompressionTrainer
 
-    trainer = MNISTCompressionTrainer(latent_dims=record["latent_dims"], lmbda=record["lmbda"])
+    distortion = (record.get("settings") or {}).get("distortion", "mae")
+    trainer = MNISTCompressionTrainer(latent_dims=record["latent_dims"], lmbda=record["lmbda"],
+                                      distortion=distortion)
     trainer(tf.zeros((1, 28, 28, 1), tf.uint8))
     try:
         for prefix, transform in (("analysis", trainer.analysis_transform),

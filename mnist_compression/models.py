@@ -13,6 +13,7 @@ import functools
 import tensorflow as tf
 
 from .entropy_models import ContinuousBatchedEntropyModel, NoisyLogistic
+from .settings import DISTORTIONS
 
 keras = tf.keras
 
@@ -66,14 +67,19 @@ class MNISTCompressionTrainer(keras.Model):
     """Trains both transforms and the prior on the Lagrangian rate + lmbda * distortion.
 
     Calling it on uint8 digits returns ``dict(rate=[B], distortion=[B])``: bits per digit under the
-    prior, and the mean absolute pixel error in [0, 1]. With ``training=True`` the latents get
+    prior, and the mean absolute pixel error in [0, 1] (or, with ``distortion="mse"``, the mean
+    squared error; notebook 05's exercise trains with it). With ``training=True`` the latents get
     uniform noise; otherwise they are rounded, as they will be when coded.
     """
 
-    def __init__(self, latent_dims: int = DEFAULT_LATENT_DIMS, lmbda: float = 2000.0, **kwargs):
+    def __init__(self, latent_dims: int = DEFAULT_LATENT_DIMS, lmbda: float = 2000.0,
+                 distortion: str = "mae", **kwargs):
         super().__init__(**kwargs)
+        if distortion not in DISTORTIONS:
+            raise ValueError(f"distortion must be one of {DISTORTIONS}, got {distortion!r}.")
         self.latent_dims = int(latent_dims)
         self.lmbda = float(lmbda)
+        self.distortion = distortion
         self.analysis_transform = make_analysis_transform(self.latent_dims)
         self.synthesis_transform = make_synthesis_transform()
         self.prior_log_scales = self.add_weight(
@@ -98,8 +104,9 @@ class MNISTCompressionTrainer(keras.Model):
         )
         y_tilde, rate = entropy_model(y, training=bool(training))
         x_tilde = self.synthesis_transform(y_tilde)
-        distortion = tf.reduce_mean(tf.abs(x - x_tilde), axis=(1, 2, 3))
-        return dict(rate=rate, distortion=distortion)
+        error = x - x_tilde
+        error = tf.abs(error) if self.distortion == "mae" else tf.square(error)
+        return dict(rate=rate, distortion=tf.reduce_mean(error, axis=(1, 2, 3)))
 
     @property
     def metrics(self):
@@ -136,7 +143,8 @@ class MNISTCompressionTrainer(keras.Model):
         return self._track(loss=loss, rate=rate, distortion=distortion)
 
     def get_config(self):
-        return dict(latent_dims=self.latent_dims, lmbda=self.lmbda, name=self.name)
+        return dict(latent_dims=self.latent_dims, lmbda=self.lmbda, distortion=self.distortion,
+                    name=self.name)
 
 
 _DESCRIBED = ("units", "filters", "kernel_size", "strides", "padding", "target_shape")

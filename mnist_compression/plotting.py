@@ -1,7 +1,8 @@
 """Figures the notebooks show: digit grids with their strings, prior densities, training curves.
 
-`plot_prior` is introduced in notebook 02, `plot_history` in 03, `display_digits` and
-`plot_latent_bits` in 04, `plot_rate_distortion` in 05, `show_digits` in 06 and the study's
+`plot_layer_shapes` is introduced in notebook 01, `plot_prior` and `plot_coding_table` in 02,
+`plot_history` in 03, `plot_narrowing`, `display_digits` and `plot_latent_bits` in 04,
+`plot_rate_distortion` in 05, `show_digits` in 06 and the study's
 figures (`plot_rd_study`, `plot_overhead`, `plot_digit_strip`) in 07. Each returns the
 matplotlib figure so a caller can save or adjust it.
 """
@@ -12,6 +13,7 @@ import itertools
 import math
 
 import matplotlib
+import matplotlib.patches
 import matplotlib.pyplot as plt
 import numpy as np
 
@@ -74,6 +76,94 @@ def plot_prior(prior, low: float = -6.0, high: float = 6.0, points: int = 501, a
     ax.legend(fontsize=7, ncol=2, loc="upper right")
     if title:
         ax.set_title(title)
+    return ax.figure
+
+
+def table_probabilities(tables, channel: int) -> tuple:
+    """One channel of range-coding tables (`coding.range_coder.CodingTables`) as probabilities:
+    the integer values of its regular bins, each bin's count / 2**precision, and the escape
+    bin's share."""
+    length = int(tables.lengths[channel])
+    counts = np.diff(tables.cdf[channel, :length + 2]) / 2.0**tables.precision
+    values = int(tables.offsets[channel]) + np.arange(length)
+    return values, counts[:length], float(counts[length])
+
+
+def plot_coding_table(prior, channel: int = 0, ax=None):
+    """The coder's integer table for one latent as bars (probability = count / 2**precision)
+    over the noisy prior's density, whose value at each integer the table approximates."""
+    import tensorflow as tf
+
+    from .entropy_models import ContinuousBatchedEntropyModel
+
+    tables = ContinuousBatchedEntropyModel(prior, coding_rank=1, compression=True).tables
+    values, probabilities, escape = table_probabilities(tables, channel)
+    grid = tf.linspace(float(values[0]) - 1.5, float(values[-1]) + 1.5, 401)
+    density = _numpy(prior.prob(grid[:, None]))[:, channel]
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 3.5))
+    ax.plot(_numpy(grid), density, color="tab:blue", label="noisy prior's density")
+    ax.bar(values, probabilities, width=0.3, color="tab:orange",
+           label=f"table: counts / {2**tables.precision}")
+    ax.set_xlabel("latent value")
+    ax.set_ylabel("density / probability")
+    ax.set_title(f"latent {channel}: {len(values)} bins from {values[0]} to {values[-1]}, "
+                 f"escape probability {escape:.4f}", fontsize=9)
+    ax.legend(fontsize=8)
+    return ax.figure
+
+
+def plot_layer_shapes(transform, input_shape, ax=None):
+    """A diagram of a Keras transform: one box per tensor, from the input through each layer's
+    output, its area proportional to the number of values and labelled with its shape."""
+    import tensorflow as tf
+
+    x = tf.zeros((1, *input_shape))
+    shapes, names = [tuple(input_shape)], ["input"]
+    for layer in transform.layers:
+        x = layer(x)
+        shapes.append(tuple(x.shape[1:]))
+        names.append(type(layer).__name__)
+    sizes = np.array([math.prod(shape) for shape in shapes], float)
+    heights = np.sqrt(sizes / sizes.max())
+    if ax is None:
+        _, ax = plt.subplots(figsize=(1.5 * len(shapes), 2.6))
+    for i, (shape, name, height) in enumerate(zip(shapes, names, heights)):
+        ax.add_patch(matplotlib.patches.Rectangle((i - 0.35, -height / 2), 0.7, height,
+                                                  color="tab:blue", alpha=0.35))
+        ax.text(i, 0.55, name, ha="center", fontsize=8)
+        ax.text(i, -0.62, "×".join(map(str, shape)), ha="center", fontsize=8)
+    ax.set_xlim(-0.6, len(shapes) - 0.4)
+    ax.set_ylim(-0.75, 0.7)
+    ax.axis("off")
+    return ax.figure
+
+
+def plot_narrowing(steps, probabilities: dict, ax=None):
+    """Interval narrowing (`coding_primer.narrow`): one row per step, the current interval
+    drawn inside [0, 1) and split into the symbols' shares, the next symbol's share marked."""
+    symbols = list(probabilities)
+    colours = dict(zip(symbols, itertools.cycle(plt.rcParams["axes.prop_cycle"].by_key()
+                                                ["color"])))
+    rows = [(0.0, 1.0, steps[0].symbol if steps else None)]
+    rows += [(float(s.low), float(s.width), n.symbol if n else None)
+             for s, n in zip(steps, [*steps[1:], None])]
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 0.6 * len(rows) + 0.8))
+    for y, (low, width, following) in enumerate(rows):
+        start = low
+        for symbol in symbols:
+            share = width * float(probabilities[symbol])
+            ax.barh(-y, share, left=start, height=0.6, color=colours[symbol],
+                    alpha=0.9 if symbol == following else 0.25)
+            start += share
+        label = "start" if y == 0 else f"after {''.join(s.symbol for s in steps[:y])!r}"
+        ax.text(-0.02, -y, f"{label}: width {width:.4g}", ha="right", va="center", fontsize=8)
+    ax.set_xlim(0, 1)
+    ax.set_yticks([])
+    ax.set_xlabel("the number that identifies the message lies in the last interval")
+    ax.legend(handles=[matplotlib.patches.Patch(color=colours[s], label=s) for s in symbols],
+              fontsize=8, loc="lower right")
     return ax.figure
 
 

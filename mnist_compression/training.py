@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import os
+import time
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -24,9 +25,18 @@ from .hashing import data_fingerprint
 from .models import MNISTCompressionTrainer
 from .settings import TrainingSettings
 
-# What one epoch over all 60,000 training digits took on this project's 2-core CPU machines,
-# depending on the machine and its load; used to tell users how long an uncached training takes.
+# What one epoch over all 60,000 training digits takes on this project's 2-core CPU machines:
+# 10-12 s on the faster ones, 35-40 s on the slower (the "seconds" of every trained model's
+# history; README "How long it takes"). The one source of every training time the package, the
+# notebooks and the README state.
 SECONDS_PER_EPOCH = (10, 40)
+
+
+def training_minutes(models: int = 1, epochs: int = 15, examples: int = 60_000) -> tuple:
+    """The fewest and most whole minutes `models` trainings of `epochs` epochs over `examples`
+    digits take on a 2-core CPU (`SECONDS_PER_EPOCH`), rounded outwards."""
+    low, high = (models * epochs * examples / 60_000 * s / 60 for s in SECONDS_PER_EPOCH)
+    return math.floor(low), math.ceil(high)
 
 
 class LearningRate(tf.keras.optimizers.schedules.LearningRateSchedule):
@@ -59,7 +69,8 @@ def make_trainer(settings: TrainingSettings, steps_per_epoch: int) -> MNISTCompr
     (`prior_lr_factor`), they get an Adam of their own. Variables are created in the current
     `tf.distribute` strategy's scope, if any.
     """
-    trainer = MNISTCompressionTrainer(latent_dims=settings.latent_dims, lmbda=settings.lmbda)
+    trainer = MNISTCompressionTrainer(latent_dims=settings.latent_dims, lmbda=settings.lmbda,
+                                      distortion=settings.distortion)
     total = steps_per_epoch * settings.epochs
     common = dict(total=total, schedule=settings.schedule,
                   warmup=round(settings.warmup * total))
@@ -110,9 +121,21 @@ def load_training_data(settings: TrainingSettings) -> TrainingData:
     return TrainingData(train, validation, labels, _data_source(settings))
 
 
+class EpochSeconds(tf.keras.callbacks.Callback):
+    """Adds `seconds`, each epoch's wall time (validation included), to Keras' logs, so the
+    history of every trained model records how long its training took."""
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            logs["seconds"] = time.perf_counter() - self._start
+
+
 def train_model(settings: TrainingSettings | None = None, *, data: TrainingData | None = None,
                 strategy: tf.distribute.Strategy | None = None, verbose="auto", callbacks=None,
-                **changes):
+                start_from=None, **changes):
     """Trains a fresh model and returns ``(trainer, history)``, the history being Keras'
     per-epoch metrics as a dict of lists (`cache.train_or_load` returns the same).
 
@@ -121,9 +144,15 @@ def train_model(settings: TrainingSettings | None = None, *, data: TrainingData 
     the same data settings) or loaded now; validation runs on them after each epoch.
     `settings.seed` fixes the weights' initialisation and the shuffling. Variables are created
     in `strategy`'s scope, or in the current one (so calling this inside a
-    ``strategy.scope()`` works too).
+    ``strategy.scope()`` works too). With `settings.warm_start`, training starts from the
+    weights of `start_from`, the trained model for `settings.warm_start_settings()`
+    (`cache.train_or_load` finds or trains it).
     """
     settings = (settings or TrainingSettings()).replace(**changes)
+    if (settings.warm_start is None) != (start_from is None):
+        raise ValueError("A warm start needs both settings.warm_start and the model to start "
+                         "from (start_from; cache.train_or_load finds or trains it), and "
+                         "start_from is only used for a warm start.")
     data = data or load_training_data(settings)
     if data.source != _data_source(settings):
         raise ValueError(f"The training data were loaded for data settings {data.source}, but "
@@ -133,15 +162,30 @@ def train_model(settings: TrainingSettings | None = None, *, data: TrainingData 
     strategy = strategy or tf.distribute.get_strategy()
     with strategy.scope():
         trainer = make_trainer(settings, math.ceil(len(data.train) / settings.batch_size))
+        if start_from is not None:
+            _copy_weights(start_from, trainer)
     shuffle_seed = 0 if settings.seed is None else settings.seed
     history = trainer.fit(
         digit_batches(data.train, settings.batch_size, shuffle_seed),
         epochs=settings.epochs,
         validation_data=digit_batches(data.validation, settings.batch_size).cache(),
         verbose=verbose,
-        callbacks=callbacks,
+        callbacks=[EpochSeconds(), *(callbacks or [])],
     )
     return trainer, {key: [float(v) for v in values] for key, values in history.history.items()}
+
+
+def _copy_weights(source, trainer) -> None:
+    """Sets `trainer`'s weights (transforms and prior) to those of `source`, a trainer with
+    the same latent dimensions."""
+    if source.latent_dims != trainer.latent_dims:
+        raise ValueError(f"Cannot start a model with {trainer.latent_dims} latent dimensions from "
+                         f"one with {source.latent_dims}.")
+    for model in (source, trainer):
+        model(tf.zeros((1, 28, 28, 1), tf.uint8))  # builds any weights not created yet
+    for target, value in zip(trainer.trainable_variables, source.trainable_variables,
+                             strict=True):
+        target.assign(value)
 
 
 def final_metrics(history: dict) -> dict:
@@ -149,8 +193,8 @@ def final_metrics(history: dict) -> dict:
     return {key: float(history[key][-1]) for key in ("val_rate", "val_distortion", "val_loss")}
 
 
-__all__ = ["LearningRate", "TrainingData", "digit_batches", "final_metrics", "load_training_data",
-           "make_trainer", "train_model"]
+__all__ = ["EpochSeconds", "LearningRate", "TrainingData", "digit_batches", "final_metrics",
+           "load_training_data", "make_trainer", "train_model", "training_minutes"]
 
 if __name__ == "__main__":  # `python -m mnist_compression.training` runs its command line
     import runpy

@@ -35,6 +35,9 @@
 # Later parts round $y$ to integers, code it into bits with a learned probability model, and
 # train everything together.
 #
+# **Time.** Loads one MNIST test digit (in Colab, `tfds` first downloads MNIST, about 11 MB)
+# and trains nothing: about 5 s on a 2-core CPU.
+#
 # **Where this comes from.** The series follows TensorFlow's tutorial
 # [Learned data compression](https://www.tensorflow.org/tutorials/generative/data_compression)
 # (Apache 2.0; same model, same numbers to compare against), with our own text and code. The
@@ -86,11 +89,14 @@ import matplotlib.pyplot as plt
 import tensorflow as tf
 
 from mnist_compression.data import load_mnist_arrays
+from mnist_compression.exercises import check_answer
 from mnist_compression.models import (
     make_analysis_transform,
     make_synthesis_transform,
     to_unit_range,
 )
+from mnist_compression.notebook_tools import show_source
+from mnist_compression.plotting import plot_layer_shapes
 
 tf.keras.utils.set_random_seed(seed)
 print("TensorFlow", tf.__version__)
@@ -115,10 +121,19 @@ plt.title(f"test digit 0 (label {labels[0]})");
 # The encoder is a small convolutional network. Two convolutions with 5×5 kernels and stride 2
 # shrink the image from 28×28 to 14×14 (20 channels) and then to 7×7 (50 channels); two dense
 # layers condense those 2,450 numbers into `latent_dims` values. All hidden layers use the leaky
-# ReLU nonlinearity, and the last layer is linear so latents can take any sign and size.
+# ReLU nonlinearity, and the last layer is linear so latents can take any sign and size. This is
+# the package's code for it:
+
+# %%
+show_source(make_analysis_transform)
+
+# %% [markdown]
+# Built, with the shape of every tensor it passes along (drawn to scale: each box's area is its
+# number of values):
 
 # %%
 analysis_transform = make_analysis_transform(latent_dims)
+plot_layer_shapes(analysis_transform, (28, 28, 1))
 analysis_transform.build((None, 28, 28, 1))
 analysis_transform.summary()
 
@@ -141,8 +156,10 @@ print("y =", y.numpy().round(3))
 # then 28×28 with a single channel.
 
 # %%
+show_source(make_synthesis_transform)
 synthesis_transform = make_synthesis_transform()
-x_tilde = synthesis_transform(y)
+plot_layer_shapes(synthesis_transform, (latent_dims,))
+x_hat = synthesis_transform(y)
 synthesis_transform.summary()
 
 # %% [markdown]
@@ -151,9 +168,9 @@ synthesis_transform.summary()
 # will teach both networks to agree on a representation from which the digit can be redrawn.
 
 # %%
-print(f"decoded values range from {x_tilde.numpy().min():.4f} to {x_tilde.numpy().max():.4f}")
+print(f"decoded values range from {x_hat.numpy().min():.4f} to {x_hat.numpy().max():.4f}")
 fig, axes = plt.subplots(1, 2, figsize=(5, 2.5))
-for ax, image, title in zip(axes, (x, x_tilde), ("original", "decoded (untrained)")):
+for ax, image, title in zip(axes, (x, x_hat), ("original", "decoded (untrained)")):
     ax.imshow(image[0, ..., 0], cmap="gray_r", vmin=0, vmax=1)
     ax.set_title(f"{title}, grey scale 0-1", fontsize=9)
 
@@ -162,13 +179,33 @@ for ax, image, title in zip(axes, (x, x_tilde), ("original", "decoded (untrained
 #
 # - A learned codec has an encoder (analysis transform) and a decoder (synthesis transform).
 # - Ours maps a 28×28 digit to a handful of real numbers and back; here 10, later 50.
-# - The latents are real numbers, so they cannot be written down in finitely many bits yet.
-#   Part 2 rounds them, and shows how to train through that rounding.
+# - The latents are real numbers. Stored as float32 they would take 32 bits each, 320 for
+#   these 10, but that is not compression yet: there is no discrete alphabet and no probability
+#   for each symbol. Part 2 rounds the latents to integers, gives each integer a probability,
+#   and shows how to train through that rounding.
 #
 # ## Exercises
 #
-# 1. Count the parameters of both transforms from the layer shapes by hand, and check your
-#    answer against `summary()`.
-# 2. Change `latent_dims` to 2 and 100. Which layers change size, and which do not?
-# 3. A 7×7×50 tensor has more numbers than the original image. Why is the dense bottleneck,
-#    not the convolutions, what makes this a compression model?
+# Each exercise says what it costs on a 2-core CPU at the defaults and gives a hint. Worked
+# solutions are in [`solutions/01_solutions.ipynb`](solutions/01_solutions.ipynb); the check
+# cells below say whether a number you found is right.
+#
+# 1. **Count the parameters** of both transforms by hand from the layer shapes, and check your
+#    count below. *Cost:* under a minute. *Hint:* a `Conv2D` with a $k \times k$ kernel from
+#    $c_\text{in}$ to $c_\text{out}$ channels has $k \cdot k \cdot c_\text{in} \cdot
+#    c_\text{out}$ weights plus $c_\text{out}$ biases, a transposed convolution counts the same
+#    way, a `Dense` layer from $n$ to $m$ units has $n \cdot m + m$, and `Flatten` and `Reshape`
+#    have none.
+# 2. **Change `latent_dims`** to 2 and 100. Which layers change size, and which do not?
+#    *Cost:* under a minute. *Hint:* only the layers that touch the latent vector can depend on
+#    it; compare the last layer of the analysis transform and the first of the synthesis
+#    transform in `summary()`.
+# 3. **What decides the rate?** A 7×7×50 tensor has more numbers than the original image, and
+#    the bottleneck has 50 numbers at every λ, yet part 7's models spend from 0 to more than 100
+#    bits on them. Is it the bottleneck's size, or the rounding and the prior of part 2?
+#    *Cost:* under a minute (reading). *Hint:* a latent costs $-\log_2 P(\hat y_i)$ bits; what
+#    does a latent that is always rounded to the same integer cost?
+
+# %%
+my_counts = None  # exercise 1: (analysis parameters, synthesis parameters)
+check_answer("01.1", my_counts, latent_dims=latent_dims)

@@ -29,6 +29,8 @@
 # - a learned **prior**, one `NoisyLogistic` density per latent, says how likely each value is;
 # - the **entropy model** uses both to compute the rate: a differentiable estimate of the number
 #   of bits a digit will cost.
+#
+# **Time.** Loads a few MNIST test digits and trains nothing: about 6 s on a 2-core CPU.
 
 # %% [markdown]
 # ## Setup
@@ -68,6 +70,7 @@ import tensorflow as tf
 from mnist_compression.coding_primer import code_lengths, entropy
 from mnist_compression.data import load_mnist_arrays
 from mnist_compression.entropy_models import ContinuousBatchedEntropyModel, NoisyLogistic
+from mnist_compression.exercises import check_answer
 from mnist_compression.models import (
     MNISTCompressionTrainer,
     make_analysis_transform,
@@ -75,7 +78,7 @@ from mnist_compression.models import (
     to_unit_range,
 )
 from mnist_compression.notebook_tools import show_source
-from mnist_compression.plotting import plot_prior
+from mnist_compression.plotting import plot_coding_table, plot_prior
 
 tf.keras.utils.set_random_seed(seed)
 
@@ -84,8 +87,11 @@ tf.keras.utils.set_random_seed(seed)
 #
 # Take an alphabet of four symbols with probabilities ½, ¼, ⅛ and ⅛. The prefix code
 # `a → 0`, `b → 10`, `c → 110`, `d → 111` gives each symbol exactly $-\log_2 p$ bits: frequent
-# symbols get short codes. On average it spends the **entropy** of the distribution, and no code
-# that can be decoded unambiguously does better.
+# symbols get short codes. On average it spends the **entropy** of the distribution,
+#
+# $$H = -\sum_s p(s) \log_2 p(s) \quad\text{bits per symbol},$$
+#
+# and no code that can be decoded unambiguously does better.
 
 # %%
 toy = {"a": 1 / 2, "b": 1 / 4, "c": 1 / 8, "d": 1 / 8}
@@ -117,9 +123,12 @@ print("y       =", y.numpy().round(3))
 # 1. the error it introduces has the same range as the rounding error, so the decoder learns to
 #    cope with perturbations of the right size;
 # 2. the density of $\tilde y$ at an integer $k$ equals the probability that $y$ rounds to $k$.
-#    So a density model of the noisy latents also gives the probabilities of the rounded ones,
-#    and bits estimated on noisy latents estimate, *on average over many digits*, the bits paid
-#    on rounded ones. For one digit the two differ, in either direction.
+#    So a density model of the noisy latents also gives the probabilities of the rounded ones.
+#
+# What it does *not* give is the same bit count. The rate measured on noisy latents is neither
+# an unbiased estimate of the rate of the rounded ones nor a bound on it: which way it errs, and
+# by how much, depends on where the latents sit relative to the grid of integers. We measure
+# that below, once the entropy model is built.
 #
 # And unlike rounding, $\tilde y$ has a gradient of 1 with respect to $y$.
 
@@ -145,13 +154,24 @@ prior = NoisyLogistic(loc=0.0, scale=tf.linspace(0.01, 2.0, 10))
 plot_prior(prior, title="NoisyLogistic densities, one per latent");
 
 # %% [markdown]
-# The density is a difference of two logistic CDFs, $p(\tilde y) = F(\tilde y + \tfrac12) -
-# F(\tilde y - \tfrac12)$. This is the package's implementation, which follows
-# tensorflow-compression's `tfc.NoisyLogistic` step for step. Right of the median it subtracts
-# survival functions instead, which keeps the tiny differences far in the tail precise.
+# Fact 2 above, seen on one of these latents (the one of scale 2): the bars are the probabilities
+# of the integers as the range coder of part 4 will store them — counts out of $2^{12} = 4096$
+# over the integers where the prior has almost all its mass, plus one *escape* bin for anything
+# beyond — and each bar sits on the noisy density at that integer.
 
 # %%
-show_source(NoisyLogistic.prob)
+plot_coding_table(prior, channel=9);
+
+# %% [markdown]
+# The density is a difference of two logistic CDFs, $p(\tilde y) = F(\tilde y + \tfrac12) -
+# F(\tilde y - \tfrac12)$. The rate needs its logarithm, and `log_prob` computes that directly
+# in log space, so it stays finite far in the tails where the density itself rounds to zero.
+# This is the package's implementation, which follows tensorflow-compression's
+# `tfc.NoisyLogistic` step for step; right of the median it works with survival functions
+# ($1 - F$) instead, which keeps tiny differences precise.
+
+# %%
+show_source(NoisyLogistic.log_prob)
 
 # %% [markdown]
 # ## A differentiable rate
@@ -166,11 +186,35 @@ y_tilde, rate = entropy_model(y, training=True)
 print("rate:", rate.numpy(), "bits")
 
 # %% [markdown]
-# There is no magic in that number. Summing minus the log-probabilities by hand gives the same:
+# There is no magic in that number. Summing minus the log-densities by hand, converted from
+# nats to bits, gives the same:
 
 # %%
-by_hand = -tf.reduce_sum(tf.math.log(prior.prob(y_tilde)), axis=-1) / np.log(2.0)
+by_hand = -tf.reduce_sum(prior.log_prob(y_tilde), axis=-1) / np.log(2.0)
 print("by hand:", by_hand.numpy(), "bits")
+
+# %% [markdown]
+# ### Noisy bits are not rounded bits
+#
+# The same entropy model also gives the rate of the rounded latents (`training=False`). Take one
+# prior of scale 0.2 and two sets of latents: 10,000 spread around zero, drawn from
+# $\mathcal N(0, 0.3^2)$, and 10,000 sitting just past the rounding boundaries, at $\pm 0.51$.
+
+# %%
+toy_model = ContinuousBatchedEntropyModel(NoisyLogistic(0.0, [0.2]), coding_rank=1)
+toy_latents = {"N(0, 0.3²)": tf.random.normal([10_000, 1], stddev=0.3),
+               "±0.51": tf.constant([[0.51], [-0.51]] * 5_000)}
+for name, latents in toy_latents.items():
+    noisy, rounded = (float(tf.reduce_mean(toy_model(latents, training=t)[1]))
+                      for t in (True, False))
+    print(f"latents {name}: noisy {noisy:.2f} bits, rounded {rounded:.2f} bits")
+
+# %% [markdown]
+# For latents spread around zero the noisy rate is the higher one; for latents just past
+# $\pm\frac12$ it is less than half the rounded rate, because noise keeps them near the dense
+# centre while rounding moves every one of them to $\pm 1$. Training only ever sees the noisy
+# rate, so this gap is part of what a trained model's real bit count differs by (part 3
+# measures it on the trained model).
 
 # %% [markdown]
 # ### The same numbers as tensorflow-compression
@@ -200,7 +244,9 @@ if tfc:
 # %% [markdown]
 # Minimising this rate pushes two ways: the encoder learns to put latents where the prior is
 # dense, and the prior's scales learn to fit where the latents are. That second half is just
-# maximum-likelihood fitting of the prior to the latents' distribution.
+# maximum-likelihood fitting of the prior to the latents' distribution. (Part 6 shows that the
+# whole training loss, this rate plus λ times the distortion, is the negative evidence lower
+# bound of a variational autoencoder.)
 #
 # ## Distortion, and a whole batch
 #
@@ -232,14 +278,29 @@ print(f"mean rate {np.mean(outputs['rate']):.1f} bits, "
 #   whose density at integers equals the probabilities of rounded values.
 # - A learned prior (here `NoisyLogistic` per latent) assigns those probabilities; a narrow prior
 #   makes a latent nearly free, a wide one costly.
-# - The entropy model's rate, $-\sum_i \log_2 p(\tilde y_i)$, estimates the bits per digit and
-#   can be minimised like any other loss.
+# - The entropy model's rate, $-\sum_i \log_2 p(\tilde y_i)$, is a differentiable proxy for
+#   the bits per digit that can be minimised like any other loss; it is neither an unbiased
+#   estimate of the rounded latents' bits nor a bound on them.
 #
 # ## Exercises
 #
-# 1. Compute the rate of the *rounded* latents by hand, $-\sum_i \log_2 p(\hat y_i)$, and
-#    compare it with `entropy_model(y, training=False)`.
-# 2. Plot `NoisyLogistic(loc=0.0, scale=[0.1, 1.0, 10.0])` with `plot_prior(prior, -30, 30)`.
-#    From which scale on does it look like a plain logistic density, and why?
-# 3. Run the noise cell several times. How much does the rate vary between draws, and how would
-#    averaging over a batch of 128 digits help training?
+# Each exercise says what it costs on a 2-core CPU at the defaults and gives a hint. Worked
+# solutions are in [`solutions/02_solutions.ipynb`](solutions/02_solutions.ipynb); the check
+# cells below say whether a number you found is right.
+#
+# 1. **The rate of the rounded latents.** Compute $-\sum_i \log_2 p(\hat y_i)$ by hand and
+#    check it below. *Cost:* under a minute. *Hint:* `prior.log_prob(tf.round(y))` gives natural
+#    logarithms; divide by $\ln 2$ and sum over the last axis.
+# 2. **When is it a plain logistic?** Plot `NoisyLogistic(loc=0.0, scale=[0.1, 1.0, 10.0])` with
+#    `plot_prior(prior, -30, 30)`. From which scale on does it look like a plain logistic
+#    density, and why? *Cost:* under a minute. *Hint:* the noisy density is the logistic
+#    averaged over a window of width 1; compare that width with the scale.
+# 3. **How noisy is the noisy rate?** Draw the noise many times for the same digit. How much
+#    does the rate vary, and how does averaging over a batch of 128 digits help training?
+#    *Cost:* under a minute. *Hint:* call `entropy_model(y, training=True)` 100 times and take
+#    the standard deviation of the rates; the mean of $B$ independent draws varies
+#    $\sqrt{B}$ times less.
+
+# %%
+my_rate = None  # exercise 1: the rate of round(y), in bits
+check_answer("02.1", my_rate, y=y, entropy_model=entropy_model)

@@ -29,6 +29,11 @@
 # makes errors expensive and buys fidelity with bits. This part trains the model at
 # $\lambda = 2000$ for 15 epochs, as the original tutorial does, and reads the training curves.
 # The trained model is cached, so parts 4–7 reuse it instead of training again.
+#
+# **Time.** Trains one model, $\lambda = 2000$ for 15 epochs on all 60,000 training digits:
+# 2–10 min on a 2-core CPU (10–40 s an epoch), and about 45 s for everything else. With
+# `pretrained = True` it downloads the published model instead, when this release has one
+# (10.2 MB).
 
 # %% [markdown]
 # ## Setup
@@ -78,9 +83,12 @@ cache_in_drive = False  # in Colab: keep trained models in Google Drive
 pretrained = False  # True: a published model with these settings, if any (part 3 trains by default)
 
 # %%
+import numpy as np
 import tensorflow as tf
 
 from mnist_compression.cache import cache_dir, train_or_load
+from mnist_compression.data import load_mnist_arrays
+from mnist_compression.exercises import check_answer
 from mnist_compression.models import MNISTCompressionTrainer
 from mnist_compression.notebook_tools import keep_cache_in_drive, show_source
 from mnist_compression.plotting import plot_history
@@ -152,12 +160,25 @@ plot_history(history, lmbda);
 # and then improves only slowly; the rate keeps falling steeply for several epochs, because the
 # initial latents waste bits and the model learns to stop spending them.
 #
-# The test rate sits below the training rate for two reasons. First, Keras reports the training
-# metrics *averaged over all batches of an epoch*, while the model improves during the epoch; the
-# test metrics are measured once, at its end, so the training curve lags behind. Second, the
-# training rate is measured on noisy latents and the test rate on rounded ones; here the noisy
-# estimate comes out a little higher, but that is an average effect, not a bound that holds for
-# every digit.
+# The training and test curves differ for two separate reasons. First, Keras reports the
+# training metrics *averaged over all batches of an epoch*, while the model improves during the
+# epoch; the test metrics are measured once, at its end, so the training curve lags behind.
+# Second, the training rate is measured on noisy latents and the test rate on rounded ones, and
+# part 2 showed that the two can differ either way. The next cell separates the two effects: it
+# runs the finished model on the same test digits once with noise and once with rounding.
+
+# %%
+test_digits, _ = load_mnist_arrays("test", data_dir, validation_examples)
+noisy, rounded = (trainer(test_digits, training=mode)["rate"].numpy() for mode in (True, False))
+print(f"last epoch, averaged by Keras over its batches: {history['rate'][-1]:.2f} bits")
+print(f"finished model, test digits, noisy latents:     {noisy.mean():.2f} bits")
+print(f"finished model, test digits, rounded latents:   {rounded.mean():.2f} bits")
+print(f"noise gives the higher count for {np.mean(noisy > rounded):.0%} of the digits")
+
+# %% [markdown]
+# The gap between the first two lines is Keras' averaging over a changing model; the gap between
+# the last two is noise against rounding, and the last line shows how often it goes each way from
+# digit to digit. The noisy rate is a training signal, not a promise about the real bit count.
 #
 # After 15 epochs at $\lambda = 2000$ the original tutorial reports about 41 bits per digit at a
 # distortion of about 0.036. Here:
@@ -194,9 +215,21 @@ print(f"that is {6272 / final_rate:.0f}x fewer bits than the raw 784 bytes")
 #
 # ## Exercises
 #
-# 1. Train for 30 epochs (`epochs = 30`; about twice this notebook's training time). Which of
-#    the two curves still improves?
-# 2. Halve the batch size. Does the final rate change, and why might the noisy rate estimate be
-#    noisier too?
-# 3. Print `tf.exp(trainer.prior_log_scales)` after training. How many latents have collapsed
-#    to a tiny scale — that is, are no longer used at all? (Part 4 counts them.)
+# Each exercise says what it costs on a 2-core CPU at the defaults and gives a hint. Worked
+# solutions are in [`solutions/03_solutions.ipynb`](solutions/03_solutions.ipynb); the check
+# cells below say whether a number you found is right.
+#
+# 1. **Train longer.** Set `epochs = 30`. Which of the two validation curves still improves?
+#    *Cost:* 1 training of 30 epochs, 5–20 min. *Hint:* compare the last five epochs of each
+#    curve with how much it moves from one epoch to the next early on.
+# 2. **Halve the batch size** (`batch_size = 64`). Does the final rate change, and why is the
+#    noisy rate of one batch noisier? *Cost:* 1 training of 15 epochs, 2–10 min. *Hint:* part
+#    2's exercise 3 measured how the spread of a mean shrinks with the number of digits in it.
+# 3. **Count the collapsed latents:** how many of the prior's scales,
+#    `np.exp(trainer.prior_log_scales.numpy())`, are below 0.05? Such a latent is almost always
+#    0, costs almost nothing and carries nothing. *Cost:* under a minute. *Hint:* a boolean
+#    array's `sum()` counts its `True` values; part 4 counts the same latents by their bits.
+
+# %%
+my_count = None  # exercise 3: the number of prior scales below 0.05
+check_answer("03.3", my_count, trainer=trainer)

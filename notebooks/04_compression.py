@@ -22,8 +22,14 @@
 #
 # **Overview.** So far the rate was an estimate. Now we split the trained model into a real
 # encoder and decoder, see how a **range coder** turns probabilities into bits, compress 16 test
-# digits into byte strings, decode them again, and compare each string's length with the
-# information content the model predicted. Last, all 10,000 test digits go into one file.
+# digits into byte strings, decode them again, and compare each string's length with its
+# **information content**, $-\sum_i \log_2 P(\hat y_i)$: the bits the prior says the rounded
+# latents are worth (part 2's code length, summed over the latents). Last, all 10,000 test
+# digits go into one file.
+#
+# **Time.** Needs part 3's model: from the model cache when part 3 ran on this machine, else
+# the published one when this release has it (`pretrained = True`, a 10.2 MB download), else
+# trained here: 2–10 min on a 2-core CPU (10–40 s an epoch). Everything else takes about 25 s.
 
 # %% [markdown]
 # ## Setup
@@ -55,7 +61,7 @@ if "google.colab" in sys.modules:
 # The training parameters match part 3, so its cached model is reused; with different values
 # (or no cache) the model is trained here first.
 # With `pretrained = True`, a model that this release publishes for exactly these settings is
-# downloaded instead of trained (10 MB per model; one line says so when there is none).
+# downloaded instead of trained (10.2 MB per model; one line says so when there is none).
 
 # %% tags=["parameters"]
 lmbda = 2000.0
@@ -86,9 +92,12 @@ from mnist_compression.codec import (
 )
 from mnist_compression.coding_primer import narrow, shortest_bits
 from mnist_compression.data import load_mnist_arrays
+from mnist_compression.entropy_models import DecodeError
 from mnist_compression.evaluation import bits_per_latent, code_digits
+from mnist_compression.exercises import check_answer
+from mnist_compression.models import to_unit_range
 from mnist_compression.notebook_tools import keep_cache_in_drive, show_source
-from mnist_compression.plotting import display_digits, plot_latent_bits
+from mnist_compression.plotting import display_digits, plot_latent_bits, plot_narrowing
 from mnist_compression.settings import TrainingSettings
 
 if cache_in_drive:
@@ -121,11 +130,21 @@ for step in steps:
 print("bits that land inside:", shortest_bits(steps[-1].low, steps[-1].width))
 
 # %% [markdown]
+# The same narrowing, drawn: each row is the interval after one more symbol, split into the
+# shares of `a` and `b`; the darker share is the one the next symbol keeps.
+
+# %%
+plot_narrowing(steps, {"a": 0.8, "b": 0.2});
+
+# %% [markdown]
 # Four symbols in four bits, although `b` alone "costs" 2.3: the three likely `a`s cost a
 # third of a bit each. The decoder repeats the same narrowing and, at each step, picks the
 # symbol whose share contains the number. The real coder does this with 32-bit integers,
 # probabilities quantised to counts out of $2^{12} = 4096$, and bytes written as soon as their
-# value is settled. Latents far outside a table are written with an escape code.
+# value is settled. Each latent's table covers the integers where its prior has almost all of its
+# mass (all but a *tail mass* of $2^{-8}$); a latent outside that range is written with an
+# **escape code**, one reserved table entry followed by the value itself, which costs more bits
+# but keeps every integer codable.
 #
 # ## Split the model into a compressor and a decompressor
 #
@@ -149,9 +168,9 @@ show_source(MNISTCompressor.__call__)
 # Both transforms run in exact **integer arithmetic** here (`transforms.latents` and
 # `transforms.digits`). Floating-point results differ slightly between TensorFlow versions and
 # processors, and a codec must decode the same string to the same digit everywhere; integers
-# with a fixed number of fractional bits give the trained networks' results to within far less
-# than a grey level, and the *same* results on every machine. The decompressor reverses the
-# steps:
+# with a fixed number of fractional bits give the trained networks' results almost exactly (a
+# cell below counts how often they differ), and the *same* results on every machine. The
+# decompressor reverses the steps:
 
 # %%
 show_source(MNISTDecompressor.__call__)
@@ -176,9 +195,27 @@ display_digits(originals, strings, information_bits, reconstructions,
 
 # %% [markdown]
 # Each cell shows the original on the left, the decoded digit on the right, the string in hex,
-# the bits actually sent and the information content. Odd strokes get smoothed into the typical
-# shape of the class: the model spends its bits on what distinguishes one digit from another.
+# the bits actually sent and the information content. Odd strokes get smoothed into a more
+# regular shape: the model spends its bits where they lower the mean absolute pixel error most,
+# which is not necessarily what makes a digit recognisable (part 5 measures that).
 #
+# ### Integers against floats
+#
+# How close are the integer transforms to the trained floating-point networks? On all test
+# digits, compare the rounded latents of both analysis transforms, and the digits both
+# synthesis transforms draw from the same latents:
+
+# %%
+exact_latents = compressor.transforms.latents(test_digits)
+float_latents = np.round(trainer.analysis_transform(to_unit_range(test_digits)).numpy())
+exact_pixels = compressor.transforms.digits(exact_latents).astype(int)
+float_pixels = trainer.synthesis_transform(exact_latents.astype(np.float32)).numpy()
+float_pixels = np.clip(np.round(255 * float_pixels), 0, 255).astype(int)
+print(f"latents that differ: {np.mean(exact_latents != float_latents):.4%}")
+print(f"pixels that differ: {np.mean(exact_pixels != float_pixels):.4%}, by at most "
+      f"{np.abs(exact_pixels - float_pixels).max()} grey level(s)")
+
+# %% [markdown]
 # ## On average, strings cost a little more than the information content
 #
 # A string has a whole number of bytes, and the coder works with probabilities rounded to
@@ -207,8 +244,22 @@ plot_latent_bits(bits_per_latent(trainer.prior, latents));
 # %% [markdown]
 # ## All test digits in one file
 #
-# A string alone does not say where it ends, which model made it, or whether a byte got lost —
-# the decoder's sanity check misses many cut-short strings. So the codec stores strings in
+# A string alone does not say where it ends, which model made it, or whether a byte got lost.
+# The range decoder has a sanity check, but how often does it notice a string that lost its
+# last byte?
+
+# %%
+cut_short = [string[:-1] for string in coded["strings"] if len(string) > 1]
+try:
+    decompressor.entropy_model.decode_symbols(cut_short)
+    noticed = 0
+except DecodeError as err:
+    noticed = len(err.failed)
+print(f"the check notices {noticed:,} of {len(cut_short):,} strings cut short by one byte "
+      f"({noticed / len(cut_short):.1%})")
+
+# %% [markdown]
+# So the codec stores strings in
 # `.mnc` files: a header with the model's fingerprint, each string's length, and a CRC-32
 # checksum over everything. (The same works from a terminal: `python -m
 # mnist_compression.codec compress`, see the README.)
@@ -230,11 +281,14 @@ print("identical to decoding the strings one batch at a time:",
       np.array_equal(decoded, coded["decoded"]))
 
 # %% [markdown]
-# Range coding is asymptotically optimal: coding many symbols in one long string, its length
-# per symbol approaches the cross entropy of the data under the prior. The overhead we see is a
-# per-string cost — one length byte per digit in the file, and the rounding of each string to
-# whole bytes. Coding all digits as one string would spread it over all of them, at the price
-# of not being able to decode one digit alone.
+# How close can a range coder get? Coding many symbols in one long string, its length per
+# symbol approaches the **cross-entropy** $-\frac1N\sum_n \log_2 Q(s_n)$ of the symbols $s_n$
+# under the probabilities $Q$ it codes with — here the 12-bit tables, not the prior itself, plus
+# the bits of any escape codes. The overhead measured above (strings against information
+# content) is that difference plus a per-string cost: each string is rounded to whole bytes and
+# the coder flushes its state at the end. The `.mnc` file's length byte per digit comes on top
+# and is not part of that overhead. Coding all digits as one string would spread the per-string
+# cost over all of them, at the price of not being able to decode one digit alone.
 #
 # ## Summary
 #
@@ -249,8 +303,22 @@ print("identical to decoding the strings one batch at a time:",
 #
 # ## Exercises
 #
-# 1. Build two separate codecs with `make_mnist_codec` and decode one's strings with the other.
-#    Does it still work, and under what condition would it fail?
-# 2. Change `first_digit` to look at other digits. Which digits get the longest strings?
-# 3. Sum the information contents of the 16 digits shown and round up to whole bytes. How many
-#    bytes would coding them as one string save, compared with 16 separate strings?
+# Each exercise says what it costs on a 2-core CPU at the defaults and gives a hint. Worked
+# solutions are in [`solutions/04_solutions.ipynb`](solutions/04_solutions.ipynb); the check
+# cells below say whether a number you found is right.
+#
+# 1. **Two codecs from one model.** Build a second codec with `make_mnist_codec(trainer)` and
+#    decode the first one's strings with it. Does it work, and when would it fail?
+#    *Cost:* under a minute. *Hint:* compare the two `fingerprint`s; the tables are built from
+#    the prior with the same integer arithmetic every time. What changes them?
+# 2. **The longest strings.** Which test digits get the longest strings? *Cost:* under a minute.
+#    *Hint:* `np.argsort(coded["string_bits"])[-16:]` are the 16 longest; show them with
+#    `display_digits` as above.
+# 3. **One string for 16 digits.** How many bytes would coding the 16 digits above as one string
+#    save, compared with 16 separate strings? Check your number below. *Cost:* under a minute.
+#    *Hint:* separately they take `sum(len(s) for s in strings.numpy())` bytes; one string takes
+#    about the summed information content, rounded up to whole bytes.
+
+# %%
+my_saving = None  # exercise 3: bytes saved by one string for the 16 digits
+check_answer("04.3", my_saving, strings=strings.numpy(), information_bits=information_bits)

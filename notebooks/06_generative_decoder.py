@@ -25,6 +25,10 @@
 # this with its $\lambda = 2000$ model; we do it with that model and with the low-rate
 # $\lambda = 300$ model of part 5, side by side, and see why a good compressor is, in disguise,
 # a generative model.
+#
+# **Time.** Needs two models ($\lambda$ = 2000 and 300): from the model cache, else published
+# when this release has them (`pretrained = True`, 10.2 MB each), else trained here: 5–20 min on
+# a 2-core CPU (10–40 s an epoch). Everything else takes about 20 s.
 
 # %% [markdown]
 # ## Setup
@@ -56,7 +60,7 @@ if "google.colab" in sys.modules:
 # The training parameters match parts 3 and 5, whose models are reused from the cache when
 # present.
 # With `pretrained = True`, a model that this release publishes for exactly these settings is
-# downloaded instead of trained (10 MB per model; one line says so when there is none).
+# downloaded instead of trained (10.2 MB per model; one line says so when there is none).
 
 # %% tags=["parameters"]
 lambdas = [2000.0, 300.0]  # the original tutorial's model, and the low-rate one
@@ -76,9 +80,12 @@ samples = 16
 import numpy as np
 
 from mnist_compression.cache import train_or_load
+from mnist_compression.classifier import train_or_load_classifier
 from mnist_compression.codec import make_mnist_codec
 from mnist_compression.data import load_mnist_arrays
+from mnist_compression.elbo import negative_elbo
 from mnist_compression.evaluation import bits_per_latent, string_bits
+from mnist_compression.exercises import check_answer
 from mnist_compression.notebook_tools import keep_cache_in_drive
 from mnist_compression.plotting import show_digits
 from mnist_compression.settings import TrainingSettings
@@ -143,32 +150,108 @@ for lmbda, (compressor, _) in codecs.items():
 # decided by that padding, not by chance.
 #
 # Whether the images look like digits depends on how well the prior describes the latents of
-# real digits. Our prior treats the latents as independent, which is only roughly true, so some
-# samples are mixtures or scribbles. The two models fail differently. At $\lambda = 300$ only a
-# handful of latents carry information (the count above), so only those are drawn at random:
-# the samples are smooth, typical digits, with little variety. At $\lambda = 2000$ several times
-# as many latents are drawn independently, and their combinations — which an independent prior
-# does not constrain — more often fail to fit together into one digit.
+# real digits. Our prior treats the latents as independent. Are they? The correlations between
+# the informative latents of the test digits:
+
+# %%
+for lmbda, (compressor, _) in codecs.items():
+    latents = compressor.transforms.latents(test_digits)
+    used = bits_per_latent(models[lmbda].prior, latents) >= 0.01
+    correlations = np.abs(np.corrcoef(latents[:, used].T)[~np.eye(used.sum(), dtype=bool)])
+    print(f"λ = {lmbda:g}: |correlation| between its {used.sum()} informative latents: mean "
+          f"{correlations.mean():.2f}, largest {correlations.max():.2f}")
+
+# %% [markdown]
+# Correlated latents drawn independently give combinations that real digits never produce. How
+# digit-like, and how varied, are the samples then? Part 5's classifier reads 1,000 random
+# strings per model: which classes it sees, and how sure it is, against its confidence on real
+# test digits.
+
+# %%
+classifier = train_or_load_classifier(data_dir, train_examples, pretrained=pretrained)
+real = classifier.probabilities(test_digits).max(axis=1).mean()
+print(f"real test digits: mean confidence {real:.0%}")
+many = [rng.bytes(string_bytes) for _ in range(1000)]
+for lmbda, (_, decompressor) in codecs.items():
+    probabilities = classifier.probabilities(decompressor.decompress(many))
+    classes = np.bincount(probabilities.argmax(axis=1), minlength=10)
+    print(f"λ = {lmbda:g}: mean confidence {probabilities.max(axis=1).mean():.0%}; samples per "
+          f"class 0-9: {classes.tolist()}")
+
+# %% [markdown]
+# Read the two models against each other. Where few latents carry information, only those are
+# drawn at random, and the class counts show how much variety that leaves; where many are drawn
+# independently, the classifier's confidence shows how often their combinations fail to make
+# one clear digit.
 #
-# The connection runs both ways: a model that generates data well assigns it high probability,
-# and high probability is what a compressor needs for short codes.
+# ## Compression is a variational autoencoder
+#
+# The link between compressing and generating is exact, not a metaphor. Read training as a
+# variational autoencoder (VAE) that models the probability of a digit $x$:
+#
+# - the encoder's *posterior* $q(\tilde y \mid x)$ is the unit box around $y = g_a(x)$: uniform
+#   noise, density 1, so $\log q = 0$;
+# - the *prior* $p(\tilde y)$ is the noisy logistic of part 2;
+# - the *likelihood* $p(x \mid \tilde y)$ is a Laplace density around each decoded pixel,
+#   $\frac{1}{2b} e^{-|x_i - \hat x_i|/b}$, with one scale $b$ for all 784 pixels.
+#
+# A VAE maximises the evidence lower bound (ELBO) $\mathbb E_q[\log p(x \mid \tilde y) +
+# \log p(\tilde y) - \log q(\tilde y \mid x)]$. In bits, its negative is
+#
+# $$-\text{ELBO} = \underbrace{\mathbb E_q[-\log_2 p(\tilde y)]}_{\text{rate}}
+#   + \frac{784}{b \ln 2} D + 784 \log_2(2b),$$
+#
+# with $D$ the mean absolute pixel error. Choose $b = 784 / (\lambda \ln 2)$ and the middle term
+# is $\lambda D$: the training loss *is* the negative ELBO, up to a constant that no parameter
+# changes. Minimising rate + λ·distortion maximises a lower bound on $\log_2 p(x)$ (for
+# continuous pixels, a density). `negative_elbo` computes the bound's terms directly, with one
+# draw of the noise, beside the loss on the same draw (for the model of the highest λ):
+
+# %%
+bound = negative_elbo(models[max(models)], test_digits[:1000], seed=seed)
+for name in ("prior_bits", "likelihood_bits", "posterior_bits", "negative_elbo", "loss"):
+    print(f"{name:>15}: {bound[name].mean():8.2f} bits per digit")
+gap = bound["negative_elbo"] - bound["loss"]
+print(f"−ELBO − loss: {gap.min():.3f} to {gap.max():.3f}; 784·log2(2b) = {bound['constant']:.3f}")
+
+# %% [markdown]
+# So a good compressor, in this sense, is a model that gives real digits a high bound on their
+# probability. That does not make it a good *generator*: the bound is about the likelihood of
+# data, and sample quality can disagree with likelihood, as the samples above show.
 #
 # ## Summary
 #
 # - With the sanity check off, any byte string decodes to a digit.
 # - Random bits decode to latents sampled (approximately) from the prior, so the decoder
 #   becomes a generator.
-# - Sample quality reflects how well the prior fits real latents — the same quality that makes
-#   strings short. An independent prior with few active latents gives typical, similar digits;
-#   with many active latents, often incoherent ones.
+# - Sample quality depends on how well the prior fits real latents; an independent prior
+#   cannot express the correlations measured between them.
+# - With uniform noise, rate + λ·distortion is the negative ELBO of a VAE with a unit-box
+#   posterior and a Laplace likelihood of scale $784 / (\lambda \ln 2)$, up to a constant.
 #
 # ## Exercises
 #
-# 1. Set `string_bytes` to 1, 2 and 4. From which length on do the $\lambda = 300$ samples stop
-#    changing when you append more bytes, and why is that length different for
-#    $\lambda = 2000$?
-# 2. Decode the all-zero string `bytes(8)` with both models. What digit do you get, and why is
-#    it the same for every length of zeros?
-# 3. Sample latents directly from the prior, `models[300.0].prior.sample(16, seed=1)`, round
-#    them, and decode them with `models[300.0].synthesis_transform`. Do you get the same kind of
-#    images?
+# Each exercise says what it costs on a 2-core CPU at the defaults and gives a hint. Worked
+# solutions are in [`solutions/06_solutions.ipynb`](solutions/06_solutions.ipynb); the check
+# cell below says whether the latents you found are right.
+#
+# 1. **Shorter random strings.** Set `string_bytes` to 1, 2 and 4. From which length on do the
+#    $\lambda = 300$ samples stop changing when you append more bytes, and why is that length
+#    different for $\lambda = 2000$? *Cost:* under a minute. *Hint:* the decoder stops after the
+#    last latent; the longest real strings of each model (printed above) show how far it reads.
+# 2. **A string of zeros.** Decode `bytes(8)` with both models. Which latents does it decode to,
+#    and why is the digit the same for every number of zeros? Check the latents below.
+#    *Cost:* under a minute. *Hint:* `decompressor.entropy_model.decode_symbols([bytes(8)])`
+#    gives the latents. Zeros are the number 0, the bottom of $[0, 1)$: which bin of each
+#    latent's table starts there? (Not necessarily the value 0.)
+# 3. **Sample the prior yourself.** Draw latents at random, round them and decode them with
+#    `models[300.0].synthesis_transform`. Do you get the same kind of images as from random
+#    strings? *Cost:* under a minute. *Hint:* the coder's probability of an integer $k$ is the
+#    plain logistic's mass on $[k - \frac12, k + \frac12)$, so round samples of the logistic
+#    itself, `scale * rng.logistic(size=(16, 50))`; `prior.sample` draws the *noisy* variable,
+#    which adds the noise's spread a second time. The transform returns pixels in $[0, 1]$:
+#    multiply by 255 before `show_digits`, which draws 0 to 255.
+
+# %%
+my_latents = None  # exercise 2: the latents bytes(8) decodes to, for the λ = 2000 model
+check_answer("06.2", my_latents, decompressor=codecs[max(codecs)][1])

@@ -25,6 +25,10 @@
 # and is any of this better than PNG, JPEG or WebP on the same digits? We train one model per
 # $\lambda$ over a grid from 50 to 10,000, measure every model on real strings, code the same test
 # digits with classical codecs, and put everything on one plot.
+#
+# **Time.** Needs eight models and the digit classifier: from the model cache, else published
+# when this release has them (`pretrained = True`, 10.2 MB each), else trained here: 20–80 min
+# on a 2-core CPU (10–40 s an epoch). Measuring them and the classical codecs takes about 80 s.
 
 # %% [markdown]
 # ## Setup
@@ -58,7 +62,7 @@ if "google.colab" in sys.modules:
 # them). The command `python -m mnist_compression.sweep` runs the same study outside a
 # notebook; both share the cache. Smaller values make a quick check.
 # With `pretrained = True`, a model that this release publishes for exactly these settings is
-# downloaded instead of trained (10 MB per model; one line says so when there is none).
+# downloaded instead of trained (10.2 MB per model; one line says so when there is none).
 
 # %% tags=["parameters"]
 lambdas = [50.0, 100.0, 300.0, 500.0, 1000.0, 2000.0, 5000.0, 10000.0]
@@ -76,6 +80,9 @@ output_dir = "build/rd_study"  # where the CSV and JSON results are written
 
 # %%
 
+import numpy as np
+
+from mnist_compression.models import make_synthesis_transform
 from mnist_compression.notebook_tools import keep_cache_in_drive
 from mnist_compression.plotting import plot_digit_strip, plot_overhead, plot_rd_study
 from mnist_compression.reference import TUTORIAL_LAMBDAS
@@ -116,19 +123,43 @@ for row in sweep.rows:
           f"{row['mae']:7.4f} {row['psnr']:6.1f}dB {row['recognised']:10.1%}")
 
 # %% [markdown]
-# ## Why the smallest λ send nothing
+# ## Why the smallest λ send (almost) nothing
 #
-# At the low end the models may stop sending anything: every latent collapses, the string is
-# the range coder's one-byte minimum, and the decoder draws one average digit for every input.
-# That is not a training failure but the optimum of the loss. A model that sends nothing pays
-# $0 + \lambda D_0$, with $D_0$ the error of the average digit; any other point of the curve
-# pays $R + \lambda D$. When $\lambda$ is small, no point is cheaper than sending nothing. The
-# cost of each measured model's point at $\lambda = 100$:
+# At the low end a model may stop sending anything: every latent collapses, each string is the
+# range coder's one-byte minimum, and the decoder draws one and the same image for every input.
+# Which fixed image is best? Under the mean absolute error it is not the average digit but the
+# pixelwise *median* (the median minimises a sum of absolute deviations). Here are a few fixed
+# images, and the lowest-λ model, on the test digits:
 
 # %%
-for row in sorted(sweep.rows, key=lambda r: r["val_rate"]):
-    print(f"the λ={row['lmbda']:g} model: {row['val_rate']:5.1f} bits + 100 × "
-          f"{row['val_distortion']:.4f} = {row['val_rate'] + 100 * row['val_distortion']:.1f}")
+pixels = study.test_digits / 255
+fixed = {"a blank page": np.zeros(pixels.shape[1:]), "the pixelwise mean": pixels.mean(0),
+         "the pixelwise median": np.median(pixels, 0)}
+for name, image in fixed.items():
+    print(f"{name:>21}: MAE {np.abs(pixels - image).mean():.4f}")
+lowest = min(sweep.rows, key=lambda row: row["lmbda"])
+print(f"the λ={lowest['lmbda']:g} model: MAE {lowest['mae']:.4f} at {lowest['string_bits']:.1f} "
+      f"bits")
+
+# %% [markdown]
+# Is collapsing a training failure? A model that sends nothing pays $0 + \lambda D_0$ in the
+# loss, with $D_0$ the median's error; any other point of the curve pays $R + \lambda D$. The
+# cost of each measured model's point, and of sending nothing, at the lowest $\lambda$ of the
+# sweep (test digits, rounded latents):
+
+# %%
+price = lowest["lmbda"]
+costs = {f"the λ={r['lmbda']:g} model": r["val_rate"] + price * r["val_distortion"]
+         for r in sweep.rows}
+costs["sending nothing"] = price * np.abs(pixels - fixed["the pixelwise median"]).mean()
+for name, cost in sorted(costs.items(), key=lambda item: item[1]):
+    print(f"{name:>20}: {cost:6.2f}")
+
+# %% [markdown]
+# The list is sorted, cheapest first. If sending nothing (or a collapsed model, which costs
+# nearly the same) comes first, collapse is the optimum of the loss at that $\lambda$ rather
+# than a failure to train; if a model that sends bits is cheaper, a collapsed model stopped
+# short of the optimum.
 
 # %% [markdown]
 # ## The same digits, classically
@@ -177,9 +208,11 @@ for row in study.comparisons:
 # %% [markdown]
 # Why do the classical codecs lose so clearly here?
 #
-# - **Headers.** A 28×28 digit carries a few dozen bits of information, while a JPEG file spends
-#   hundreds of bytes on markers and tables, and even PNG's and WebP's headers outweigh the
-#   learned strings. That is why the payload, not the file, is the fair count.
+# - **Headers.** At the distortions of this comparison a digit's learned string is tens of bits
+#   long (losslessly, a digit takes the hundreds of bits that PNG, zlib and LZMA spend in the
+#   table above), while a JPEG file spends hundreds of bytes on markers and tables, and even
+#   PNG's and WebP's headers outweigh the learned strings. That is why the payload, not the
+#   file, is the fair count.
 # - **Transforms built for photographs.** JPEG's 8×8 blocks do not tile 28×28 evenly and their
 #   cosines describe smooth gradients, not pen strokes; WebP's predictors are likewise tuned for
 #   natural images.
@@ -189,10 +222,22 @@ for row in study.comparisons:
 #
 # Where do they win? At very low distortion, and losslessly: PNG, zlib and LZMA reproduce every
 # pixel exactly, which our autoencoder can never do, and JPEG and WebP at high qualities reach
-# distortions that none of these models reaches at any rate. The learned codec also needs the
-# trained decoder on the receiving side — about 10 MB of weights, amortised only over many
-# digits.
-#
+# distortions that none of the models trained here ($\lambda \le$ 10,000) reaches. The learned
+# codec also needs the trained decoder on the receiving side. How big is it, and after how many
+# digits do the bits saved pay for sending it once, as float32 weights?
+
+# %%
+decoder = make_synthesis_transform()
+decoder.build((None, settings.latent_dims))
+decoder_bits = 32 * decoder.count_params()
+print(f"synthesis transform: {decoder.count_params():,} parameters = "
+      f"{decoder_bits / 8 / 1e6:.1f} MB as float32")
+for row in study.comparisons:
+    saved = row["classical_bits"] - row["learned_bits"]
+    print(f"λ={row['lmbda']:g}: {saved:.0f} bits saved per digit against {row['codec']}; "
+          f"the decoder pays for itself after {decoder_bits / saved:,.0f} digits")
+
+# %% [markdown]
 # ## Overhead of real strings
 #
 # The gap between information content and actual string length, per model:
@@ -201,9 +246,10 @@ for row in study.comparisons:
 plot_overhead(sweep.rows);
 
 # %% [markdown]
-# The overhead stays at a few bits per string whatever the rate — whole bytes and integer
-# frequencies cost about the same for a long string as for a short one — so it is a small share
-# at high rates and a large one at low rates.
+# The overhead is not one constant. Part of it is per string (whole bytes, the coder's final
+# bytes) and part of it per symbol (the 12-bit tables' rounding of every probability, escape
+# codes), so it changes with λ, as the plot shows; as a share of the string it matters most at
+# low rates, where the whole string is a byte or two.
 #
 # ## The same digits at every λ
 #
@@ -218,18 +264,28 @@ plot_digit_strip(study.test_digits[:len(next(iter(sweep.reconstructions.values()
 #
 # - Sweeping $\lambda$ traces the learned codec's rate–distortion curve, from nothing at all to
 #   about a hundred bits per digit.
-# - Below some $\lambda$, sending nothing is the optimum: the loss prices the error of the
-#   average digit below any bits spent.
-# - Real strings cost a few bits more than the information content, nearly independent of λ.
+# - At the lowest $\lambda$ a model may send nothing and draw one fixed image; under the MAE the
+#   best such image is the pixelwise median, and the costs above say whether collapsing is the
+#   optimum of the loss.
+# - Real strings cost more than the information content by an overhead that changes with λ
+#   and is the largest share at low rates.
 # - On these digits the learned codec needs many times fewer bits than JPEG or WebP at equal
 #   distortion, even when the classical codecs' headers are not counted; the classical codecs
 #   keep the lossless regime and need no trained decoder.
 #
 # ## Exercises
 #
-# 1. Add $\lambda$ = 20,000 and 50,000 (two training runs). Does the curve reach WebP's
-#    distortions, and what does the comparison say there?
-# 2. Re-plot with `file_bits` instead of `payload_bits`. How much of the classical codecs' cost is
-#    headers at each quality?
-# 3. Run the sweep with 20 latents: `settings.replace(latent_dims=20)` in the `run_sweep` call
-#    (eight training runs). Which end of the curve suffers?
+# Each exercise says what it costs on a 2-core CPU at the defaults and gives a hint. Worked
+# solutions are in [`solutions/07_solutions.ipynb`](solutions/07_solutions.ipynb).
+#
+# 1. **Beyond λ = 10,000.** Add $\lambda$ = 20,000 and 50,000. Does the curve reach WebP's
+#    distortions, and what does the comparison say there? *Cost:* 2 trainings of 15 epochs,
+#    5–20 min. *Hint:* the comparison only interpolates inside a classical codec's range of
+#    distortions; look for the new λ in `study.comparisons`.
+# 2. **Whole files.** Re-plot with `file_bits` instead of `payload_bits`. How much of the
+#    classical codecs' cost is headers at each quality? *Cost:* under a minute. *Hint:*
+#    `1 - row["payload_bits"] / row["file_bits"]` for each row of `study.baselines`.
+# 3. **20 latents.** Run the study with `settings.replace(latent_dims=20)`. Which end of the
+#    curve suffers? *Cost:* 8 trainings of 15 epochs, 20–80 min (models with 20 latents are not
+#    published). *Hint:* compare the information content of the highest-λ rows; how many of the
+#    50 latents does the λ = 10,000 model use (part 4's count)?

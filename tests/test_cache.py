@@ -40,7 +40,7 @@ def test_same_settings_reuse_the_saved_model(tiny_mnist, model_cache, capsys):
 
 @pytest.mark.parametrize("change", [dict(epochs=2), dict(lmbda=300), dict(seed=1),
                                     dict(batch_size=8), dict(train_examples=20),
-                                    dict(learning_rate=3e-4)])
+                                    dict(learning_rate=3e-4), dict(distortion="mse")])
 def test_a_changed_setting_trains_a_new_model(tiny_mnist, model_cache, capsys, change):
     folder, _ = tiny_mnist
     _train(folder, capsys)
@@ -185,3 +185,65 @@ def test_cached_models_get_the_usual_permissions(tiny_mnist, model_cache, capsys
     [stored] = model_cache.iterdir()
     assert stat.S_IMODE(stored.stat().st_mode) == 0o755
     assert stat.S_IMODE((stored / "model.npz").stat().st_mode) == 0o644
+
+
+def test_the_same_digits_in_another_order_find_the_same_model(tiny_mnist, model_cache, capsys):
+    """tfds and the IDX files hold MNIST in different orders: a model (or a published one)
+    trained on either is found for the other."""
+    from mnist_compression.training import TrainingData, load_training_data
+
+    folder, _ = tiny_mnist
+    _train(folder, capsys)
+    settings = TrainingSettings(lmbda=500, epochs=1, batch_size=16, data_dir=str(folder))
+    data = load_training_data(settings)
+    shuffled = TrainingData(data.train[::-1], data.validation[::-1],
+                            data.validation_labels[::-1], data.source)
+    train_or_load(settings, data=shuffled, verbose=0)
+    assert capsys.readouterr().out.startswith("Loaded the λ=500 model")
+    assert len(list(model_cache.iterdir())) == 1
+
+
+def test_a_warm_start_trains_or_loads_its_start_and_begins_from_its_weights(
+        tiny_mnist, model_cache, capsys):
+    folder, _ = tiny_mnist
+    common = dict(lmbda=300, epochs=1, batch_size=16, data_dir=str(folder))
+    warm = TrainingSettings(warm_start=500, warm_start_epochs=2, learning_rate=1e-12, **common)
+    trainer, history = train_or_load(warm, verbose=2)
+    out = capsys.readouterr().out
+    assert out.index("training λ=500 for 2 epochs") < out.index(
+        "training λ=300 starting from the λ=500 model for 1 epoch")
+    assert len(history["loss"]) == 1
+    start, _, out = _train(folder, capsys, epochs=2)  # the λ=500 model, from the cache
+    assert out.startswith("Loaded the λ=500 model")
+    # At a learning rate of 1e-12 the warm start keeps the weights it started from ...
+    for a, b in zip(start.trainable_variables, trainer.trainable_variables, strict=True):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-6, atol=1e-9, err_msg=a.name)
+    cold, _ = train_or_load(warm.replace(warm_start=None), verbose=0)  # ... a cold start does not
+    assert not np.allclose(cold.trainable_variables[0], start.trainable_variables[0])
+    names = sorted(p.name.split("-")[0:2] == ["lmbda300", "epochs1"] for p in
+                   model_cache.iterdir())
+    assert names == [False, True, True]  # the λ=500 start, and two λ=300 models apart
+    capsys.readouterr()
+    train_or_load(warm, verbose=2)
+    assert capsys.readouterr().out.startswith("Loaded the λ=300 model")
+
+
+def test_a_warm_start_needs_its_start_model():
+    from mnist_compression.training import train_model
+
+    with pytest.raises(ValueError, match="A warm start needs both settings.warm_start and the "
+                                         "model to start from"):
+        train_model(TrainingSettings(warm_start=500, epochs=1), data=object())
+
+
+def test_a_model_trained_on_the_squared_error_loads_with_it(tiny_mnist, model_cache, capsys):
+    folder, arrays = tiny_mnist
+    trained, history, _ = _train(folder, capsys, distortion="mse")
+    loaded, _, out = _train(folder, capsys, distortion="mse")
+    assert out.startswith("Loaded") and loaded.distortion == trained.distortion == "mse"
+    digits = arrays["test"][0][..., None]
+    x = digits.astype(np.float32) / 255
+    decoded = loaded.synthesis_transform(np.round(loaded.analysis_transform(x).numpy())).numpy()
+    np.testing.assert_allclose(loaded(digits)["distortion"],
+                               ((x - decoded) ** 2).mean(axis=(1, 2, 3)), rtol=1e-4)
+    assert history["val_distortion"][-1] < 0.25  # a squared error of [0, 1] pixels

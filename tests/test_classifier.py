@@ -112,3 +112,27 @@ def test_a_damaged_classifier_is_reported_kept_and_replaced(tiny_mnist, model_ca
     assert out.count("is damaged") == 1 and "Training" not in out
     for a, b in zip(_weights(replacement), _weights(loaded), strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_the_key_keeps_each_digit_with_its_label_in_any_order():
+    from mnist_compression.classifier import _key
+
+    images = (np.arange(4 * 28 * 28) % 253).astype(np.uint8).reshape(4, 28, 28, 1)
+    labels = np.array([3, 1, 4, 1])
+    order = [2, 0, 3, 1]
+    assert _key(images[order], labels[order]) == _key(images, labels)
+    assert _key(images, labels[order]) != _key(images, labels)
+
+
+def test_probabilities_are_a_softmax_that_agrees_with_the_labels(tiny_mnist, model_cache):
+    folder, arrays = tiny_mnist
+    classifier = train_or_load_classifier(folder)
+    digits = arrays["test"][0]
+    probabilities = classifier.probabilities(digits)
+    assert probabilities.shape == (len(digits), 10)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1, rtol=1e-6)
+    assert (probabilities > 0).all()
+    logits = classifier.model.predict(digits.reshape(len(digits), -1) / 255.0, verbose=0)
+    expected = np.exp(logits[0]) / np.exp(logits[0]).sum()
+    np.testing.assert_allclose(probabilities[0], expected, rtol=1e-5)
+    np.testing.assert_array_equal(classifier.predict(digits), probabilities.argmax(axis=1))

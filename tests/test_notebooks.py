@@ -16,6 +16,8 @@ import mnist_compression
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+SOLUTIONS = sorted((REPO / "notebooks" / "solutions").glob("[0-9][0-9]_solutions.ipynb"))
+EVERY_NOTEBOOK = NOTEBOOKS + SOLUTIONS
 MAX_CODE_LINES = 12
 # Settings whose defaults must agree in every notebook that trains, so that later notebooks
 # find the models earlier ones cached.
@@ -32,9 +34,10 @@ def test_the_series_is_complete():
     names = [p.stem for p in NOTEBOOKS]
     assert names == ["01_transforms", "02_noise_and_prior", "03_training", "04_compression",
                      "05_rate_distortion", "06_generative_decoder", "07_rate_distortion_study"]
+    assert [p.stem for p in SOLUTIONS] == [f"{name[:2]}_solutions" for name in names]
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", EVERY_NOTEBOOK, ids=lambda p: p.stem)
 def test_ipynb_and_py_twins_say_the_same(path):
     twin = path.with_suffix(".py")
     assert twin.exists(), f"{twin.name} is missing: run `make sync`"
@@ -43,7 +46,7 @@ def test_ipynb_and_py_twins_say_the_same(path):
     )
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", EVERY_NOTEBOOK, ids=lambda p: p.stem)
 def test_committed_without_outputs_and_with_one_parameters_cell(path):
     notebook = nbformat.read(path, as_version=4)
     code = [c for c in notebook.cells if c.cell_type == "code"]
@@ -88,7 +91,7 @@ def _run_colab_setup(monkeypatch, path, install_works=True, loaded=()):
     return None
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", EVERY_NOTEBOOK, ids=lambda p: p.stem)
 def test_the_colab_setup_stops_run_all_only_when_it_must(monkeypatch, path):
     failed = _run_colab_setup(monkeypatch, path, install_works=False)
     assert failed.startswith("Installing mnist-compression failed: check the internet")
@@ -98,7 +101,7 @@ def test_the_colab_setup_stops_run_all_only_when_it_must(monkeypatch, path):
     assert "restart the session" in stale
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", EVERY_NOTEBOOK, ids=lambda p: p.stem)
 def test_code_cells_are_short_and_explained(path):
     cells = nbformat.read(path, as_version=4).cells
     for index, cell in enumerate(cells):
@@ -163,7 +166,7 @@ def smoke_run(request):
     with capture.global_and_fixture_disabled():
         print()
         timings = run_notebooks.main(["--smoke", "--out", str(out)])
-    assert len(timings) == len(NOTEBOOKS)
+    assert len(timings) == len(EVERY_NOTEBOOK)
     return out
 
 
@@ -175,7 +178,7 @@ ALLOWED_STDERR = (
 
 
 @pytest.mark.notebooks
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", EVERY_NOTEBOOK, ids=lambda p: p.stem)
 def test_smoke_run_prints_nothing_alarming(smoke_run, path):
     executed = nbformat.read(smoke_run / path.name, as_version=4)
     lines = [line for c in executed.cells if c.cell_type == "code" for o in c.outputs
@@ -185,16 +188,20 @@ def test_smoke_run_prints_nothing_alarming(smoke_run, path):
 
 
 @pytest.mark.notebooks
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", EVERY_NOTEBOOK, ids=lambda p: p.stem)
 def test_smoke_run_executes_every_cell(smoke_run, path):
     executed = nbformat.read(smoke_run / path.name, as_version=4)
     code = [c for c in executed.cells if c.cell_type == "code"]
     assert all(c.execution_count is not None for c in code)
     assert not [o for c in code for o in c.outputs if o.output_type == "error"]
     assert (smoke_run / path.name).with_suffix(".html").stat().st_size > 10_000
+    if path in SOLUTIONS:  # every check of a worked solution says right
+        checks = [line for c in code for o in c.outputs for line in o.get("text", "").splitlines()
+                  if line.startswith("Exercise ")]
+        assert checks and all(": right." in line for line in checks), checks
 
 
-FIGURES = {"01_transforms": 2, "02_noise_and_prior": 1, "03_training": 1, "04_compression": 2,
+FIGURES = {"01_transforms": 4, "02_noise_and_prior": 2, "03_training": 1, "04_compression": 3,
            "05_rate_distortion": 4, "06_generative_decoder": 2, "07_rate_distortion_study": 3}
 
 
@@ -262,3 +269,70 @@ def test_smoke_run_reuses_the_model_trained_in_part_3(smoke_run):
         o.get("text", "") for c in nbformat.read(smoke_run / "04_compression.ipynb", 4).cells
         if c.cell_type == "code" for o in c.outputs)
     assert "Loaded the λ=2000 model" in outputs and "No cached model" not in outputs
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_the_overview_says_what_is_trained_and_how_long_it_takes(path):
+    """One measured source of training times (`training.SECONDS_PER_EPOCH`) for every notebook,
+    the cache's notice and the README."""
+    from mnist_compression.training import SECONDS_PER_EPOCH, training_minutes
+
+    overview = nbformat.read(path, as_version=4).cells[0].source
+    found = re.search(r"\*\*Time\.\*\*(.*?)(?:\n\n|$)", overview, re.S)
+    assert found, "the first cell has no **Time.** paragraph"
+    text = " ".join(found.group(1).split())
+    parameters = _parameters(path)
+    models = len(parameters["lambdas"]) if "lambdas" in parameters else int("epochs" in parameters)
+    if models:
+        low, high = training_minutes(models)
+        assert f"{low}–{high} min on a 2-core CPU" in text
+    else:
+        assert "trains nothing" in text
+    assert re.search(r"about \d+ (s|min)\b", text), "no measured time for the rest"
+    for source in (path.with_suffix(".py").read_text(), (REPO / "README.md").read_text()):
+        stated = re.findall(r"(\d+)–(\d+) s (?:an|per) epoch", " ".join(source.split()))
+        assert {tuple(map(int, pair)) for pair in stated} <= {SECONDS_PER_EPOCH}, stated
+
+
+# Sentences the project retracted because they were wrong or overstated (each has a computed
+# replacement in the notebook that made it); none may come back.
+RETRACTED = (r"one average digit", r"assigns it high probability", r"on average over many",
+             r"not a bound that holds", r"\+6 dB for half the error", r"is the ceiling",
+             r"about 98%", r"about 10 MB of weights", r"a few dozen bits of information",
+             r"none of these models reaches at any rate", r"whatever the rate",
+             r"nearly independent of λ", r"what distinguishes one digit from another",
+             r"same quality in a third", r"within about 2%", r"finitely many bits",
+             r"ratio of the two distortions", r"two solid lines")
+
+
+def test_retracted_sentences_do_not_come_back():
+    sources = [*(REPO / "notebooks").glob("*.py"), REPO / "README.md",
+               *(REPO / "docs").glob("*.md"), *(REPO / "mnist_compression").rglob("*.py")]
+    for source in sources:
+        text = " ".join(source.read_text().replace("#", " ").split())
+        for phrase in RETRACTED:
+            assert not re.search(phrase, text, re.I), f"{source.name}: {phrase}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_exercise_has_a_cost_and_a_hint_and_a_worked_solution(path):
+    """Costs in minutes from the one measured source; the solutions notebook exists and has a
+    section per exercise."""
+    from mnist_compression.training import training_minutes
+
+    text = path.with_suffix(".py").read_text()
+    exercises = text[text.index("# ## Exercises"):]
+    solution = f"solutions/{path.name[:2]}_solutions.ipynb"
+    assert f"({solution})" in exercises and (path.parent / solution).exists()
+    items = re.split(r"\n# \d\. ", " ".join(exercises.split("\n# %%")[0:1]))[1:]
+    assert len(items) == 3
+    for item in items:
+        flat = " ".join(item.replace("#", " ").split())
+        assert "*Cost:*" in flat and "*Hint:*" in flat, flat[:60]
+        for models, epochs, low, high in re.findall(
+                r"(\d+) trainings? of (\d+) epochs, (\d+)–(\d+) min", flat):
+            assert (int(low), int(high)) == training_minutes(int(models), int(epochs)), flat[:60]
+    solved = nbformat.read(path.parent / solution, as_version=4).cells
+    headings = [line for c in solved if c.cell_type == "markdown"
+                for line in c.source.splitlines() if line.startswith("## Exercise")]
+    assert [h.split(":")[0] for h in headings] == [f"## Exercise {n}" for n in (1, 2, 3)]

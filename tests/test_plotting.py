@@ -123,3 +123,55 @@ def test_plot_history_draws_training_and_validation_curves():
     assert rate_axis.get_ylabel() == "rate (bits per digit)"
     assert distortion_axis.get_ylabel() == "distortion (mean abs. error)"
     assert fig._suptitle.get_text() == "λ = 2000"
+
+
+def test_a_coding_table_is_read_as_probabilities_and_drawn_over_the_density():
+    from mnist_compression.entropy_models import ContinuousBatchedEntropyModel, NoisyLogistic
+    from mnist_compression.plotting import plot_coding_table, table_probabilities
+
+    prior = NoisyLogistic(0.0, [0.3, 2.0])
+    tables = ContinuousBatchedEntropyModel(prior, coding_rank=1, compression=True).tables
+    for channel in (0, 1):
+        values, probabilities, escape = table_probabilities(tables, channel)
+        assert np.all(np.diff(values) == 1) and values[0] == tables.offsets[channel]
+        assert probabilities.sum() + escape == pytest.approx(1.0)
+        exact = prior.prob(values[:, None].astype(np.float32)).numpy()[:, channel]
+        # Counts out of 4096, each at least 1: off by a few counts at most.
+        np.testing.assert_allclose(probabilities, exact, atol=4 / 4096)
+    wide = table_probabilities(tables, 1)[0]
+    assert len(wide) > len(table_probabilities(tables, 0)[0])
+    figure = plot_coding_table(prior, channel=1)
+    [ax] = figure.axes
+    assert len(ax.patches) == len(wide)
+    assert [p.get_height() for p in ax.patches] == pytest.approx(
+        list(table_probabilities(tables, 1)[1]))
+    assert f"{len(wide)} bins" in ax.get_title()
+
+
+def test_the_layer_diagram_has_a_box_per_tensor_labelled_with_its_shape():
+    from mnist_compression.models import make_analysis_transform
+    from mnist_compression.plotting import plot_layer_shapes
+
+    figure = plot_layer_shapes(make_analysis_transform(10), (28, 28, 1))
+    [ax] = figure.axes
+    texts = [t.get_text() for t in ax.texts]
+    assert len(ax.patches) == 1 + len(make_analysis_transform(10).layers)
+    assert texts[:2] == ["input", "28×28×1"]
+    assert "14×14×20" in texts and "7×7×50" in texts and "2450" in texts and texts[-1] == "10"
+    heights = [p.get_height() for p in ax.patches]
+    assert max(heights) == pytest.approx(1.0) and heights[-1] == pytest.approx((10 / 3920) ** .5)
+
+
+def test_the_narrowing_diagram_marks_each_chosen_share():
+    from mnist_compression.coding_primer import narrow
+    from mnist_compression.plotting import plot_narrowing
+
+    probabilities = {"a": 0.8, "b": 0.2}
+    steps = narrow("aab", probabilities)
+    [ax] = plot_narrowing(steps, probabilities).axes
+    bars = ax.patches
+    assert len(bars) == 2 * (len(steps) + 1)
+    chosen = [v for b in bars if b.get_alpha() == 0.9 for v in (b.get_x(), b.get_width())]
+    # The chosen share of each row is the next row's interval: [0, .8), [0, .64), [.512, .64).
+    assert chosen == pytest.approx([0, 0.8, 0, 0.64, 0.512, 0.128])
+    assert [t.get_text() for t in ax.texts][-1] == "after 'aab': width 0.128"

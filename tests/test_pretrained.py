@@ -97,6 +97,8 @@ def test_the_release_folder_lists_every_file_with_its_hash(release_folder):
         assert pretrained.file_sha256(out / entry["file"]) == entry["sha256"]
     model = manifest["files"][1]
     assert model["lmbda"] == 500 and model["settings"]["epochs"] == 1
+    assert "data_dir" not in model["settings"]  # where the builder kept MNIST is nobody's business
+    assert model["seconds_per_epoch"] > 0
     for name in ("val_rate", "val_distortion", "string_bits", "mnc_bytes_per_digit",
                  "recognised"):
         assert np.isfinite(model[name]), name

@@ -28,3 +28,19 @@ def test_the_readme_tables_are_printed_from_the_records(tmp_path, capsys):
 def test_a_folder_without_records_says_so(tmp_path, capsys):
     assert readme_tables.main([str(tmp_path)]) == ""
     assert "No rate_distortion.json or sweep.json" in capsys.readouterr().out
+
+
+def test_the_pretrained_table_is_printed_from_the_manifest(tmp_path, capsys):
+    manifest = dict(release="v9", files=[
+        dict(kind="model", file="lmbda300.npz", lmbda=300.0, bytes=10_241_386, sha256="ab" * 32,
+             information_bits=8.712, string_bits=11.2, mae=0.07512, recognised=0.7014),
+        dict(kind="classifier", file="classifier.npz", bytes=815_810, sha256="cd" * 32,
+             accuracy=0.9741)])
+    (tmp_path / "pretrained.json").write_text(json.dumps(manifest))
+    text = readme_tables.main(["--manifest", str(tmp_path / "pretrained.json")])
+    lines = text.splitlines()
+    assert lines[2] == ("| classifier | `classifier.npz` | 0.8 MB | `cdcdcdcdcdcd` | "
+                        "accuracy 97.4% on the test digits |  |  |  |")
+    assert lines[3] == ("| 300 | `lmbda300.npz` | 10.2 MB | `abababababab` | 8.71 | 11.20 | "
+                        "0.0751 | 70.1% |")
+    assert capsys.readouterr().out.strip() == text

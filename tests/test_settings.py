@@ -27,6 +27,11 @@ def test_defaults_are_the_original_tutorials():
     ("train_examples", -5, "train_examples must be a positive integer"),
     ("learning_rate", 0.0, "learning_rate must be positive"),
     ("seed", 1.5, "seed must be an integer or None"),
+    ("warm_start", 0, "warm_start must be the positive λ of the model to start from, or None"),
+    ("warm_start", True, "warm_start must be the positive λ"),
+    ("warm_start", float("inf"), "warm_start must be the positive λ"),
+    ("warm_start_epochs", 0, "warm_start_epochs must be a positive integer"),
+    ("distortion", "l1", r"distortion must be one of \('mae', 'mse'\), got 'l1'"),
 ])
 def test_bad_values_are_named(field, value, message):
     with pytest.raises(ValueError, match=message):
@@ -47,7 +52,15 @@ def test_settings_are_frozen_and_replace_checks_again():
 def test_identity_leaves_out_where_the_data_lives():
     a, b = TrainingSettings(data_dir="/x"), TrainingSettings(data_dir="/y")
     assert a.identity() == b.identity()
-    assert a.identity() == {k: v for k, v in a.as_dict().items() if k != "data_dir"}
+    warm = ("data_dir", "warm_start", "warm_start_epochs", "distortion")  # the keys of old
+    assert a.identity() == {k: v for k, v in a.as_dict().items() if k not in warm}
+    assert TrainingSettings(warm_start_epochs=4).identity() == TrainingSettings().identity()
+    assert TrainingSettings(warm_start=2000).identity() == dict(
+        TrainingSettings().identity(), warm_start=2000.0, warm_start_epochs=15)
+    assert TrainingSettings(warm_start=2000, warm_start_epochs=4).identity()[
+        "warm_start_epochs"] == 4
+    assert TrainingSettings(distortion="mse").identity() == dict(TrainingSettings().identity(),
+                                                                 distortion="mse")
     for name, value in [("lmbda", 300.0), ("epochs", 2), ("train_examples", 10),
                         ("validation_examples", 10), ("batch_size", 8), ("latent_dims", 8),
                         ("learning_rate", 3e-4), ("schedule", "cosine"), ("warmup", 0.1),
@@ -62,10 +75,10 @@ def test_every_field_becomes_a_command_line_option():
     options = {action.dest: action for action in parser._actions}
     fields = TrainingSettings.__dataclass_fields__
     assert set(options) == {"help", "recipe", *fields}
-    types = dict(lmbda=float, epochs=int, train_examples=int, validation_examples=int,
+    types = dict(lmbda=float, distortion=str, epochs=int, train_examples=int, validation_examples=int,
                  batch_size=int, latent_dims=int, learning_rate=float, schedule=str,
                  warmup=float, prior_lr_factor=float, prior_lr_ramp=float, seed=int,
-                 data_dir=str)
+                 warm_start=float, warm_start_epochs=int, data_dir=str)
     assert types.keys() == fields.keys()
     for name, field in fields.items():
         option = options[name]
@@ -75,17 +88,17 @@ def test_every_field_becomes_a_command_line_option():
         assert "(default: " in option.help, name
     assert options["lmbda"].help.endswith("(default: 2000.0)")
     assert options["train_examples"].help.endswith("(default: all 60,000)")
-    given = dict(lmbda="300", epochs="2", train_examples="4096", validation_examples="512",
+    given = dict(lmbda="300", distortion="mse", epochs="2", train_examples="4096", validation_examples="512",
                  batch_size="64", latent_dims="20", learning_rate="3e-4", schedule="cosine",
                  warmup="0.1", prior_lr_factor="5", prior_lr_ramp="0.2", seed="7",
-                 data_dir="d")
+                 warm_start="2000", warm_start_epochs="10", data_dir="d")
     assert given.keys() == fields.keys()
     argv = [text for name, value in given.items() for text in (f"--{name.replace('_', '-')}",
                                                                 value)]
     assert TrainingSettings.from_arguments(parser.parse_args(argv)) == TrainingSettings(
-        lmbda=300.0, epochs=2, train_examples=4096, validation_examples=512, batch_size=64,
+        lmbda=300.0, distortion="mse", epochs=2, train_examples=4096, validation_examples=512, batch_size=64,
         latent_dims=20, learning_rate=3e-4, schedule="cosine", warmup=0.1, prior_lr_factor=5.0,
-        prior_lr_ramp=0.2, seed=7, data_dir="d")
+        prior_lr_ramp=0.2, seed=7, warm_start=2000.0, warm_start_epochs=10, data_dir="d")
 
 
 def test_command_lines_can_leave_out_some_fields():
@@ -124,3 +137,14 @@ def test_recipes_fill_in_what_is_not_given():
 def test_bad_schedule_values_are_named(field, value, message):
     with pytest.raises(ValueError, match=message):
         TrainingSettings(**{field: value})
+
+
+def test_a_warm_start_starts_from_the_original_recipe_on_the_same_digits():
+    settings = TrainingSettings.from_recipe(
+        "fast", lmbda=500, train_examples=4096, validation_examples=512, batch_size=64,
+        latent_dims=20, data_dir="d", warm_start=2000, warm_start_epochs=10,
+        distortion="mse").replace(seed=None)
+    assert settings.warm_start_settings() == TrainingSettings(
+        lmbda=2000, epochs=10, train_examples=4096, validation_examples=512, batch_size=64,
+        latent_dims=20, seed=None, data_dir="d", distortion="mse")
+    assert TrainingSettings().warm_start_settings() is None

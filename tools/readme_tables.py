@@ -1,6 +1,8 @@
-"""Prints README.md's two result tables from the records a full run wrote (`make tutorial`).
+"""Prints README.md's result tables from the records a full run wrote (`make tutorial`), and
+its table of pretrained models from a release manifest.
 
     python tools/readme_tables.py build/tutorial
+    python tools/readme_tables.py --manifest mnist_compression/pretrained.json
 
 Reads notebook 05's rate_distortion.json and notebook 07's sweep.json (lists of
 `mnist_compression.sweep.rd_record`s) from the folder and prints "The tutorial's numbers,
@@ -46,10 +48,36 @@ def study_table(records: list) -> str:
                    "`.mnc` (bytes/digit)", "MAE", "PSNR (dB)", "recognised"], rows)
 
 
+def manifest_table(manifest: dict) -> str:
+    """The published files: λ (or the classifier), size, the first 12 hex digits of the SHA-256,
+    and the measured information, real strings, MAE and recognised share of each model."""
+    rows = []
+    for entry in sorted(manifest["files"], key=lambda e: e.get("lmbda", 0)):
+        size = f"{entry['bytes'] / 1e6:.1f} MB"
+        if entry["kind"] == "classifier":
+            rows.append(["classifier", f"`{entry['file']}`", size, f"`{entry['sha256'][:12]}`",
+                         f"accuracy {entry['accuracy']:.1%} on the test digits", "", "", ""])
+            continue
+        rows.append([f"{entry['lmbda']:g}", f"`{entry['file']}`", size,
+                     f"`{entry['sha256'][:12]}`", f"{entry['information_bits']:.2f}",
+                     f"{entry['string_bits']:.2f}", f"{entry['mae']:.4f}",
+                     f"{entry['recognised']:.1%}"])
+    return _table(["λ", "file", "size", "SHA-256 (first 12)", "information (bits/digit)",
+                   "real strings (bits/digit)", "MAE", "recognised"], rows)
+
+
 def main(argv=None) -> str:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("folder", type=Path, help="where a full run wrote its results")
-    folder = parser.parse_args(argv).folder
+    parser.add_argument("folder", type=Path, nargs="?", help="where a full run wrote results")
+    parser.add_argument("--manifest", type=Path, help="a release manifest (pretrained.json)")
+    args = parser.parse_args(argv)
+    if args.manifest is not None:
+        text = manifest_table(json.loads(args.manifest.read_text()))
+        print(text)
+        return text
+    if args.folder is None:
+        parser.error("name a results folder or --manifest")
+    folder = args.folder
     text = "\n\n".join(
         make(json.loads((folder / name).read_text()))
         for name, make in (("rate_distortion.json", tutorial_table), ("sweep.json", study_table))

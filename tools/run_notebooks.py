@@ -1,7 +1,7 @@
 """Executes the tutorial notebooks with papermill and writes executed copies plus HTML.
 
     python tools/run_notebooks.py                 # full defaults -> build/tutorial
-    python tools/run_notebooks.py --smoke         # small parameters -> build/smoke
+    python tools/run_notebooks.py --smoke         # small, with the solutions -> build/smoke
     python tools/run_notebooks.py --only 03 04    # a subset, by number or name
 
 Each notebook receives only the parameters its `parameters` cell declares; those that write
@@ -24,15 +24,19 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = REPO / "notebooks"
+SOLUTIONS = NOTEBOOKS / "solutions"
 
 # Small enough for CI (the whole series in a couple of minutes on 2 cores), large enough that the
 # three lambdas already land in the right order of rate.
 SMOKE_PARAMETERS = dict(epochs=2, train_examples=8192, validation_examples=2000)
 
 
-def notebook_paths(only=()) -> list[Path]:
-    """The numbered notebooks, in order; `only` keeps those whose name starts with any prefix."""
+def notebook_paths(only=(), solutions: bool = False) -> list[Path]:
+    """The numbered notebooks in order, then (with `solutions`) their worked solutions; `only`
+    keeps those whose name starts with any prefix."""
     paths = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+    if solutions:
+        paths += sorted(SOLUTIONS.glob("[0-9][0-9]_solutions.ipynb"))
     if only:
         paths = [p for p in paths if any(p.name.startswith(prefix) for prefix in only)]
         if not paths:
@@ -81,6 +85,8 @@ def main(argv=None) -> dict:
     parser.add_argument("--out", type=Path, help="output folder (default build/tutorial or "
                         "build/smoke)")
     parser.add_argument("--only", nargs="*", default=(), help="notebook numbers or names")
+    parser.add_argument("--solutions", action="store_true",
+                        help="also the worked solutions (always with --smoke)")
     parser.add_argument("--no-html", action="store_true", help="skip the HTML copies")
     parser.add_argument("-p", "--parameter", nargs=2, action="append", default=[],
                         metavar=("NAME", "JSON"), help="override a parameter, e.g. -p epochs 5")
@@ -103,7 +109,7 @@ def main(argv=None) -> dict:
         cache = out_dir / "model-cache"
         shutil.rmtree(cache, ignore_errors=True)
         os.environ["MNIST_COMPRESSION_CACHE"] = str(cache)
-    paths = notebook_paths(args.only)
+    paths = notebook_paths(args.only, solutions=args.solutions or args.smoke)
     timings = {}
     for index, path in enumerate(paths, 1):
         print(f"[{index}/{len(paths)}] {path.name} ...", end=" ", flush=True)

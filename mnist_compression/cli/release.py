@@ -38,6 +38,10 @@ def _published(folder: Path, key: str, source: str, out: Path, name: str) -> dic
     return dict(key=key, file=name, bytes=target.stat().st_size, sha256=file_sha256(target))
 
 
+def _mean_or_none(values):
+    return None if not values else sum(values) / len(values)
+
+
 def build_release(settings: TrainingSettings, lambdas, out: Path) -> dict:
     """Writes the models for `lambdas` (with `settings`), the classifier and the manifest into
     `out`; returns the manifest."""
@@ -47,7 +51,7 @@ def build_release(settings: TrainingSettings, lambdas, out: Path) -> dict:
     files = [dict(_published(classifier.folder, classifier.key, CLASSIFIER_FILE, out,
                              "classifier.npz"), kind="classifier",
                   accuracy=classifier.accuracy(data.validation, data.validation_labels))]
-    for lmbda in sorted(lambdas, key=float):
+    for lmbda in sorted(lambdas, key=float, reverse=True):  # a lower λ may start from a higher
         chosen = settings.replace(lmbda=lmbda)
         trainer, history = train_or_load(chosen, data=data)
         key = model_key(chosen, data.fingerprint)
@@ -55,9 +59,10 @@ def build_release(settings: TrainingSettings, lambdas, out: Path) -> dict:
                                   data.validation_labels, classifier)
         folder = find_cached(key, lambda found: found)[1]  # where train_or_load keeps it
         files.append(dict(_published(folder, key, "model.npz", out, f"lmbda{lmbda:g}.npz"),
-                          kind="model", lmbda=float(lmbda), settings=chosen.as_dict(),
+                          kind="model", lmbda=float(lmbda), settings=chosen.identity(),
                           val_rate=history["val_rate"][-1],
                           val_distortion=history["val_distortion"][-1],
+                          seconds_per_epoch=_mean_or_none(history.get("seconds")),
                           **{name: measured[name] for name in _MEASURED}))
     manifest = dict(release=RELEASE, files=files)
     text = json.dumps(manifest, indent=1, ensure_ascii=False).encode()
