@@ -142,8 +142,12 @@ def first_reaching(records, target):
 def close_to(metrics: dict, target: dict) -> bool:
     """Whether validation `metrics` are within the tolerances of the from-scratch `target`."""
     return (metrics["val_loss"] <= (1 + LOSS_TOLERANCE) * target["val_loss"] and all(
-        abs(metrics[name] / target[name] - 1) <= METRIC_TOLERANCE
+        abs(metrics[name] - target[name]) <= METRIC_TOLERANCE * abs(target[name])
         for name in ("val_rate", "val_distortion")))
+
+
+def _change(value: float, reference: float) -> str:
+    return f"{value / reference - 1:+.1%}" if reference else f"{value:+.3g} from 0"
 
 
 class StopWhenClose(tf.keras.callbacks.Callback):
@@ -187,9 +191,9 @@ def warm_start_study(lambdas, factors, max_epochs: int, data_dir) -> list[dict]:
                   + (f"close after {len(epochs)} epochs" if reached
                      else f"not close after {len(epochs)} epochs")
                   + f" (loss {last['val_loss']:.2f} vs {target['val_loss']:.2f}, "
-                  f"{last['val_loss'] / target['val_loss'] - 1:+.1%}; rate "
-                  f"{last['val_rate'] / target['val_rate'] - 1:+.1%}, distortion "
-                  f"{last['val_distortion'] / target['val_distortion'] - 1:+.1%})", flush=True)
+                  f"{_change(last['val_loss'], target['val_loss'])}; rate "
+                  f"{_change(last['val_rate'], target['val_rate'])}, distortion "
+                  f"{_change(last['val_distortion'], target['val_distortion'])})", flush=True)
     return rows
 
 

@@ -3,9 +3,9 @@
 Introduced in notebook 05. "Most digits stay recognisable" is a claim; the share of decoded test
 digits that this classifier still labels correctly, beside its share on the originals, is a
 measurement. A one-hidden-layer network trained for four epochs labels 97.4-97.5% of the
-original test digits correctly (`make tutorial`, notebook 05, and `make release-models`). It is kept in the model cache
-like the compression models (with a checksum, and retrained when damaged), keyed by its
-settings and data.
+original test digits correctly (`make tutorial`, notebook 05, and `make release-models`). It is
+kept in the model cache like the compression models (with a checksum, and retrained when
+damaged), keyed by its settings and data.
 """
 
 from __future__ import annotations

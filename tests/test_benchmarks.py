@@ -43,3 +43,11 @@ def test_warm_starts_are_measured_against_the_from_scratch_models(tiny_mnist, mo
         if len(row["epochs"]) == 2:  # it went on only because the first epoch was not close
             assert not time_to_quality.close_to(row["epochs"][0], row["scratch"])
         assert row["seconds_per_epoch"] > 0
+
+
+def test_a_collapsed_model_of_zero_bits_is_matched_only_by_zero_bits():
+    collapsed = dict(val_loss=6.3, val_rate=0.0, val_distortion=0.126)
+    assert time_to_quality.close_to(dict(collapsed), collapsed)
+    assert not time_to_quality.close_to(dict(collapsed, val_rate=0.01), collapsed)
+    assert time_to_quality._change(0.01, 0.0) == "+0.01 from 0"
+    assert time_to_quality._change(1.1, 1.0) == "+10.0%"
