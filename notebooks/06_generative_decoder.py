@@ -162,10 +162,11 @@ for lmbda, (compressor, _) in codecs.items():
           f"{correlations.mean():.2f}, largest {correlations.max():.2f}")
 
 # %% [markdown]
-# Correlated latents drawn independently give combinations that real digits never produce. How
-# digit-like, and how varied, are the samples then? Part 5's classifier reads 1,000 random
-# strings per model: which classes it sees, and how sure it is, against its confidence on real
-# test digits.
+# Correlations near zero are necessary for independence, not sufficient: latents can depend on
+# each other in ways no correlation shows, and then independent draws give combinations real
+# digits never produce. The samples themselves are the better test. Part 5's classifier reads
+# 1,000 random strings per model: which classes it sees, and how sure it is, against its
+# confidence on real test digits.
 
 # %%
 classifier = train_or_load_classifier(data_dir, train_examples, pretrained=pretrained)
