@@ -201,10 +201,11 @@ for ax, image, title in zip(axes, (x, x_hat), ("original", "decoded (untrained)"
 #    it; compare the last layer of the analysis transform and the first of the synthesis
 #    transform in `summary()`.
 # 3. **What decides the rate?** A 7×7×50 tensor has more numbers than the original image, and
-#    the bottleneck has 50 numbers at every λ, yet part 7's models spend from 0 to more than 100
-#    bits on them. Is it the bottleneck's size, or the rounding and the prior of part 2?
-#    *Cost:* under a minute (reading). *Hint:* a latent costs $-\log_2 P(\hat y_i)$ bits; what
-#    does a latent that is always rounded to the same integer cost?
+#    the latent vector has 50 numbers in every model of part 7 (each trained with a different
+#    weight on the error), yet those models spend from 0 to more than 100 bits on them. Is it
+#    the number of latents, or the rounding and the probability model of part 2? *Cost:* under a
+#    minute (reading). *Hint:* part 2 shows that a rounded latent costs $-\log_2$ of its
+#    probability; what does a latent cost that is always rounded to the same integer?
 
 # %%
 my_counts = None  # exercise 1: (analysis parameters, synthesis parameters)

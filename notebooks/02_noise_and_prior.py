@@ -245,8 +245,8 @@ if tfc:
 # Minimising this rate pushes two ways: the encoder learns to put latents where the prior is
 # dense, and the prior's scales learn to fit where the latents are. That second half is just
 # maximum-likelihood fitting of the prior to the latents' distribution. (Part 6 shows that the
-# whole training loss, this rate plus λ times the distortion, is the negative evidence lower
-# bound of a variational autoencoder.)
+# whole training loss of part 3 is, up to a constant, the negative evidence lower bound of a
+# variational autoencoder.)
 #
 # ## Distortion, and a whole batch
 #

@@ -310,7 +310,7 @@ print("identical to decoding the strings one batch at a time:",
 # 1. **Two codecs from one model.** Build a second codec with `make_mnist_codec(trainer)` and
 #    decode the first one's strings with it. Does it work, and when would it fail?
 #    *Cost:* under a minute. *Hint:* compare the two `fingerprint`s; the tables are built from
-#    the prior with the same integer arithmetic every time. What changes them?
+#    the prior with the same reproducible numpy arithmetic every time. What changes them?
 # 2. **The longest strings.** Which test digits get the longest strings? *Cost:* under a minute.
 #    *Hint:* `np.argsort(coded["string_bits"])[-16:]` are the 16 longest; show them with
 #    `display_digits` as above.

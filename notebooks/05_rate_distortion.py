@@ -184,7 +184,8 @@ print("misreadings per column:", (confusion.sum(axis=0) - np.diag(confusion)).to
 #
 # In the plot, the solid line joins the models' information content (the test rate) and the
 # dashed line their real strings' mean length; both are drawn at the same distortion, the test
-# digits' error after rounding, which is also the error of the decoded strings. The crosses are
+# digits' error after rounding (the decoded uint8 digits' error, in part 7's table, is slightly
+# lower, as their pixels are rounded to grey levels). The crosses are
 # the original tutorial's models. The gap between the two lines is the range coder's per-string
 # overhead, which matters most at low rates, where the whole message is only a byte or two.
 
@@ -231,8 +232,9 @@ print("wrote", Path(output_dir) / "rate_distortion.json")
 #    7 runs this for eight values of $\lambda$; compare your plot with its table.
 # 2. **Count by eye.** Look at the 16 digits at $\lambda = 300$ and count how many you would
 #    still read correctly. Does your count agree with the classifier on the same 16? *Cost:* a
-#    few minutes, no training. *Hint:* `classifier.predict(decoded)` against
-#    `test_labels[first_digit:first_digit + 16]`, with `decoded` the 16 digits decoded above.
+#    few minutes, no training. *Hint:* with `c, d = sweep.codecs[300.0]` and
+#    `decoded = d.decompress(c.compress(originals))`, compare `classifier.predict(decoded)` with
+#    `test_labels[first_digit:first_digit + 16]`.
 # 3. **Squared error.** Train with the mean *squared* error as distortion:
 #    `train_or_load(settings.replace(lmbda=..., distortion="mse"))`, cached like any model. To
 #    land at a rate like the $\lambda = 500$ model's, λ must price the new distortion as the old

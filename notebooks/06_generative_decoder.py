@@ -100,9 +100,10 @@ models = {lmbda: train_or_load(TrainingSettings.from_recipe(
 # %% [markdown]
 # ## Turn off the sanity check
 #
-# By default the range decoder checks, after the last latent, that it has consumed the string
-# exactly as an encoder would have written it, and fails otherwise: a cheap guard against
-# corrupted or mismatched data. Random bytes fail that check, so we build codecs without it.
+# By default the range decoder checks, after the last latent, that it read every byte and ended
+# where an encoder's final bytes would leave it, and fails otherwise: a cheap guard that rejects
+# random bytes, though, as part 4 measured, it misses most strings cut short by one byte. Random
+# bytes are what we want to decode here, so we build codecs without it.
 
 # %%
 codecs = {lmbda: make_mnist_codec(trainer, decode_sanity_check=False)
@@ -225,8 +226,9 @@ print(f"−ELBO − loss: {gap.min():.3f} to {gap.max():.3f}; 784·log2(2b) = {b
 # - With the sanity check off, any byte string decodes to a digit.
 # - Random bits decode to latents sampled (approximately) from the prior, so the decoder
 #   becomes a generator.
-# - Sample quality depends on how well the prior fits real latents; an independent prior
-#   cannot express the correlations measured between them.
+# - Sample quality depends on how well the prior fits real latents: their correlations are near
+#   zero, but an independent prior cannot express dependence that correlations miss, and the
+#   samples show what that costs.
 # - With uniform noise, rate + λ·distortion is the negative ELBO of a VAE with a unit-box
 #   posterior and a Laplace likelihood of scale $784 / (\lambda \ln 2)$, up to a constant.
 #

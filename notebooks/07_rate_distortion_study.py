@@ -183,7 +183,8 @@ for row in classical:
 #
 # Bits per digit on a log scale against the mean absolute error. The learned codec appears twice:
 # its information content (what training estimates) and its real strings. The tutorial's three
-# $\lambda$ values are labelled; the lossless codecs sit at distortion zero.
+# $\lambda$ values are labelled; JPEG and WebP are drawn twice, payload (solid) and whole file
+# (dotted); the lossless codecs sit at distortion zero.
 
 # %%
 plot_rd_study(sweep.rows, classical, TUTORIAL_LAMBDAS);
@@ -208,8 +209,8 @@ for row in study.comparisons:
 # %% [markdown]
 # Why do the classical codecs lose so clearly here?
 #
-# - **Headers.** At the distortions of this comparison a digit's learned string is tens of bits
-#   long (losslessly, a digit takes the hundreds of bits that PNG, zlib and LZMA spend in the
+# - **Headers.** A digit's learned string is at most about a hundred bits long (the first table;
+#   losslessly, a digit takes the more than a thousand bits that PNG, zlib and LZMA spend in the
 #   table above), while a JPEG file spends hundreds of bytes on markers and tables, and even
 #   PNG's and WebP's headers outweigh the learned strings. That is why the payload, not the
 #   file, is the fair count.
@@ -278,12 +279,13 @@ plot_digit_strip(study.test_digits[:len(next(iter(sweep.reconstructions.values()
 # Each exercise says what it costs on a 2-core CPU at the defaults and gives a hint. Worked
 # solutions are in [`solutions/07_solutions.ipynb`](solutions/07_solutions.ipynb).
 #
-# 1. **Beyond λ = 10,000.** Add $\lambda$ = 20,000 and 50,000. Does the curve reach WebP's
-#    distortions, and what does the comparison say there? *Cost:* 2 trainings of 15 epochs,
+# 1. **Beyond λ = 10,000.** Add $\lambda$ = 20,000 and 50,000. Does the curve get below the
+#    distortions JPEG and WebP reach at their highest qualities, and what does the comparison
+#    say there? *Cost:* 2 trainings of 15 epochs,
 #    5–20 min. *Hint:* the comparison only interpolates inside a classical codec's range of
 #    distortions; look for the new λ in `study.comparisons`.
-# 2. **Whole files.** Re-plot with `file_bits` instead of `payload_bits`. How much of the
-#    classical codecs' cost is headers at each quality? *Cost:* under a minute. *Hint:*
+# 2. **Whole files.** The plot draws JPEG's and WebP's whole files as dotted lines. How much of
+#    the classical codecs' cost is headers at each quality? *Cost:* under a minute. *Hint:*
 #    `1 - row["payload_bits"] / row["file_bits"]` for each row of `study.baselines`.
 # 3. **20 latents.** Run the study with `settings.replace(latent_dims=20)`. Which end of the
 #    curve suffers? *Cost:* 8 trainings of 15 epochs, 20–80 min (models with 20 latents are not

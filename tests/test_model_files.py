@@ -255,6 +255,7 @@ def test_records_json_cannot_parse_are_refused_in_one_line(small_trainer, tmp_pa
         read_model_file(_with_record_text(good, tmp_path / "bad.npz", text))
 
 
+@pytest.mark.filterwarnings("ignore:Duplicate name")  # the test writes a second member on purpose
 def test_a_member_that_is_not_an_array_is_refused(small_trainer, tmp_path):
     import zipfile
 

@@ -94,14 +94,15 @@ for dims in (2, latent_dims, 100):
 # %% [markdown]
 # Only two layers change: the last `Dense` layer of the analysis transform ($500 \cdot d + d$
 # parameters for $d$ latents) and the first of the synthesis transform ($d \cdot 500 + 500$).
-# The convolutions and the 2,450 → 500 layers never see the latent vector, so they stay the same.
+# The convolutions and the 2,450 ↔ 500 dense layers never see the latent vector, so they stay
+# the same.
 #
 # ## Exercise 3: what decides the rate?
 #
 # A latent's cost is $-\log_2 P(\hat y_i)$. A latent the encoder always rounds to 0, with a prior
 # that puts almost all its mass on 0, costs almost nothing however many such latents the
-# bottleneck has. The bits a digit costs under noisy logistic priors of a few scales, when the
-# latent is 0:
+# latent vector has. The bits one latent costs under noisy logistic priors of a few scales, when
+# it is 0:
 
 # %%
 for scale in (0.02, 0.1, 0.5, 2.0):
