@@ -163,6 +163,15 @@ def write_rows(rows: list, stem: Path) -> None:
     stem.with_suffix(".json").write_text(json.dumps(clean, indent=1))
 
 
+def secant_slopes(rows) -> list:
+    """``(lower λ row, higher λ row, slope)`` between neighbours on the measured curve, in order
+    of distortion: the slope of the straight line joining two models' (test distortion, test
+    rate) points, in bits per unit of distortion (notebook 05 compares it with −λ)."""
+    ordered = sorted(rows, key=lambda row: row["val_distortion"])
+    return [(a, b, (b["val_rate"] - a["val_rate"]) / (b["val_distortion"] - a["val_distortion"]))
+            for a, b in zip(ordered, ordered[1:])]
+
+
 def _pareto_front(points):
     """The (mae, bits) points no other point beats in both; e.g. JPEG at quality 5 can be both
     larger and worse than at quality 1, and then quality 5 is not on the codec's curve."""
@@ -201,7 +210,7 @@ def compare_at_equal_distortion(sweep_rows, baseline_rows, bits: str = "payload_
 
 
 __all__ = ["DEFAULT_LAMBDAS", "Study", "Sweep", "compare_at_equal_distortion", "rd_record",
-           "run_study", "run_sweep", "write_rows"]
+           "run_study", "run_sweep", "secant_slopes", "write_rows"]
 
 if __name__ == "__main__":  # `python -m mnist_compression.sweep` runs its command line
     import runpy

@@ -89,7 +89,7 @@ from mnist_compression.notebook_tools import keep_cache_in_drive
 from mnist_compression.plotting import display_digits, plot_rate_distortion
 from mnist_compression.reference import ORIGINAL_TUTORIAL
 from mnist_compression.settings import TrainingSettings
-from mnist_compression.sweep import run_sweep, write_rows
+from mnist_compression.sweep import run_sweep, secant_slopes, write_rows
 
 if cache_in_drive:
     keep_cache_in_drive()
@@ -197,9 +197,7 @@ plot_rate_distortion(sweep.rows, reference=ORIGINAL_TUTORIAL);
 # the straight line joining them (the secant) is what the test digits actually show:
 
 # %%
-by_distortion = sorted(sweep.rows, key=lambda row: row["val_distortion"])
-for a, b in zip(by_distortion, by_distortion[1:]):
-    secant = (b["val_rate"] - a["val_rate"]) / (b["val_distortion"] - a["val_distortion"])
+for a, b, secant in secant_slopes(sweep.rows):
     print(f"between λ={a['lmbda']:g} and λ={b['lmbda']:g}: {secant:,.0f} bits per unit of "
           f"distortion")
 

@@ -227,3 +227,15 @@ def test_rate_falls_and_distortion_rises_as_lambda_falls(mnist_dir, model_cache)
     assert low["lmbda"] == 100 and high["lmbda"] == 3000
     assert low["val_rate"] < high["val_rate"] and low["string_bits"] < high["string_bits"]
     assert low["mae"] > high["mae"]
+
+
+def test_secant_slopes_join_neighbours_in_order_of_distortion():
+    from mnist_compression.sweep import secant_slopes
+
+    rows = [dict(lmbda=500, val_rate=14.39, val_distortion=0.0612),
+            dict(lmbda=2000, val_rate=40.32, val_distortion=0.0368),
+            dict(lmbda=300, val_rate=8.73, val_distortion=0.0759)]
+    slopes = secant_slopes(rows)
+    assert [(a["lmbda"], b["lmbda"]) for a, b, _ in slopes] == [(2000, 500), (500, 300)]
+    # The README's numbers: about −1,063 and −385 bits per unit of distortion.
+    assert [round(s) for _, _, s in slopes] == [-1063, -385]

@@ -68,7 +68,7 @@ from mnist_compression.data import load_mnist_arrays
 from mnist_compression.evaluation import evaluate_codec
 from mnist_compression.plotting import display_digits, plot_rate_distortion
 from mnist_compression.settings import TrainingSettings
-from mnist_compression.sweep import run_sweep
+from mnist_compression.sweep import run_sweep, secant_slopes
 
 settings = TrainingSettings.from_recipe("original", epochs=epochs, train_examples=train_examples,
                                         validation_examples=validation_examples,
@@ -86,9 +86,7 @@ classifier = train_or_load_classifier(data_dir, train_examples, pretrained=pretr
 sweep = run_sweep(settings, [100.0, 300.0, 500.0, 2000.0, 5000.0], classifier=classifier,
                   progress=False, pretrained=pretrained)
 plot_rate_distortion(sweep.rows)
-rows = sorted(sweep.rows, key=lambda row: row["val_distortion"])
-for a, b in zip(rows, rows[1:]):
-    secant = (b["val_rate"] - a["val_rate"]) / (b["val_distortion"] - a["val_distortion"])
+for a, b, secant in secant_slopes(sweep.rows):
     print(f"λ={a['lmbda']:g} → λ={b['lmbda']:g}: {secant:,.0f} bits per unit of distortion")
 
 # %% [markdown]
