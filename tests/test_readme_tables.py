@@ -44,3 +44,9 @@ def test_the_pretrained_table_is_printed_from_the_manifest(tmp_path, capsys):
     assert lines[3] == ("| 300 | `lmbda300.npz` | 10.2 MB | `abababababab` | 8.71 | 11.20 | "
                         "0.0751 | 70.1% |")
     assert capsys.readouterr().out.strip() == text
+
+
+def test_an_empty_manifest_says_nothing_is_published(tmp_path, capsys):
+    (tmp_path / "pretrained.json").write_text(json.dumps(dict(release="v9", files=[])))
+    assert readme_tables.main(["--manifest", str(tmp_path / "pretrained.json")]) == ""
+    assert capsys.readouterr().out == "The manifest of v9 lists no files (nothing published).\n"

@@ -72,7 +72,11 @@ def main(argv=None) -> str:
     parser.add_argument("--manifest", type=Path, help="a release manifest (pretrained.json)")
     args = parser.parse_args(argv)
     if args.manifest is not None:
-        text = manifest_table(json.loads(args.manifest.read_text()))
+        manifest = json.loads(args.manifest.read_text())
+        if not manifest["files"]:
+            print(f"The manifest of {manifest['release']} lists no files (nothing published).")
+            return ""
+        text = manifest_table(manifest)
         print(text)
         return text
     if args.folder is None:

@@ -25,6 +25,7 @@ from ..codec import (
 )
 from ..mnc import MNCError, read_mnc
 from ..model_files import ModelFileError, load_model, read_model_file, save_model
+from ..training import training_minutes
 from .digit_files import CommandError, read_digit_inputs, write_digits, write_grid
 
 
@@ -133,7 +134,8 @@ def _parser() -> argparse.ArgumentParser:
         "export", help="train a model (or take it from the model cache) and save it to a file",
         description="Write a trained model to a portable .npz file. A model trained earlier with "
                     "the same settings is taken from the model cache; otherwise it is trained "
-                    "now (about 3-10 minutes on a 2-core CPU at the defaults).")
+                    "now ({}-{} minutes on a 2-core CPU at the defaults).".format(
+                        *training_minutes()))
     TrainingSettings.add_arguments(export)
     export.add_argument("-o", "--output", type=Path, required=True, help="model file (.npz)")
     export.add_argument("--pretrained", nargs="?", const=True, default=False,
