@@ -38,11 +38,14 @@ def cache_dir() -> Path:
 
 
 def model_key(settings: TrainingSettings, data_fingerprint: str) -> str:
-    """A folder name: readable λ and epochs, then a hash of the settings that shape the model,
-    the architecture and the data."""
+    """A folder name: readable λ (or levels) and epochs, then a hash of the settings that shape
+    the model, the architecture and the data."""
     identity = dict(settings=settings.identity(), architecture=architecture(settings.latent_dims),
                     data=data_fingerprint)
-    return f"lmbda{settings.lmbda:g}-epochs{settings.epochs}-{json_sha256(identity, 12)}"
+    levels = settings.rate_levels
+    name = (f"lmbda{settings.lmbda:g}" if levels is None else
+            f"levels{len(levels)}-{levels[0]:g}-{levels[-1]:g}")
+    return f"{name}-epochs{settings.epochs}-{json_sha256(identity, 12)}"
 
 
 def _candidates(key: str) -> list[Path]:
@@ -125,7 +128,7 @@ def _announce_training(settings: TrainingSettings, examples: int) -> None:
     epochs = f"{settings.epochs} epoch" + ("" if settings.epochs == 1 else "s")
     start = ("" if settings.warm_start is None else
              f" starting from the λ={settings.warm_start:g} model")
-    print(f"No cached model with these settings: training λ={settings.lmbda:g}{start} for "
+    print(f"No cached model with these settings: training {settings.describe()}{start} for "
           f"{epochs} on {examples:,} digits (roughly {_duration(low)} to {_duration(high)} on a "
           f"2-core CPU, less on a GPU).", flush=True)
 
@@ -151,11 +154,11 @@ def train_or_load(settings: TrainingSettings | None = None, *, data: TrainingDat
     if use_cache:
         cached = find_cached(key, _read_model)
         if cached is None and pretrained and fetch_pretrained(
-                key, _MODEL, f"λ={settings.lmbda:g} model", pretrained):
+                key, _MODEL, f"{settings.describe()} model", pretrained):
             cached = find_cached(key, _read_model)
         if cached is not None:
             (trainer, history), folder = cached
-            print(f"Loaded the λ={settings.lmbda:g} model trained earlier with these settings "
+            print(f"Loaded the {settings.describe()} model trained earlier with these settings "
                   f"from {folder}")
             return trainer, history
     start_from = None
@@ -170,7 +173,7 @@ def train_or_load(settings: TrainingSettings | None = None, *, data: TrainingDat
     if use_cache:
         folder = store_in_cache(key, lambda staging: save_model(
             trainer, staging / _MODEL, settings=settings, history=history))
-        print(f"Saved the λ={settings.lmbda:g} model to {folder}")
+        print(f"Saved the {settings.describe()} model to {folder}")
     return trainer, history
 
 

@@ -1,12 +1,13 @@
 """The codec built from a trained model: digits to byte strings and `.mnc` files, and back.
 
 Introduced in notebook 04. `make_mnist_codec` splits a trained model into a compressor (analysis
-transform + entropy model) and a decompressor (entropy model + synthesis transform). Both
-transforms run in exact integer arithmetic (`exact_transforms`) and the coding tables are built
-without TensorFlow (`coding.tables`), so a digit compresses to the same string, and a string
-decodes to the same digit, on every supported stack. `model_files` carries a model between
-stacks, and `.mnc` files (`mnc`) carry strings. `python -m mnist_compression.codec` does the same
-for files (see `cli.codec`).
+transform + entropy model) and a decompressor (entropy model + synthesis transform);
+`VariableRateCodec` (notebook 08) does so for a variable-rate model at any λ between its
+levels. Both transforms run in exact integer arithmetic (`exact_transforms`) and the coding
+tables are built without TensorFlow (`coding.tables`), so a digit compresses to the same
+string, and a string decodes to the same digit, on every supported stack. `model_files`
+carries a model between stacks, and `.mnc` files (`mnc`) carry strings.
+`python -m mnist_compression.codec` does the same for files (see `cli.codec`).
 
 The numpy methods (`compress`, `decompress`) take and return arrays and `bytes`; calling a
 compressor or decompressor gives tensors, as tensorflow-compression's models do in a notebook.
@@ -23,10 +24,18 @@ if __name__ == "__main__":  # a command's messages are not buried under TensorFl
 import numpy as np
 import tensorflow as tf
 
-from .entropy_models import ContinuousBatchedEntropyModel, DecodeError
-from .exact_transforms import ExactTransforms
+from .coding.range_coder import DEFAULT_PRECISION
+from .coding.tables import DEFAULT_TAIL_MASS
+from .entropy_models import ContinuousBatchedEntropyModel, DecodeError, NoisyLogistic
+from .exact_transforms import (
+    ACTIVATION_BITS,
+    ExactTransforms,
+    FixedPointTransform,
+    GainedTransforms,
+)
+from .gains import fixed_point_gains, level_scales
 from .hashing import typed_arrays_digest
-from .mnc import FINGERPRINT_BYTES, MNCFile, read_mnc, write_mnc
+from .mnc import FINGERPRINT_BYTES, MNCError, MNCFile, read_mnc, write_mnc
 
 PROGRESS_CHUNK = 1000  # digits per step when progress is shown
 
@@ -67,12 +76,15 @@ def codec_fingerprint(entropy_model, transforms: ExactTransforms) -> bytes:
 
 
 class MNISTCompressor:
-    """Encoder side: uint8 digits to one range-coded byte string each."""
+    """Encoder side: uint8 digits to one range-coded byte string each. `lmbda` is the λ a
+    variable-rate model codes at (None for a model of one λ)."""
 
-    def __init__(self, transforms: ExactTransforms, entropy_model, fingerprint: bytes):
+    def __init__(self, transforms, entropy_model, fingerprint: bytes,
+                 lmbda: float | None = None):
         self.transforms = transforms
         self.entropy_model = entropy_model
         self.fingerprint = fingerprint
+        self.lmbda = lmbda
 
     def compress(self, digits) -> list[bytes]:
         """One byte string per digit (uint8 [N, 28, 28(, 1)])."""
@@ -101,12 +113,15 @@ class MNISTCompressor:
 
 
 class MNISTDecompressor:
-    """Decoder side: byte strings back to uint8 digits [N, 28, 28, 1]."""
+    """Decoder side: byte strings back to uint8 digits [N, 28, 28, 1]; `lmbda` as for the
+    compressor."""
 
-    def __init__(self, entropy_model, transforms: ExactTransforms, fingerprint: bytes):
+    def __init__(self, entropy_model, transforms, fingerprint: bytes,
+                 lmbda: float | None = None):
         self.entropy_model = entropy_model
         self.transforms = transforms
         self.fingerprint = fingerprint
+        self.lmbda = lmbda
 
     def decompress(self, strings) -> np.ndarray:
         """uint8 digits [N, 28, 28, 1] from a batch of strings (bytes)."""
@@ -126,13 +141,20 @@ class MNISTDecompressor:
         return tf.constant(self.decompress(strings))
 
 
-def make_mnist_codec(trainer, **entropy_model_options):
+def make_mnist_codec(trainer, lmbda: float | None = None, **entropy_model_options):
     """Builds a (compressor, decompressor) pair from a trained trainer.
 
     Both share one entropy model built with ``compression=True`` and one set of fixed-point
     transforms. Options such as ``decode_sanity_check=False`` go to the entropy model. The
-    prior is centred on zero, so the integer latents are the coded symbols themselves.
+    prior is centred on zero, so the integer latents are the coded symbols themselves. For a
+    variable-rate trainer, the pair codes at `lmbda` (default: the trainer's `lmbda`); build a
+    `VariableRateCodec` to code at several.
     """
+    if hasattr(trainer, "levels"):
+        return VariableRateCodec(trainer, **entropy_model_options).at(lmbda)
+    if lmbda is not None:
+        raise ValueError(f"This model codes at the one λ it was trained for, "
+                         f"{trainer.lmbda:g}; only a variable-rate model takes lmbda.")
     entropy_model = ContinuousBatchedEntropyModel(
         trainer.prior, coding_rank=1, compression=True, **entropy_model_options)
     transforms = ExactTransforms.from_trainer(trainer)
@@ -141,20 +163,81 @@ def make_mnist_codec(trainer, **entropy_model_options):
             MNISTDecompressor(entropy_model, transforms, fingerprint))
 
 
+class VariableRateCodec:
+    """A variable-rate model's codec (notebook 08): `at(λ)` gives the (compressor,
+    decompressor) pair for any λ from the lowest to the highest level, built once per λ.
+
+    The pairs share the fixed-point transforms; each has its own integer gains
+    (`gains.fixed_point_gains`) and coding tables for the prior scaled by its gains
+    (`gains.level_scales`), so its strings are the same on every stack. `fingerprint`
+    identifies the model (every λ); `.mnc` files record the λ beside it.
+    """
+
+    def __init__(self, trainer, **entropy_model_options):
+        self.levels = tuple(float(v) for v in trainer.levels)
+        self.lmbda = float(trainer.lmbda)
+        self._log_gains = np.asarray(trainer.log_gains.numpy(), np.float32)
+        self._log_inverse_gains = np.asarray(trainer.log_inverse_gains.numpy(), np.float32)
+        self._log_scales = np.asarray(trainer.prior_log_scales.numpy(), np.float32)
+        self._analysis = FixedPointTransform.from_keras(trainer.analysis_transform,
+                                                        input_divisor=255)
+        self._synthesis = FixedPointTransform.from_keras(
+            trainer.synthesis_transform, output_factor=255, input_bits=ACTIVATION_BITS)
+        self._options = entropy_model_options
+        coding = [np.array([entropy_model_options.get("range_coder_precision",
+                                                      DEFAULT_PRECISION)], np.int64),
+                  np.array([entropy_model_options.get("tail_mass", DEFAULT_TAIL_MASS)],
+                           np.float64)]
+        self.fingerprint = typed_arrays_digest(
+            b"mnist-compression variable-rate codec 1",
+            [*coding, np.array(self.levels, np.float64), self._log_gains,
+             self._log_inverse_gains, self._log_scales, *self._synthesis.parameters()],
+            FINGERPRINT_BYTES)
+        self._pairs = {}
+
+    def at(self, lmbda: float | None = None) -> tuple[MNISTCompressor, MNISTDecompressor]:
+        """The codec at λ (default: the model's own `lmbda`); ValueError outside the levels."""
+        lmbda = self.lmbda if lmbda is None else lmbda
+        if lmbda not in self._pairs:
+            gains = fixed_point_gains(self.levels, self._log_gains, lmbda)
+            transforms = GainedTransforms(
+                self._analysis, self._synthesis, gains,
+                fixed_point_gains(self.levels, self._log_inverse_gains, lmbda))
+            prior = NoisyLogistic(loc=0.0, scale=level_scales(self._log_scales, gains))
+            entropy_model = ContinuousBatchedEntropyModel(prior, coding_rank=1,
+                                                          compression=True, **self._options)
+            lmbda = float(lmbda)
+            self._pairs[lmbda] = (
+                MNISTCompressor(transforms, entropy_model, self.fingerprint, lmbda),
+                MNISTDecompressor(entropy_model, transforms, self.fingerprint, lmbda))
+        return self._pairs[float(lmbda)]
+
+
 def compress_to_file(compressor: MNISTCompressor, digits, path, overwrite=False,
                      progress: bool = False) -> MNCFile:
-    """Compresses digits into one .mnc file; returns what was written (strings, size)."""
+    """Compresses digits into one .mnc file; returns what was written (strings, size). A
+    variable-rate model's compressor writes a version 2 file that records its λ."""
     digits = check_digits(digits)
     strings = []
     for start in _steps(len(digits), progress, "compress"):
         strings += compressor._encode(digits[start:start + PROGRESS_CHUNK])
-    size = write_mnc(path, strings, compressor.fingerprint, overwrite)
-    return MNCFile(strings, compressor.fingerprint, size)
+    size = write_mnc(path, strings, compressor.fingerprint, overwrite, compressor.lmbda)
+    return MNCFile(strings, compressor.fingerprint, size, compressor.lmbda)
 
 
-def decompress_file(decompressor: MNISTDecompressor, path, progress: bool = False) -> np.ndarray:
-    """The digits in an .mnc file, uint8 [N, 28, 28, 1]; the file must come from this model."""
+def decompress_file(decompressor, path, progress: bool = False) -> np.ndarray:
+    """The digits in an .mnc file, uint8 [N, 28, 28, 1]; the file must come from this model.
+    `decompressor` is a model's MNISTDecompressor, or a `VariableRateCodec`, which decodes at
+    the λ the file records."""
     contents = read_mnc(path, expected_fingerprint=decompressor.fingerprint)
+    if isinstance(decompressor, VariableRateCodec) and contents.lmbda is not None:
+        decompressor = decompressor.at(contents.lmbda)[1]
+    if contents.lmbda != decompressor.lmbda:
+        coded = "without a λ" if contents.lmbda is None else f"at λ={contents.lmbda:g}"
+        raise MNCError(f"{path} was coded {coded}; this decompressor decodes "
+                       + ("one λ" if decompressor.lmbda is None else
+                          f"λ={decompressor.lmbda:g}")
+                       + ". Pass the model's VariableRateCodec to decode at the file's λ.")
     parts = [np.zeros((0, 28, 28, 1), np.uint8)]
     for start in _steps(len(contents.strings), progress, "decompress"):
         parts.append(decompressor.decompress(contents.strings[start:start + PROGRESS_CHUNK]))
@@ -171,8 +254,8 @@ def _steps(count: int, progress: bool, label: str):
                 unit="step", file=sys.stderr)
 
 
-__all__ = ["MNISTCompressor", "MNISTDecompressor", "check_digits", "codec_fingerprint",
-           "compress_to_file", "decompress_file", "make_mnist_codec"]
+__all__ = ["MNISTCompressor", "MNISTDecompressor", "VariableRateCodec", "check_digits",
+           "codec_fingerprint", "compress_to_file", "decompress_file", "make_mnist_codec"]
 
 if __name__ == "__main__":  # `python -m mnist_compression.codec` runs its command line
     import runpy

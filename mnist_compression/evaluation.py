@@ -51,7 +51,8 @@ def evaluate_codec(compressor, decompressor, digits, labels=None, classifier=Non
 
     coded = code_digits(compressor, decompressor, digits, batch_size)
     information, lengths = coded["information_bits"], coded["string_bits"]
-    file_bytes = len(encode_mnc(coded["strings"], compressor.fingerprint))
+    file_bytes = len(encode_mnc(coded["strings"], compressor.fingerprint,
+                                getattr(compressor, "lmbda", None)))
     measured = dict(
         information_bits=float(information.mean()), string_bits=float(lengths.mean()),
         shorter_than_information=float((lengths < information).mean()),

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .gains import GAIN_BITS
+
 ACTIVATION_BITS = 16
 WEIGHT_BITS = 20
 MAX_ACTIVATION = 2**28 - 1
@@ -111,12 +113,14 @@ class FixedPointTransform:
         self._matrices = [(layer.matrix, layer.piece_bits) for layer in self.layers]
 
     @classmethod
-    def from_keras(cls, model, input_divisor: int = 1, output_factor: int = 1):
+    def from_keras(cls, model, input_divisor: int = 1, output_factor: int = 1,
+                   input_bits: int = 0):
         """Reads a built keras Sequential of Conv2D / Dense / Conv2DTranspose layers (with
         Flatten and Reshape between them). Inputs are divided by `input_divisor` (255 turns
-        pixels into [0, 1]); outputs are multiplied by `output_factor`."""
+        pixels into [0, 1]) and have `input_bits` fractional bits; outputs are multiplied by
+        `output_factor`."""
         weighted = [layer for layer in model.layers if _layer_kind(layer)]
-        layers, bits = [], 0
+        layers, bits = [], input_bits
         for index, layer in enumerate(weighted):
             kernel, bias = layer.get_weights()
             following = model.layers[model.layers.index(layer) + 1:]
@@ -127,7 +131,7 @@ class FixedPointTransform:
                 input_divisor if index == 0 else 1,
                 output_factor if index == len(weighted) - 1 else 1, reshape))
             bits = ACTIVATION_BITS
-        return cls(layers)
+        return cls(layers, input_bits)
 
     def __call__(self, inputs) -> np.ndarray:
         """Integer outputs (int64, ACTIVATION_BITS fractional bits) for integer inputs."""
@@ -152,12 +156,13 @@ class FixedPointTransform:
         return arrays
 
 
-def round_output(values: np.ndarray) -> np.ndarray:
-    """Fixed-point outputs rounded to the nearest integer, ties to even (as `tf.round`)."""
+def round_output(values: np.ndarray, bits: int = ACTIVATION_BITS) -> np.ndarray:
+    """Fixed-point values with `bits` fractional bits rounded to the nearest integer, ties to
+    even (as `tf.round`)."""
     values = np.asarray(values, np.int64)
-    quotient = values >> ACTIVATION_BITS
-    remainder = values - (quotient << ACTIVATION_BITS)
-    half = 1 << (ACTIVATION_BITS - 1)
+    quotient = values >> bits
+    remainder = values - (quotient << bits)
+    half = 1 << (bits - 1)
     up = (remainder > half) | ((remainder == half) & (quotient % 2 == 1))
     return quotient + up
 
@@ -239,4 +244,29 @@ class ExactTransforms:
     def digits(self, latents: np.ndarray) -> np.ndarray:
         """Integer latents [N, C] to uint8 digits [N, 28, 28, 1]."""
         pixels = round_output(self.synthesis(np.asarray(latents, np.int64)))
+        return np.clip(pixels, 0, 255).astype(np.uint8)
+
+
+@dataclass(frozen=True)
+class GainedTransforms:
+    """A variable-rate model's transforms at one λ (notebook 08): the analysis output times the
+    integer `gains` is rounded to the latents; the symbols times the `inverse_gains` enter the
+    synthesis transform (built with ACTIVATION_BITS input bits). Gains are int64 [C] with
+    GAIN_BITS fractional bits (`gains.fixed_point_gains`); every product is exact in int64."""
+
+    analysis: FixedPointTransform
+    synthesis: FixedPointTransform
+    gains: np.ndarray
+    inverse_gains: np.ndarray
+
+    def latents(self, digits: np.ndarray) -> np.ndarray:
+        """uint8 digits [N, 28, 28, 1] to integer latents [N, C]: round(analysis(x) · gain)."""
+        scaled = self.analysis(np.asarray(digits, np.int64)) * self.gains
+        return round_output(scaled, ACTIVATION_BITS + GAIN_BITS)
+
+    def digits(self, latents: np.ndarray) -> np.ndarray:
+        """Integer latents [N, C] to uint8 digits: synthesis(latents · inverse gain)."""
+        inputs = round_output(np.asarray(latents, np.int64) * self.inverse_gains,
+                              GAIN_BITS - ACTIVATION_BITS)
+        pixels = round_output(self.synthesis(inputs))
         return np.clip(pixels, 0, 255).astype(np.uint8)

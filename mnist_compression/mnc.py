@@ -5,8 +5,12 @@ does not say where it ends, which model made it, or whether a byte was lost (the
 sanity check accepts many cut-short strings), so a file wraps the strings with:
 
     magic "\\x89MNC" | version (1 byte) | model fingerprint (16 bytes) |
-    size of the rest (varint) | digit count (varint) | each string's length (varint) |
-    the strings | CRC-32 of everything before it (4 bytes, big-endian)
+    size of the rest (varint) | [version 2: λ (float64, big-endian)] | digit count (varint) |
+    each string's length (varint) | the strings | CRC-32 of everything before it (4 bytes,
+    big-endian)
+
+Version 1 holds strings of a model of one λ; version 2 (notebook 08) those of a variable-rate
+model, which codes at any λ between its levels and so records the λ it coded at.
 
 The declared size makes every truncation detectable, the CRC-32 any one or two flipped bits (and
 all but about one in four billion other damages), and the fingerprint a file read with the wrong
@@ -16,6 +20,8 @@ Varints are unsigned LEB128: 7 bits per byte, low bits first, high bit set on al
 
 from __future__ import annotations
 
+import math
+import struct
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +29,8 @@ from pathlib import Path
 from .atomic_files import write_atomically
 
 MAGIC = b"\x89MNC"
-VERSION = 1
+VERSION = 2
+_LMBDA = struct.Struct(">d")
 FINGERPRINT_BYTES = 16
 _CRC_BYTES = 4
 _MAX_VARINT_BYTES = 10
@@ -40,10 +47,11 @@ class MNCFile:
     strings: list
     fingerprint: bytes
     size: int  # bytes in the whole file
+    lmbda: float | None = None  # the λ a variable-rate model coded at (version 2), else None
 
     @property
     def header_bytes(self) -> int:
-        """Bytes that are not string payload: magic, version, fingerprint, sizes, CRC."""
+        """Bytes that are not string payload: magic, version, fingerprint, sizes, λ, CRC."""
         return self.size - sum(len(s) for s in self.strings)
 
 
@@ -70,14 +78,19 @@ def _read_varint(data: bytes, position: int, what: str) -> tuple[int, int]:
     raise MNCError(f"The file is damaged: the {what} is not a valid number.")
 
 
-def encode_mnc(strings, fingerprint: bytes) -> bytes:
-    """The bytes of an .mnc file holding `strings` (bytes each) made by the model `fingerprint`."""
+def encode_mnc(strings, fingerprint: bytes, lmbda: float | None = None) -> bytes:
+    """The bytes of an .mnc file holding `strings` (bytes each) made by the model `fingerprint`
+    (version 1), or by a variable-rate model at `lmbda` (version 2)."""
     strings = [bytes(s) for s in strings]
     if len(fingerprint) != FINGERPRINT_BYTES:
         raise ValueError(f"A fingerprint has {FINGERPRINT_BYTES} bytes, got {len(fingerprint)}.")
-    body = encode_varint(len(strings)) + b"".join(encode_varint(len(s)) for s in strings)
+    if lmbda is not None and not (math.isfinite(lmbda) and lmbda > 0):
+        raise ValueError(f"λ must be a positive finite number, got {lmbda!r}.")
+    body = b"" if lmbda is None else _LMBDA.pack(lmbda)
+    body += encode_varint(len(strings)) + b"".join(encode_varint(len(s)) for s in strings)
     body += b"".join(strings)
-    head = MAGIC + bytes([VERSION]) + fingerprint + encode_varint(len(body) + _CRC_BYTES)
+    version = 1 if lmbda is None else 2
+    head = MAGIC + bytes([version]) + fingerprint + encode_varint(len(body) + _CRC_BYTES)
     content = head + body
     return content + zlib.crc32(content).to_bytes(_CRC_BYTES, "big")
 
@@ -115,18 +128,26 @@ def decode_mnc(data: bytes, expected_fingerprint: bytes | None = None) -> MNCFil
     if zlib.crc32(data[:-_CRC_BYTES]) != int.from_bytes(data[-_CRC_BYTES:], "big"):
         raise MNCError("The file is damaged: its CRC-32 checksum does not match its contents.")
     _check_version(version)
+    lmbda = None
+    if version >= 2:
+        if position + _LMBDA.size > len(data) - _CRC_BYTES:
+            raise MNCError("The file is damaged: it ends inside the λ field.")
+        (lmbda,) = _LMBDA.unpack_from(data, position)
+        position += _LMBDA.size
+        if not (math.isfinite(lmbda) and lmbda > 0):
+            raise MNCError(f"The file is damaged: its λ field holds {lmbda!r}.")
     strings = _read_strings(data, position, len(data) - _CRC_BYTES)
     if expected_fingerprint is not None and fingerprint != expected_fingerprint:
         raise MNCError(f"The file was made by another model (fingerprint {fingerprint.hex()}, "
                        f"this model's is {expected_fingerprint.hex()}); decode it with the "
                        f"model that made it.")
-    return MNCFile(strings, fingerprint, len(data))
+    return MNCFile(strings, fingerprint, len(data), lmbda)
 
 
 def _check_version(version: int) -> None:
     if version > VERSION:
         raise MNCError(f"The file uses .mnc format version {version}; this version of "
-                       f"mnist-compression reads version {VERSION}. Upgrade the package.")
+                       f"mnist-compression reads versions 1 to {VERSION}. Upgrade the package.")
     if version < 1:
         raise MNCError("The file is damaged: its format version is 0.")
 
@@ -148,10 +169,11 @@ def _read_strings(data: bytes, position: int, end: int) -> list:
     return strings
 
 
-def write_mnc(path, strings, fingerprint: bytes, overwrite: bool = False) -> int:
+def write_mnc(path, strings, fingerprint: bytes, overwrite: bool = False,
+              lmbda: float | None = None) -> int:
     """Writes an .mnc file atomically (never a half-written file; an existing file is kept
-    unless `overwrite`) and returns its size in bytes."""
-    data = encode_mnc(strings, fingerprint)
+    unless `overwrite`) and returns its size in bytes; `lmbda` as in `encode_mnc`."""
+    data = encode_mnc(strings, fingerprint, lmbda)
     write_atomically(path, lambda f: f.write(data), overwrite)
     return len(data)
 

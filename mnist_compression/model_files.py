@@ -29,7 +29,8 @@ from .atomic_files import refuse_existing, write_atomically
 from .hashing import json_sha256, named_float32_sha256
 
 FORMAT = "mnist-compression-model"
-VERSION = 2
+VERSION = 3  # 3 adds `levels`, the rate levels of a variable-rate model (notebook 08)
+_FIXED_RATE_VERSION = 2  # what a model of one λ is still written as: every release reads it
 _RECORD = "record"
 _SHA256_HEX = re.compile("[0-9a-f]{64}")
 
@@ -47,7 +48,16 @@ def model_arrays(trainer) -> dict[str, np.ndarray]:
             for role, value in zip(("kernel", "bias"), layer.get_weights()):
                 arrays[f"{prefix}/{layer.name}/{role}"] = np.asarray(value, np.float32)
     arrays["prior/log_scales"] = np.asarray(trainer.prior_log_scales.numpy(), np.float32)
+    if _levels(trainer) is not None:
+        arrays["gains/log_gains"] = np.asarray(trainer.log_gains.numpy(), np.float32)
+        arrays["gains/log_inverse_gains"] = np.asarray(trainer.log_inverse_gains.numpy(),
+                                                       np.float32)
     return arrays
+
+
+def _levels(trainer) -> list | None:
+    levels = getattr(trainer, "levels", None)
+    return None if levels is None else [float(v) for v in levels]
 
 
 def _versions() -> dict:
@@ -74,13 +84,16 @@ def save_model(trainer, path, *, settings=None, history=None, overwrite: bool = 
     if bad:
         raise ModelFileError(f"Not saved: the model has non-finite weights in {bad[0]} (training "
                              f"diverged?).")
+    levels = _levels(trainer)
     record = json.loads(json.dumps(dict(  # as a reader parses it: what the checksum covers
-        format=FORMAT, version=VERSION, lmbda=float(trainer.lmbda),
+        format=FORMAT, version=_FIXED_RATE_VERSION if levels is None else VERSION,
+        lmbda=float(trainer.lmbda),
         latent_dims=int(trainer.latent_dims), architecture=architecture(trainer.latent_dims),
         arrays={name: list(array.shape) for name, array in arrays.items()},
         written_with=_versions(), settings=None if settings is None else settings.as_dict(),
         history=None if history is None else {key: [float(v) for v in values]
                                               for key, values in history.items()},
+        **({} if levels is None else dict(levels=levels)),
     )))
     record["sha256"] = _checksum(record, arrays)
     _check_fields(f"Not saved: {path}", record)
@@ -168,7 +181,11 @@ _FIELDS = {
                      "an object of version strings"),
     "settings": (lambda v: v is None or isinstance(v, dict), "null or an object"),
     "history": (_is_history, "null or an object of lists of numbers (finite or NaN)"),
+    "levels": (lambda v: isinstance(v, list) and len(v) >= 2 and all(
+        _is_number(x) and math.isfinite(x) and x > 0 for x in v) and v == sorted(set(v)),
+               "a list of at least two distinct λ > 0, ascending"),
 }
+_OPTIONAL = ("levels",)  # a variable-rate model's (version 3 on); absent for a model of one λ
 
 
 def _check_field(where, record: dict, name: str) -> None:
@@ -186,10 +203,11 @@ def _check_field(where, record: dict, name: str) -> None:
 def _check_fields(where, record: dict) -> None:
     """Checks every field's type and range, and that there are no others."""
     extra = sorted(set(record) - set(_FIELDS))
-    if extra:
-        raise ModelFileError(f"{where}: the record has unexpected fields {extra}.")
+    if extra or ("levels" in record and record.get("version", VERSION) < 3):
+        raise ModelFileError(f"{where}: the record has unexpected fields {extra or ['levels']}.")
     for name in _FIELDS:
-        _check_field(where, record, name)
+        if name in record or name not in _OPTIONAL:
+            _check_field(where, record, name)
 
 
 def _checksum(record: dict, arrays: dict[str, np.ndarray]) -> str:
@@ -237,14 +255,21 @@ def _check_array_shapes(path, record: dict, arrays: dict[str, np.ndarray]) -> No
 
 
 def trainer_from_arrays(record: dict, arrays: dict[str, np.ndarray]):
-    """A built MNISTCompressionTrainer with the given parameters."""
+    """A built MNISTCompressionTrainer (a VariableRateTrainer when the record has levels) with
+    the given parameters."""
     import tensorflow as tf
 
     from .models import MNISTCompressionTrainer
+    from .variable_rate import VariableRateTrainer
 
     distortion = (record.get("settings") or {}).get("distortion", "mae")
-    trainer = MNISTCompressionTrainer(latent_dims=record["latent_dims"], lmbda=record["lmbda"],
-                                      distortion=distortion)
+    common = dict(latent_dims=record["latent_dims"], lmbda=record["lmbda"],
+                  distortion=distortion)
+    try:
+        trainer = (MNISTCompressionTrainer(**common) if "levels" not in record else
+                   VariableRateTrainer(record["levels"], **common))
+    except ValueError as err:
+        raise ModelFileError(f"The model file's record does not describe a model: {err}") from None
     trainer(tf.zeros((1, 28, 28, 1), tf.uint8))
     try:
         for prefix, transform in (("analysis", trainer.analysis_transform),
@@ -254,6 +279,9 @@ def trainer_from_arrays(record: dict, arrays: dict[str, np.ndarray]):
                     layer.set_weights([arrays[f"{prefix}/{layer.name}/{role}"]
                                        for role in ("kernel", "bias")])
         trainer.prior_log_scales.assign(arrays["prior/log_scales"])
+        if "levels" in record:
+            trainer.log_gains.assign(arrays["gains/log_gains"])
+            trainer.log_inverse_gains.assign(arrays["gains/log_inverse_gains"])
     except KeyError as err:
         raise ModelFileError(f"The model file has no array {err}, which the model needs.") from None
     except ValueError as err:

@@ -121,11 +121,16 @@ class MNISTCompressionTrainer(keras.Model):
     def _track(self, **values) -> dict:
         for name, value in values.items():
             self._trackers[name].update_state(value)
-        return {name: tracker.result() for name, tracker in self._trackers.items()}
+        return {name: self._trackers[name].result() for name in values}
+
+    def step_metrics(self, outputs, loss, rate, distortion) -> dict:
+        """Updates the metrics with one batch and returns their running values."""
+        return self._track(loss=loss, rate=rate, distortion=distortion)
 
     def train_step(self, data):
         with tf.GradientTape() as tape:
-            loss, rate, distortion = self.lagrangian(self(_images_only(data), training=True))
+            outputs = self(_images_only(data), training=True)
+            loss, rate, distortion = self.lagrangian(outputs)
         variables = self.trainable_variables
         gradients = tape.gradient(loss, variables)
         if self.prior_optimizer is None:
@@ -136,11 +141,11 @@ class MNISTCompressionTrainer(keras.Model):
                 [(g, v) for g, v, p in zip(gradients, variables, prior) if not p])
             self.prior_optimizer.apply_gradients(
                 [(g, v) for g, v, p in zip(gradients, variables, prior) if p])
-        return self._track(loss=loss, rate=rate, distortion=distortion)
+        return self.step_metrics(outputs, loss, rate, distortion)
 
     def test_step(self, data):
-        loss, rate, distortion = self.lagrangian(self(_images_only(data), training=False))
-        return self._track(loss=loss, rate=rate, distortion=distortion)
+        outputs = self(_images_only(data), training=False)
+        return self.step_metrics(outputs, *self.lagrangian(outputs))
 
     def get_config(self):
         return dict(latent_dims=self.latent_dims, lmbda=self.lmbda, distortion=self.distortion,

@@ -2,9 +2,10 @@
 
 `plot_layer_shapes` is introduced in notebook 01, `plot_prior` and `plot_coding_table` in 02,
 `plot_history` in 03, `plot_narrowing`, `display_digits` and `plot_latent_bits` in 04,
-`plot_rate_distortion` in 05, `show_digits` in 06 and the study's
-figures (`plot_rd_study`, `plot_overhead`, `plot_digit_strip`) in 07. Each returns the
-matplotlib figure so a caller can save or adjust it.
+`plot_rate_distortion` in 05, `show_digits` in 06, the study's
+figures (`plot_rd_study`, `plot_overhead`, `plot_digit_strip`) in 07, and `plot_gains` and
+`plot_variable_rate` in 08. Each returns the matplotlib figure so a caller can save or adjust
+it.
 """
 
 from __future__ import annotations
@@ -302,6 +303,12 @@ def plot_rd_study(sweep_rows, baseline_rows, highlight=(), ax=None, floor: float
     for index, (row, marker) in enumerate(zip(lossless, itertools.cycle("Dvxp*h"))):
         ax.plot([index * spacing], [row["payload_bits"]], marker, color="grey",
                 linestyle="none", label=f"{_LOSSLESS[row['codec']]} (lossless, payload)")
+        if row["codec"] != "raw":  # what lossless coding costs, as a level across the plot
+            ax.axhline(row["payload_bits"], color="grey", linewidth=0.6, linestyle=(0, (1, 3)))
+            ax.annotate(f"{_LOSSLESS[row['codec']]} {row['payload_bits']:,.0f}",
+                        (1 - 0.14 * index, row["payload_bits"]),  # staggered: levels lie close
+                        xycoords=("axes fraction", "data"), xytext=(-4, 2),
+                        textcoords="offset points", ha="right", fontsize=7, color="grey")
     ax.set_yscale("log")
     drawn = [y for line in ax.get_lines() for y in line.get_ydata() if y > 0]
     ax.set_yticks([t for t in (0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000)
@@ -347,3 +354,45 @@ def plot_digit_strip(originals, reconstructions: dict, size: float = 0.9):
         axes[row, 0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=8)
     fig.subplots_adjust(wspace=0.05, hspace=0.05, left=0.12, right=0.99, bottom=0.01, top=0.99)
     return fig
+
+
+def plot_gains(trainer):
+    """A variable-rate model's gains (left) and inverse gains (right) against λ, one line per
+    latent, on log-log axes (notebook 08): between levels each line is straight, because gains
+    are interpolated geometrically."""
+    levels = np.asarray(trainer.levels)
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), sharex=True)
+    for ax, logs, name in ((axes[0], trainer.log_gains, "gain (before rounding)"),
+                           (axes[1], trainer.log_inverse_gains, "inverse gain (before decoding)")):
+        values = np.exp(_numpy(logs).astype(np.float64))
+        ax.plot(levels, values, color="tab:blue", alpha=0.25, linewidth=0.8)
+        ax.plot(levels, np.median(values, axis=1), "o-", color="black", label="median latent")
+        ax.set(xscale="log", yscale="log", xlabel="λ", ylabel=name)
+        ax.legend(fontsize=8)
+    fig.suptitle(f"{values.shape[1]} latents, {len(levels)} levels", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def plot_variable_rate(fixed_rows, variable_rows, between_rows=(), ax=None):
+    """PSNR of decoded digits against the real strings' bits (notebook 08): one separately
+    trained model per λ (circles, labelled) beside one variable-rate model at its levels
+    (squares) and, from `between_rows`, at λ between them (a line)."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 4.5))
+    curves = ((fixed_rows, "o-", "tab:blue", "one model per λ"),
+              (variable_rows, "s", "tab:orange", "one variable-rate model, at its levels"),
+              (between_rows, "-", "tab:orange", "the same model between its levels"))
+    for rows, style, color, label in curves:
+        rows = sorted(rows, key=lambda r: r["lmbda"])
+        if rows:
+            ax.plot([r["string_bits"] for r in rows], [r["psnr"] for r in rows], style,
+                    color=color, label=label, alpha=0.6 if style == "-" else 1.0)
+    for row in fixed_rows:
+        ax.annotate(f"λ={row['lmbda']:g}", (row["string_bits"], row["psnr"]), fontsize=7,
+                    textcoords="offset points", xytext=(4, -10))
+    ax.set(xscale="log", xlabel="bits per digit (real strings, log scale)",
+           ylabel="PSNR of decoded digits (dB)")
+    ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    ax.legend(fontsize=8)
+    return ax.figure

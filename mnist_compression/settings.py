@@ -29,7 +29,16 @@ def _help_with_default(option: dataclasses.Field) -> str:
 class TrainingSettings:
     """How one model is trained. The defaults are the original tutorial's."""
 
-    lmbda: float = _option(2000.0, "weight of the distortion in the loss rate + λ·distortion")
+    lmbda: float = _option(2000.0, "weight of the distortion in the loss rate + λ·distortion "
+                                   "(of a variable-rate model: the λ its codec uses unless "
+                                   "told another)")
+    levels: str | None = _option(
+        None, "λ of a variable-rate model's rate levels, comma-separated (notebook 08), e.g. "
+              "50,300,2000,10000: one model learns a gain per level and codes at any λ between "
+              "them (default: None, a model for one λ)")
+    level_sampling: float = _option(
+        0.0, "how a variable-rate model's training draws levels: level k with probability "
+             "proportional to λ_k**-level_sampling (0: all alike; higher: low λ more often)")
     distortion: str = _option("mae", "the distortion: mae (mean absolute error, the tutorial's) "
                                      "or mse (mean squared error)")
     epochs: int = _option(15, "passes over the training digits")
@@ -93,6 +102,31 @@ class TrainingSettings:
                                  f"from, or None, got {self.warm_start!r}.")
             object.__setattr__(self, "warm_start", float(self.warm_start))
         _check_count("warm_start_epochs", self.warm_start_epochs)
+        if self.levels is not None:
+            object.__setattr__(self, "levels", _canonical_levels(self.levels))
+            low, high = self.rate_levels[0], self.rate_levels[-1]
+            if not low <= self.lmbda <= high:
+                raise ValueError(f"lmbda of a variable-rate model is the λ its codec uses by "
+                                 f"default and must lie within its levels, {low:g} to {high:g}; "
+                                 f"got {self.lmbda:g}.")
+            if not (math.isfinite(self.level_sampling) and self.level_sampling >= 0):
+                raise ValueError(f"level_sampling must be a finite number >= 0, got "
+                                 f"{self.level_sampling!r}.")
+            if self.warm_start is not None:
+                raise ValueError("A variable-rate model (levels) cannot warm-start from a "
+                                 "fixed-rate model; leave warm_start unset.")
+
+    @property
+    def rate_levels(self) -> tuple | None:
+        """The λ of the rate levels, ascending, as floats (None for a model of one λ)."""
+        return None if self.levels is None else tuple(float(v) for v in self.levels.split(","))
+
+    def describe(self) -> str:
+        """How messages name the model: "λ=2000", or "variable-rate (8 levels, λ=50…10000)"."""
+        if self.levels is None:
+            return f"λ={self.lmbda:g}"
+        levels = self.rate_levels
+        return f"variable-rate ({len(levels)} levels, λ={levels[0]:g}…{levels[-1]:g})"
 
     def replace(self, **changes) -> TrainingSettings:
         """A copy with some fields changed (and checked again)."""
@@ -110,11 +144,14 @@ class TrainingSettings:
 
     def identity(self) -> dict:
         """The fields that shape the trained model (all but where the data is read from, and
-        the warm-start fields when there is no warm start and the distortion when it is the
-        tutorial's, so that models trained before those fields existed keep their cache
-        keys)."""
+        the warm-start fields when there is no warm start, the distortion when it is the
+        tutorial's, the levels when there are none and their sampling when it is uniform, so that models trained before those
+        fields existed keep their cache keys; a variable-rate model's λ only picks its codec's
+        default level, so it is left out too)."""
         skipped = (*(_WARM_START_FIELDS if self.warm_start is None else ()),
-                   *(("distortion",) if self.distortion == "mae" else ()))
+                   *(("distortion",) if self.distortion == "mae" else ()),
+                   *(("levels",) if self.levels is None else ("lmbda",)),
+                   *(("level_sampling",) if self.level_sampling == 0 else ()))
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
                 if f.metadata["identity"] and f.name not in skipped}
 
@@ -128,6 +165,15 @@ class TrainingSettings:
                   "latent_dims", "seed", "data_dir")
         return TrainingSettings(lmbda=self.warm_start, epochs=self.warm_start_epochs,
                                 **{name: getattr(self, name) for name in shared})
+
+    def variable_rate(self) -> TrainingSettings:
+        """The variable-rate recipe (notebook 08) on the same digits, with the same batch size,
+        latent size, distortion and seed, for twice these settings' epochs: one model for every
+        λ of the study in the time of two models for one λ each."""
+        shared = ("distortion", "train_examples", "validation_examples", "batch_size",
+                  "latent_dims", "seed", "data_dir")
+        return TrainingSettings.from_recipe("variable-rate", epochs=2 * self.epochs,
+                                            **{name: getattr(self, name) for name in shared})
 
     def as_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -163,6 +209,8 @@ class TrainingSettings:
 SCHEDULES = ("constant", "cosine")
 DISTORTIONS = ("mae", "mse")  # mean absolute error (the tutorial's), mean squared error
 _WARM_START_FIELDS = ("warm_start", "warm_start_epochs")
+# The variable-rate model's levels: the λ of the study's eight separately trained models.
+VARIABLE_RATE_LEVELS = "50,100,300,500,1000,2000,5000,10000"
 # Training recipes: the original tutorial's, and a faster one that ends 1.4-3.3% above the
 # original's final loss in 4 epochs instead of 15 (benchmarks/time_to_quality.py measures it;
 # README.md has the numbers).
@@ -170,7 +218,28 @@ RECIPES = {
     "original": {},
     "fast": dict(epochs=4, learning_rate=3e-3, schedule="cosine", warmup=0.03,
                  prior_lr_factor=30.0, prior_lr_ramp=0.5),
+    # One model for the eight λ of the study, in twice one fixed-rate model's epochs (a quarter
+    # of the eight models' 120); notebook 08 and README.md have what it reaches.
+    "variable-rate": dict(levels=VARIABLE_RATE_LEVELS, epochs=30, learning_rate=2e-3,
+                          schedule="cosine", warmup=0.03, prior_lr_factor=30.0,
+                          prior_lr_ramp=0.5),
 }
+
+
+def _canonical_levels(levels) -> str:
+    """Levels as one text, "50,300,2000" (ascending, each as Python's :g prints it), so that
+    equal levels give equal cache keys however they were written; raises ValueError unless
+    there are at least two distinct positive finite λ."""
+    try:
+        values = [float(v) for v in str(levels).replace(" ", "").split(",")]
+    except ValueError:
+        raise ValueError(f"levels must be λ values separated by commas, e.g. \"50,300,2000\", "
+                         f"got {levels!r}.") from None
+    if len(set(values)) < 2 or len(set(values)) != len(values) or not all(
+            math.isfinite(v) and v > 0 for v in values):
+        raise ValueError(f"levels must name at least two different positive finite λ, each "
+                         f"once, got {levels!r}.")
+    return ",".join(f"{v:g}" for v in sorted(values))
 
 
 def _check_count(name: str, value) -> None:
@@ -184,4 +253,5 @@ def _argument_type(f: dataclasses.Field):
     return next((kind for kind in (float, int) if annotation.startswith(kind.__name__)), str)
 
 
-__all__ = ["DISTORTIONS", "RECIPES", "SCHEDULES", "TrainingSettings"]
+__all__ = ["DISTORTIONS", "RECIPES", "SCHEDULES", "TrainingSettings",
+           "VARIABLE_RATE_LEVELS"]

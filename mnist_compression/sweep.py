@@ -28,6 +28,7 @@ if __name__ == "__main__":  # a command's messages are not buried under TensorFl
 import numpy as np
 
 from .baselines import DEFAULT_QUALITIES, evaluate_baselines
+from .bd_rate import bd_rate, shared_quality
 from .cache import train_or_load
 from .codec import make_mnist_codec
 from .evaluation import evaluate_codec
@@ -40,12 +41,16 @@ LOSSY_CODECS = ("jpeg", "webp")
 
 
 def rd_record(lmbda: float, history: dict, measured: dict, seconds: float) -> dict:
-    """The one record of a model's rate–distortion results, used by notebooks 05 and 07, the
-    plots and the command line: λ, the last epoch's validation rate and distortion
-    (`val_rate`, `val_distortion`), `evaluate_codec`'s measurements of real strings and decoded
-    digits, the strings' overhead over the information content, and the seconds it took."""
-    return dict(lmbda=float(lmbda), val_rate=float(history["val_rate"][-1]),
-                val_distortion=float(history["val_distortion"][-1]), **measured,
+    """The one record of a model's rate–distortion results, used by notebooks 05, 07 and 08,
+    the plots and the command line: λ, the last epoch's validation rate and distortion
+    (`val_rate`, `val_distortion`; a variable-rate model's at that λ's level, NaN between
+    levels), `evaluate_codec`'s measurements of real strings and decoded digits, the strings'
+    overhead over the information content, and the seconds it took."""
+    level = f"_at_{float(lmbda):g}" if any(k.startswith("val_rate_at_") for k in history) else ""
+    validation = {f"val_{name}": float(history[f"val_{name}{level}"][-1])
+                  if f"val_{name}{level}" in history else math.nan
+                  for name in ("rate", "distortion")}
+    return dict(lmbda=float(lmbda), **validation, **measured,
                 overhead_bits=measured["string_bits"] - measured["information_bits"],
                 seconds=seconds)
 
@@ -53,11 +58,12 @@ def rd_record(lmbda: float, history: dict, measured: dict, seconds: float) -> di
 @dataclass
 class Sweep:
     """What a sweep measured: one `rd_record` per λ, the first test digits decoded by each
-    model, and each model's (compressor, decompressor)."""
+    model, each model's (compressor, decompressor) and training history."""
 
     rows: list = field(default_factory=list)
     reconstructions: dict = field(default_factory=dict)
     codecs: dict = field(default_factory=dict)
+    histories: dict = field(default_factory=dict)
 
 
 def run_sweep(settings: TrainingSettings | None = None, lambdas=DEFAULT_LAMBDAS, *,
@@ -80,16 +86,83 @@ def run_sweep(settings: TrainingSettings | None = None, lambdas=DEFAULT_LAMBDAS,
         start = time.perf_counter()
         trainer, history = train_or_load(settings.replace(lmbda=lmbda), data=data,
                                          verbose=verbose, pretrained=pretrained)
-        compressor, decompressor = make_mnist_codec(trainer)
-        measured = evaluate_codec(compressor, decompressor, data.validation,
-                                  data.validation_labels, classifier)
-        sweep.rows.append(rd_record(lmbda, history, measured, time.perf_counter() - start))
-        sweep.codecs[float(lmbda)] = compressor, decompressor
-        sweep.reconstructions[float(lmbda)] = decompressor.decompress(
-            compressor.compress(data.validation[:strip_digits]))
+        _measure(sweep, lmbda, make_mnist_codec(trainer), history, data, classifier,
+                 strip_digits, start)
         if out_dir is not None:
             write_rows(sweep.rows, Path(out_dir) / "sweep")
     return sweep
+
+
+def _measure(sweep: Sweep, lmbda, codec, history, data, classifier, strip_digits, start):
+    """Adds one λ's `rd_record`, codec and decoded strip to `sweep`."""
+    compressor, decompressor = codec
+    measured = evaluate_codec(compressor, decompressor, data.validation,
+                              data.validation_labels, classifier)
+    sweep.rows.append(rd_record(lmbda, history, measured, time.perf_counter() - start))
+    sweep.codecs[float(lmbda)] = codec
+    sweep.histories[float(lmbda)] = history
+    sweep.reconstructions[float(lmbda)] = decompressor.decompress(
+        compressor.compress(data.validation[:strip_digits]))
+
+
+def measure_variable_rate(codec, data, lambdas=None, *, history=None, classifier=None,
+                          strip_digits: int = 8, progress: bool = True) -> Sweep:
+    """Measures a `VariableRateCodec` at each λ (default: its levels) on the validation digits
+    of `data`, exactly as `run_sweep` measures separately trained models (notebook 08): one
+    `rd_record` per λ (with `history`, the validation rate and distortion of each level)."""
+    from tqdm import tqdm
+
+    sweep = Sweep()
+    for lmbda in tqdm(sorted(lambdas or codec.levels, key=float), desc="λ",
+                      disable=not progress):
+        _measure(sweep, lmbda, codec.at(lmbda), history or {}, data, classifier,
+                 strip_digits, time.perf_counter())
+    return sweep
+
+
+QUALITIES = ("psnr", "mae")  # what BD-rates are measured along: PSNR, or -MAE
+
+
+def _front(rows, rate: str, quality: str) -> tuple[list, list]:
+    """The (rate, quality) points of rows on their Pareto front (no other point has fewer bits
+    and better quality), quality being PSNR or -MAE; lossless points (infinite PSNR) left out."""
+    if quality not in QUALITIES:
+        raise ValueError(f"quality must be one of {QUALITIES}, got {quality!r}.")
+    points = [(-row["psnr"] if quality == "psnr" else row["mae"], row[rate]) for row in rows
+              if math.isfinite(row["psnr"])]
+    front = _pareto_front(points)
+    return [bits for _, bits in front], [-q for q, _ in front]
+
+
+def rows_bd_rate(anchor_rows, test_rows, quality: str = "psnr", anchor_rate="string_bits",
+                 test_rate="string_bits") -> dict:
+    """The BD-rate (`bd_rate.bd_rate`, percent) of one rate–distortion curve against another,
+    each given as rows (`rd_record`s or classical codec rows) and reduced to its Pareto front,
+    along PSNR or -MAE: dict(bd_rate, low, high, anchor_points, test_points), low and high
+    bounding the quality range both cover (in dB, or in MAE). Raises ValueError when it cannot
+    be computed (fewer than two points on a front, or no shared range)."""
+    anchor = _front(anchor_rows, anchor_rate, quality)
+    test = _front(test_rows, test_rate, quality)
+    low, high = shared_quality(anchor[1], test[1])
+    if quality == "mae":
+        low, high = -high, -low
+    return dict(bd_rate=bd_rate(*anchor, *test), low=low, high=high,
+                anchor_points=len(anchor[0]), test_points=len(test[0]))
+
+
+def bd_rate_against_classical(sweep_rows, baseline_rows, quality: str = "psnr") -> list:
+    """For each lossy classical codec (payload bits, the files' own headers left out) whose
+    curve shares a quality range with the learned codec's real strings: `rows_bd_rate` of the
+    learned codec against it, with "codec" added (notebook 07)."""
+    results = []
+    for codec in LOSSY_CODECS:
+        rows = [r for r in baseline_rows if r["codec"] == codec]
+        try:
+            result = rows_bd_rate(rows, sweep_rows, quality, anchor_rate="payload_bits")
+        except ValueError:
+            continue
+        results.append(dict(codec=codec, **result))
+    return results
 
 
 @dataclass
@@ -209,7 +282,8 @@ def compare_at_equal_distortion(sweep_rows, baseline_rows, bits: str = "payload_
     return comparisons
 
 
-__all__ = ["DEFAULT_LAMBDAS", "Study", "Sweep", "compare_at_equal_distortion", "rd_record",
+__all__ = ["DEFAULT_LAMBDAS", "QUALITIES", "Study", "Sweep", "bd_rate_against_classical",
+           "compare_at_equal_distortion", "measure_variable_rate", "rd_record", "rows_bd_rate",
            "run_study", "run_sweep", "secant_slopes", "write_rows"]
 
 if __name__ == "__main__":  # `python -m mnist_compression.sweep` runs its command line

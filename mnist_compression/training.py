@@ -24,6 +24,7 @@ from .data import load_mnist_arrays
 from .hashing import data_fingerprint
 from .models import MNISTCompressionTrainer
 from .settings import TrainingSettings
+from .variable_rate import VariableRateTrainer
 
 # What one epoch over all 60,000 training digits takes on this project's 2-core CPU machines:
 # 10-12 s on the faster ones, 35-40 s on the slower (the "seconds" of every trained model's
@@ -63,14 +64,20 @@ class LearningRate(tf.keras.optimizers.schedules.LearningRateSchedule):
 
 
 def make_trainer(settings: TrainingSettings, steps_per_epoch: int) -> MNISTCompressionTrainer:
-    """A trainer for rate + λ·distortion, compiled with Adam, ready for `fit`.
+    """A trainer for rate + λ·distortion (a `VariableRateTrainer` when the settings name
+    levels), compiled with Adam, ready for `fit`.
 
     The learning rate follows `settings.schedule`. When the prior's scales should learn faster
     (`prior_lr_factor`), they get an Adam of their own. Variables are created in the current
     `tf.distribute` strategy's scope, if any.
     """
-    trainer = MNISTCompressionTrainer(latent_dims=settings.latent_dims, lmbda=settings.lmbda,
-                                      distortion=settings.distortion)
+    if settings.levels is None:
+        trainer = MNISTCompressionTrainer(latent_dims=settings.latent_dims, lmbda=settings.lmbda,
+                                          distortion=settings.distortion)
+    else:
+        trainer = VariableRateTrainer(settings.rate_levels, latent_dims=settings.latent_dims,
+                                      lmbda=settings.lmbda, distortion=settings.distortion,
+                                      level_sampling=settings.level_sampling)
     total = steps_per_epoch * settings.epochs
     common = dict(total=total, schedule=settings.schedule,
                   warmup=round(settings.warmup * total))

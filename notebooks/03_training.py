@@ -16,7 +16,7 @@
 # %% [markdown]
 # # 3. Training on the rate–distortion Lagrangian
 #
-# *Learned data compression with MNIST — part 3 of 7.*
+# *Learned data compression with MNIST — part 3 of 8.*
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/mnist-compression/mnist-compression/blob/v0.2.0/notebooks/03_training.ipynb)
 #

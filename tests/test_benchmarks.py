@@ -51,3 +51,18 @@ def test_a_collapsed_model_of_zero_bits_is_matched_only_by_zero_bits():
     assert not time_to_quality.close_to(dict(collapsed, val_rate=0.01), collapsed)
     assert time_to_quality._change(0.01, 0.0) == "+0.01 from 0"
     assert time_to_quality._change(1.1, 1.0) == "+10.0%"
+
+
+def test_the_variable_rate_timing_compares_the_studys_two_trainings(tiny_mnist, capsys):
+    path = Path(__file__).parents[1] / "benchmarks" / "variable_rate_time.py"
+    spec = importlib.util.spec_from_file_location("variable_rate_time", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    folder, _ = tiny_mnist
+    result = module.main(["--epochs", "2", "--data-dir", str(folder)])
+    one, variable = result["seconds_per_epoch"]["one λ"], result["seconds_per_epoch"][
+        "variable-rate"]
+    assert result["eight_models_seconds"] == pytest.approx(8 * 15 * one)
+    assert result["variable_rate_seconds"] == pytest.approx(30 * variable)
+    assert result["share"] == pytest.approx(30 * variable / (120 * one))
+    assert "8 models × 15 epochs" in capsys.readouterr().out

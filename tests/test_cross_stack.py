@@ -3,8 +3,9 @@
 CI runs the suite on Python 3.11 (TensorFlow 2.14) and then on 3.13 (TensorFlow 2.20, today's
 Colab stack) with $MNIST_COMPRESSION_EXCHANGE naming one folder, then this file once more on 3.11.
 Each stack writes, through the command line, a model it trained on real digits, 1,000 test digits
-compressed to an .mnc file, and the digits it decodes from that file, into <folder>/<stack>/; and
-checks every other stack's artefacts there: the same decoded digits and the same .mnc bytes.
+compressed to an .mnc file, and the digits it decodes from that file, into <folder>/<stack>/ (and
+the same for a variable-rate model, coded at a λ between its levels); and checks every other
+stack's artefacts there: the same decoded digits and the same .mnc bytes.
 """
 
 import json
@@ -22,6 +23,7 @@ from mnist_compression.data import load_mnist_arrays
 
 EXCHANGE_ENV = "MNIST_COMPRESSION_EXCHANGE"
 STACK = f"py{sys.version_info[0]}{sys.version_info[1]}"
+VARIABLE_LAMBDA = 777.7  # between two levels of the variable-rate model: gains interpolated
 
 
 @pytest.fixture(scope="module")
@@ -53,6 +55,13 @@ def own(exchange, mnist_dir, tmp_path_factory, monkeypatch_module):
            "-o", folder / "digits.mnc")
     _codec("decompress", "--model", folder / "model.npz", folder / "digits.mnc", "--force",
            "-o", folder / "decoded.npy")
+    _codec("export", "--recipe", "variable-rate", "--epochs", 1, "--train-examples", 4096,
+           "--validation-examples", 1000, "--data-dir", mnist_dir, "--quiet", "--force",
+           "-o", folder / "variable.npz")
+    _codec("compress", "--model", folder / "variable.npz", "--lmbda", VARIABLE_LAMBDA,
+           folder / "digits.npy", "--force", "-o", folder / "variable.mnc")
+    _codec("decompress", "--model", folder / "variable.npz", folder / "variable.mnc",
+           "--force", "-o", folder / "variable_decoded.npy")
     (folder / "done").write_text(json.dumps(dict(stack=STACK, python=platform.python_version(),
                                                  tensorflow=tf.__version__)))
     return folder
@@ -65,7 +74,8 @@ def monkeypatch_module():
 
 
 def test_this_stack_wrote_its_artefacts(own):
-    for name in ("model.npz", "digits.npy", "digits.mnc", "decoded.npy", "done"):
+    for name in ("model.npz", "digits.npy", "digits.mnc", "decoded.npy", "variable.npz",
+                 "variable.mnc", "variable_decoded.npy", "done"):
         assert (own / name).stat().st_size > 0, name
 
 
@@ -74,11 +84,14 @@ def test_other_stacks_artefacts_decode_and_encode_identically(own, exchange, tmp
     if not others:
         pytest.skip(f"cross-stack: no other stack's artefacts in {exchange} yet")
     for other in others:
-        _codec("decompress", "--model", other / "model.npz", other / "digits.mnc",
-               "-o", tmp_path / f"{other.name}.npy")
-        decoded = np.load(tmp_path / f"{other.name}.npy")
-        assert decoded.tobytes() == np.load(other / "decoded.npy").tobytes(), other.name
-        _codec("compress", "--model", other / "model.npz", other / "digits.npy",
-               "-o", tmp_path / f"{other.name}.mnc")
-        assert (tmp_path / f"{other.name}.mnc").read_bytes() == (
-            other / "digits.mnc").read_bytes(), other.name
+        for model, mnc, expected, at in (("model", "digits", "decoded", ()),
+                                         ("variable", "variable", "variable_decoded",
+                                          ("--lmbda", VARIABLE_LAMBDA))):
+            _codec("decompress", "--model", other / f"{model}.npz", other / f"{mnc}.mnc",
+                   "-o", tmp_path / f"{other.name}-{mnc}.npy")
+            decoded = np.load(tmp_path / f"{other.name}-{mnc}.npy")
+            assert decoded.tobytes() == np.load(other / f"{expected}.npy").tobytes(), mnc
+            _codec("compress", "--model", other / f"{model}.npz", *at, other / "digits.npy",
+                   "-o", tmp_path / f"{other.name}-{mnc}.mnc")
+            assert (tmp_path / f"{other.name}-{mnc}.mnc").read_bytes() == (
+                other / f"{mnc}.mnc").read_bytes(), mnc

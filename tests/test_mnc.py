@@ -104,8 +104,8 @@ def _with_version(data: bytes, version: int) -> bytes:
 @pytest.mark.parametrize("data, message", [
     (b"", "empty"),
     (b"PK\x03\x04" + bytes(40), "Not an .mnc file"),
-    (_with_version(encode_mnc([b"ab"], FINGERPRINT), 2),
-     "format version 2.*reads version 1.*Upgrade"),
+    (_with_version(encode_mnc([b"ab"], FINGERPRINT), 3),
+     "format version 3.*reads versions 1 to 2.*Upgrade"),
     (_with_version(encode_mnc([b"ab"], FINGERPRINT), 255), "format version 255.*Upgrade"),
     (_with_version(encode_mnc([b"ab"], FINGERPRINT), 0), "damaged: its format version is 0"),
 ])
@@ -126,7 +126,7 @@ def test_a_damaged_version_byte_is_damage_not_a_newer_version():
 
 
 def test_a_newer_version_is_judged_after_the_size():
-    data = _with_version(encode_mnc([b"ab"], FINGERPRINT), 2)
+    data = _with_version(encode_mnc([b"ab"], FINGERPRINT), 3)
     with pytest.raises(MNCError, match="truncated"):
         decode_mnc(data[:-1])
     with pytest.raises(MNCError, match="1 bytes follow its declared end"):

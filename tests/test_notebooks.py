@@ -33,7 +33,8 @@ def _cells(notebook):
 def test_the_series_is_complete():
     names = [p.stem for p in NOTEBOOKS]
     assert names == ["01_transforms", "02_noise_and_prior", "03_training", "04_compression",
-                     "05_rate_distortion", "06_generative_decoder", "07_rate_distortion_study"]
+                     "05_rate_distortion", "06_generative_decoder", "07_rate_distortion_study",
+                     "08_one_model_every_lambda"]
     assert [p.stem for p in SOLUTIONS] == [f"{name[:2]}_solutions" for name in names]
 
 
@@ -138,7 +139,7 @@ def _parameters(path):
 
 def test_training_defaults_agree_across_the_notebooks_that_train():
     training = [_parameters(p) for p in NOTEBOOKS if "epochs" in _parameters(p)]
-    assert len(training) == 5
+    assert len(training) == 6
     for name in TRAINING_DEFAULTS:
         assert len({repr(p[name]) for p in training}) == 1, name
     assert {p.get("lmbda", 2000.0) for p in training} == {2000.0}
@@ -204,7 +205,8 @@ def test_smoke_run_executes_every_cell(smoke_run, path):
 
 
 FIGURES = {"01_transforms": 4, "02_noise_and_prior": 2, "03_training": 1, "04_compression": 3,
-           "05_rate_distortion": 4, "06_generative_decoder": 2, "07_rate_distortion_study": 3}
+           "05_rate_distortion": 4, "06_generative_decoder": 2, "07_rate_distortion_study": 3,
+           "08_one_model_every_lambda": 2}
 
 
 @pytest.mark.notebooks

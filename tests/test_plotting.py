@@ -77,6 +77,8 @@ def test_the_study_figure_handles_any_number_of_lossless_codecs():
                      file_bits=1600.0) for i, name in enumerate(["png", "zlib", "lzma", "raw"] * 2)]
     fig = plot_rd_study(sweep, lossless, highlight=(300,))
     lines = fig.axes[0].get_lines()
+    levels = [line for line in lines if list(line.get_xdata()) == [0, 1]]
+    lines = [line for line in lines if line not in levels]
     assert len(lines) == 2 + 8
     # Every lossless codec gets its own marker at distortion 0, spread out a little along the
     # axis (by 1.2% of the largest MAE) in the order of their payloads.
@@ -88,8 +90,12 @@ def test_the_study_figure_handles_any_number_of_lossless_codecs():
     assert [line.get_marker() for line in markers] == list("Dvxp*hDv")
     assert [line.get_label() for line in markers] == [
         f"{name} (lossless, payload)" for name in ["PNG", "zlib", "LZMA", "raw"] * 2]
+    # ... and, but for raw pixels, a reference level across the plot at its payload, labelled.
+    assert [line.get_ydata()[0] for line in levels] == [1500.0, 1501.0, 1502.0, 1504.0, 1505.0,
+                                                         1506.0]
     labels = [text.get_text() for text in fig.axes[0].texts]
-    assert labels == ["λ=300"]  # only the highlighted model is labelled
+    assert labels == ["λ=300", "PNG 1,500", "zlib 1,501", "LZMA 1,502", "PNG 1,504",
+                      "zlib 1,505", "LZMA 1,506"]  # of the models, only the highlighted one
 
 
 def test_the_study_figure_draws_collapsed_models_at_its_floor():

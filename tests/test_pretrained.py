@@ -81,7 +81,7 @@ def _serve_manifest(monkeypatch, tmp_path, folder, change=None):
     changed, so that URL mirrors are checked against it."""
     manifest = json.loads((folder / pretrained.MANIFEST).read_text())
     if change:
-        change(manifest["files"][-1])
+        change(next(entry for entry in manifest["files"] if entry["kind"] == "model"))
     path = tmp_path / "package-manifest.json"
     path.write_text(json.dumps(manifest))
     monkeypatch.setattr(pretrained, "PACKAGE_MANIFEST", path)
@@ -91,7 +91,7 @@ def test_the_release_folder_lists_every_file_with_its_hash(release_folder):
     out, _, manifest = release_folder
     assert manifest["release"] == pretrained.load_manifest(str(out))["release"]
     kinds = [entry["kind"] for entry in manifest["files"]]
-    assert kinds == ["classifier", "model"]
+    assert kinds == ["classifier", "model", "variable-rate model"]
     for entry in manifest["files"]:
         assert (out / entry["file"]).stat().st_size == entry["bytes"]
         assert pretrained.file_sha256(out / entry["file"]) == entry["sha256"]
@@ -102,6 +102,21 @@ def test_the_release_folder_lists_every_file_with_its_hash(release_folder):
     for name in ("val_rate", "val_distortion", "string_bits", "mnc_bytes_per_digit",
                  "recognised"):
         assert np.isfinite(model[name]), name
+    variable = manifest["files"][2]
+    assert variable["file"] == "variable_rate.npz" and variable["settings"]["epochs"] == 2
+    assert variable["levels"] == [50, 100, 300, 500, 1000, 2000, 5000, 10000]
+    assert [level["lmbda"] for level in variable["at_levels"]] == variable["levels"]
+    assert variable["training_seconds"] > 0 and np.isfinite(variable["string_bits"])
+
+
+def test_a_folder_mirror_gives_the_published_variable_rate_model(release_folder, empty_cache,
+                                                                 count_training, capsys):
+    out, mnist, _ = release_folder
+    trainer, _ = train_or_load(_settings(mnist).variable_rate(), pretrained=str(out))
+    assert "Pretrained variable-rate (8 levels, λ=50…10000) model: downloaded" in (
+        capsys.readouterr().out)
+    assert count_training == []
+    assert _strings(trainer) == _strings(load_model(out / "variable_rate.npz"))
 
 
 def test_a_folder_mirror_gives_the_published_model(release_folder, empty_cache, count_training,

@@ -34,6 +34,9 @@ def test_the_pretrained_table_is_printed_from_the_manifest(tmp_path, capsys):
     manifest = dict(release="v9", files=[
         dict(kind="model", file="lmbda300.npz", lmbda=300.0, bytes=10_241_386, sha256="ab" * 32,
              information_bits=8.712, string_bits=11.2, mae=0.07512, recognised=0.7014),
+        dict(kind="variable-rate model", file="variable_rate.npz", lmbda=2000.0,
+             levels=[50.0, 10000.0], bytes=10_292_806, sha256="ef" * 32, information_bits=47.77,
+             string_bits=50.35, mae=0.0305, recognised=0.954),
         dict(kind="classifier", file="classifier.npz", bytes=815_810, sha256="cd" * 32,
              accuracy=0.9741)])
     (tmp_path / "pretrained.json").write_text(json.dumps(manifest))
@@ -43,6 +46,8 @@ def test_the_pretrained_table_is_printed_from_the_manifest(tmp_path, capsys):
                         "accuracy 97.4% on the test digits |  |  |  |")
     assert lines[3] == ("| 300 | `lmbda300.npz` | 10.2 MB | `abababababab` | 8.71 | 11.20 | "
                         "0.0751 | 70.1% |")
+    assert lines[4] == ("| 50–10000, one variable-rate model (at 2000) | `variable_rate.npz` | "
+                        "10.3 MB | `efefefefefef` | 47.77 | 50.35 | 0.0305 | 95.4% |")
     assert capsys.readouterr().out.strip() == text
 
 

@@ -52,7 +52,8 @@ def test_settings_are_frozen_and_replace_checks_again():
 def test_identity_leaves_out_where_the_data_lives():
     a, b = TrainingSettings(data_dir="/x"), TrainingSettings(data_dir="/y")
     assert a.identity() == b.identity()
-    warm = ("data_dir", "warm_start", "warm_start_epochs", "distortion")  # the keys of old
+    warm = ("data_dir", "warm_start", "warm_start_epochs", "distortion", "levels",
+            "level_sampling")  # the keys of old models stay valid
     assert a.identity() == {k: v for k, v in a.as_dict().items() if k not in warm}
     assert TrainingSettings(warm_start_epochs=4).identity() == TrainingSettings().identity()
     assert TrainingSettings(warm_start=2000).identity() == dict(
@@ -75,7 +76,7 @@ def test_every_field_becomes_a_command_line_option():
     options = {action.dest: action for action in parser._actions}
     fields = TrainingSettings.__dataclass_fields__
     assert set(options) == {"help", "recipe", *fields}
-    types = dict(lmbda=float, distortion=str, epochs=int, train_examples=int,
+    types = dict(lmbda=float, levels=str, level_sampling=float, distortion=str, epochs=int, train_examples=int,
                  validation_examples=int, batch_size=int, latent_dims=int, learning_rate=float,
                  schedule=str,
                  warmup=float, prior_lr_factor=float, prior_lr_ramp=float, seed=int,
@@ -89,14 +90,14 @@ def test_every_field_becomes_a_command_line_option():
         assert "(default: " in option.help, name
     assert options["lmbda"].help.endswith("(default: 2000.0)")
     assert options["train_examples"].help.endswith("(default: all 60,000)")
-    given = dict(lmbda="300", distortion="mse", epochs="2", train_examples="4096",
+    given = dict(lmbda="300", levels=None, level_sampling=None, distortion="mse", epochs="2", train_examples="4096",
                  validation_examples="512", batch_size="64", latent_dims="20", learning_rate="3e-4",
                  schedule="cosine",
                  warmup="0.1", prior_lr_factor="5", prior_lr_ramp="0.2", seed="7",
                  warm_start="2000", warm_start_epochs="10", data_dir="d")
     assert given.keys() == fields.keys()
-    argv = [text for name, value in given.items() for text in (f"--{name.replace('_', '-')}",
-                                                                value)]
+    argv = [text for name, value in given.items() if value is not None
+            for text in (f"--{name.replace('_', '-')}", value)]
     assert TrainingSettings.from_arguments(parser.parse_args(argv)) == TrainingSettings(
         lmbda=300.0, distortion="mse", epochs=2, train_examples=4096, validation_examples=512,
         batch_size=64, latent_dims=20, learning_rate=3e-4, schedule="cosine", warmup=0.1,

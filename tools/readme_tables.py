@@ -52,13 +52,17 @@ def manifest_table(manifest: dict) -> str:
     """The published files: λ (or the classifier), size, the first 12 hex digits of the SHA-256,
     and the measured information, real strings, MAE and recognised share of each model."""
     rows = []
-    for entry in sorted(manifest["files"], key=lambda e: e.get("lmbda", 0)):
+    for entry in sorted(manifest["files"], key=lambda e: (e["kind"] == "variable-rate model",
+                                                          e.get("lmbda", 0))):
         size = f"{entry['bytes'] / 1e6:.1f} MB"
         if entry["kind"] == "classifier":
             rows.append(["classifier", f"`{entry['file']}`", size, f"`{entry['sha256'][:12]}`",
                          f"accuracy {entry['accuracy']:.1%} on the test digits", "", "", ""])
             continue
-        rows.append([f"{entry['lmbda']:g}", f"`{entry['file']}`", size,
+        label = f"{entry['lmbda']:g}" if entry["kind"] == "model" else (
+            f"{entry['levels'][0]:g}–{entry['levels'][-1]:g}, one variable-rate model (at "
+            f"{entry['lmbda']:g})")
+        rows.append([label, f"`{entry['file']}`", size,
                      f"`{entry['sha256'][:12]}`", f"{entry['information_bits']:.2f}",
                      f"{entry['string_bits']:.2f}", f"{entry['mae']:.4f}",
                      f"{entry['recognised']:.1%}"])

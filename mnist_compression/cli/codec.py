@@ -2,6 +2,8 @@
 
     python -m mnist_compression.codec export --lmbda 2000 -o model.npz
     python -m mnist_compression.codec compress --model model.npz digits.npy -o digits.mnc
+    python -m mnist_compression.codec export --recipe variable-rate -o any_rate.npz
+    python -m mnist_compression.codec compress --model any_rate.npz --lmbda 700 digits.npy -o d.mnc
     python -m mnist_compression.codec decompress --model model.npz digits.mnc -o decoded.npy
     python -m mnist_compression.codec info digits.mnc
 
@@ -18,7 +20,7 @@ from pathlib import Path
 from ..atomic_files import refuse_existing
 from ..codec import (
     MNISTCompressor,
-    MNISTDecompressor,
+    VariableRateCodec,
     compress_to_file,
     decompress_file,
     make_mnist_codec,
@@ -37,8 +39,18 @@ def _refuse_existing(force: bool, *paths) -> None:
             refuse_existing(path, force)
 
 
-def _load(path) -> tuple[MNISTCompressor, MNISTDecompressor]:
-    return make_mnist_codec(load_model(path))
+def _load(path, lmbda: float | None = None) -> tuple[MNISTCompressor, object]:
+    """(compressor at λ, what decodes the model's files): a model of one λ gives its
+    decompressor, a variable-rate model its `VariableRateCodec`, which decodes at each file's
+    recorded λ."""
+    trainer = load_model(path)
+    if not hasattr(trainer, "levels"):
+        if lmbda is not None:
+            raise CommandError(f"{path} codes at the one λ it was trained for "
+                               f"({trainer.lmbda:g}); --lmbda is for variable-rate models.")
+        return make_mnist_codec(trainer)
+    codec = VariableRateCodec(trainer)
+    return codec.at(lmbda)[0], codec
 
 
 def _export(args) -> str:
@@ -50,7 +62,7 @@ def _export(args) -> str:
     trainer, history = train_or_load(settings, verbose=0 if args.quiet else 2,
                                      pretrained=args.pretrained)
     save_model(trainer, args.output, settings=settings, history=history, overwrite=args.force)
-    return f"Wrote {args.output} (λ={settings.lmbda:g}, {args.output.stat().st_size:,} bytes)."
+    return f"Wrote {args.output} ({settings.describe()}, {args.output.stat().st_size:,} bytes)."
 
 
 def _compress(args) -> str:
@@ -59,12 +71,13 @@ def _compress(args) -> str:
     digits = read_digit_inputs(args.inputs, notes)
     if not len(digits):
         raise CommandError("The inputs hold no digits; there is nothing to compress.")
-    compressor, _ = _load(args.model)
+    compressor, _ = _load(args.model, args.lmbda)
     written = compress_to_file(compressor, digits, args.output, args.force, not args.quiet)
     for line in notes:  # only once the file is written, so a failure stays one line
         print(line, file=sys.stderr)
     per_digit = written.size / len(digits)
-    return (f"Wrote {args.output}: {_digits(len(digits))} in {written.size:,} bytes "
+    at = "" if written.lmbda is None else f" at λ={written.lmbda:g}"
+    return (f"Wrote {args.output}: {_digits(len(digits))}{at} in {written.size:,} bytes "
             f"({per_digit:.2f} bytes per digit, {written.header_bytes / len(digits):.2f} "
             f"of them header).")
 
@@ -97,7 +110,8 @@ def describe_file(path, model=None) -> dict:
     if start == b"\x89MNC" or path.suffix == ".mnc":
         contents = read_mnc(path)
         count = len(contents.strings)
-        info = dict(kind=".mnc file", digits=count, bytes=contents.size,
+        info = dict(kind=".mnc file", **({} if contents.lmbda is None else dict(
+                        lmbda=contents.lmbda)), digits=count, bytes=contents.size,
                     bytes_per_digit=contents.size / max(count, 1),
                     header_bytes=contents.header_bytes,
                     header_bytes_per_digit=contents.header_bytes / max(count, 1),
@@ -109,6 +123,7 @@ def describe_file(path, model=None) -> dict:
     record, _ = read_model_file(path)
     history = record.get("history") or {}
     info = dict(kind="model file", bytes=path.stat().st_size, lmbda=record["lmbda"],
+                **({} if "levels" not in record else dict(levels=record["levels"])),
                 latent_dims=record["latent_dims"], sha256=record["sha256"],
                 written_with=record["written_with"], settings=record.get("settings"),
                 fingerprint=_load(path)[1].fingerprint.hex())
@@ -152,6 +167,9 @@ def _parser() -> argparse.ArgumentParser:
     compress.add_argument("inputs", nargs="+", help="PNG files or folders, a .npy array of uint8 "
                           "digits [N, 28, 28(, 1)], or an IDX image file (*-idx3-ubyte[.gz])")
     compress.add_argument("-o", "--output", type=Path, required=True, help=".mnc file to write")
+    compress.add_argument("--lmbda", type=float, help="the λ a variable-rate model codes at, "
+                          "from its lowest to its highest level (default: the λ it was "
+                          "exported with); the file records it")
     decompress = commands.add_parser(
         "decompress", help=".mnc file -> PNG files or a .npy array",
         description="Decode an .mnc file made with the same model.")

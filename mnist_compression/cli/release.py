@@ -1,9 +1,9 @@
 """`python -m mnist_compression.cli.release` (`make release-models`): the release's models.
 
-Trains (or takes from the model cache) one model per λ of the study and the digit classifier,
-copies each into the output folder, measures the models on the test digits, and writes the
-manifest `pretrained.json`: file, size, SHA-256, cache key, settings and measurements of each.
-`docs/releasing.md` says how the folder becomes a release.
+Trains (or takes from the model cache) one model per λ of the study, the variable-rate model of
+notebook 08 and the digit classifier, copies each into the output folder, measures the models
+on the test digits, and writes the manifest `pretrained.json`: file, size, SHA-256, cache key,
+settings and measurements of each. `docs/releasing.md` says how the folder becomes a release.
 
     python -m mnist_compression.cli.release --out build/release
 """
@@ -42,9 +42,26 @@ def _mean_or_none(values):
     return None if not values else sum(values) / len(values)
 
 
-def build_release(settings: TrainingSettings, lambdas, out: Path) -> dict:
-    """Writes the models for `lambdas` (with `settings`), the classifier and the manifest into
-    `out`; returns the manifest."""
+def _model_entry(settings: TrainingSettings, data, classifier, out: Path, name: str,
+                 lmbda: float | None = None) -> tuple[dict, object, dict]:
+    """Trains or loads one model, publishes it as `name` and measures it (a variable-rate
+    model at `lmbda`); its manifest entry, the trainer and its history."""
+    trainer, history = train_or_load(settings, data=data)
+    key = model_key(settings, data.fingerprint)
+    measured = evaluate_codec(*make_mnist_codec(trainer, lmbda), data.validation,
+                              data.validation_labels, classifier)
+    folder = find_cached(key, lambda found: found)[1]  # where train_or_load keeps it
+    seconds = history.get("seconds", [])
+    return dict(_published(folder, key, "model.npz", out, name), settings=settings.identity(),
+                seconds_per_epoch=_mean_or_none(seconds), training_seconds=sum(seconds),
+                **{name: measured[name] for name in _MEASURED}), trainer, history
+
+
+def build_release(settings: TrainingSettings, lambdas, out: Path,
+                  variable_rate: bool = True) -> dict:
+    """Writes the models for `lambdas` (with `settings`), with `variable_rate` the
+    variable-rate model (`settings.variable_rate()`, measured at each level), the classifier
+    and the manifest into `out`; returns the manifest."""
     out.mkdir(parents=True, exist_ok=True)
     data = load_training_data(settings)
     classifier = train_or_load_classifier(settings.data_dir, settings.train_examples)
@@ -52,18 +69,19 @@ def build_release(settings: TrainingSettings, lambdas, out: Path) -> dict:
                              "classifier.npz"), kind="classifier",
                   accuracy=classifier.accuracy(data.validation, data.validation_labels))]
     for lmbda in sorted(lambdas, key=float, reverse=True):  # a lower λ may start from a higher
-        chosen = settings.replace(lmbda=lmbda)
-        trainer, history = train_or_load(chosen, data=data)
-        key = model_key(chosen, data.fingerprint)
-        measured = evaluate_codec(*make_mnist_codec(trainer), data.validation,
-                                  data.validation_labels, classifier)
-        folder = find_cached(key, lambda found: found)[1]  # where train_or_load keeps it
-        files.append(dict(_published(folder, key, "model.npz", out, f"lmbda{lmbda:g}.npz"),
-                          kind="model", lmbda=float(lmbda), settings=chosen.identity(),
+        entry, _, history = _model_entry(settings.replace(lmbda=lmbda), data, classifier, out,
+                                         f"lmbda{lmbda:g}.npz")
+        files.append(dict(entry, kind="model", lmbda=float(lmbda),
                           val_rate=history["val_rate"][-1],
-                          val_distortion=history["val_distortion"][-1],
-                          seconds_per_epoch=_mean_or_none(history.get("seconds")),
-                          **{name: measured[name] for name in _MEASURED}))
+                          val_distortion=history["val_distortion"][-1]))
+    if variable_rate:
+        chosen = settings.variable_rate()
+        entry, trainer, _ = _model_entry(chosen, data, classifier, out, "variable_rate.npz")
+        levels = [dict(lmbda=level, **{name: value for name, value in evaluate_codec(
+            *make_mnist_codec(trainer, level), data.validation, data.validation_labels,
+            classifier).items() if name in _MEASURED}) for level in chosen.rate_levels]
+        files.append(dict(entry, kind="variable-rate model", lmbda=chosen.lmbda,
+                          levels=list(chosen.rate_levels), at_levels=levels))
     manifest = dict(release=RELEASE, files=files)
     text = json.dumps(manifest, indent=1, ensure_ascii=False).encode()
     write_atomically(out / MANIFEST, lambda f: f.write(text), overwrite=True)
@@ -78,10 +96,13 @@ def main(argv=None) -> dict:
                     "manifest of their SHA-256 and measurements, into a release folder.")
     parser.add_argument("--lambdas", type=float, nargs="+", default=list(DEFAULT_LAMBDAS),
                         help=f"the λ values (default: {' '.join(map(str, DEFAULT_LAMBDAS))})")
-    TrainingSettings.add_arguments(parser, skip=("lmbda",))
+    parser.add_argument("--no-variable-rate", dest="variable_rate", action="store_false",
+                        help="leave out notebook 08's variable-rate model")
+    TrainingSettings.add_arguments(parser, skip=("lmbda", "levels"))
     parser.add_argument("--out", type=Path, default=Path("build/release"), help="output folder")
     args = parser.parse_args(argv)
-    manifest = build_release(TrainingSettings.from_arguments(args), args.lambdas, args.out)
+    manifest = build_release(TrainingSettings.from_arguments(args), args.lambdas, args.out,
+                             args.variable_rate)
     print(f"Wrote {len(manifest['files'])} files and {MANIFEST} for {RELEASE} to {args.out}")
     return manifest
 

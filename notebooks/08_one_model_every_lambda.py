@@ -1,0 +1,286 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     notebook_metadata_filter: kernelspec,-jupytext.text_representation.jupytext_version
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 8. One model for every λ
+#
+# *Learned data compression with MNIST — part 8 of 8, an extension.*
+#
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/mnist-compression/mnist-compression/blob/v0.2.0/notebooks/08_one_model_every_lambda.ipynb)
+#
+# **Overview.** Part 7 trained a separate model for each of eight values of $\lambda$. Here a
+# single model learns all eight at once: it keeps the tutorial's transforms and prior and adds,
+# per rate level, a learned *gain* that stretches the latents before rounding and an *inverse
+# gain* that shrinks them back before decoding (Cui et al., "Asymmetric Gained Deep Image
+# Compression With Continuous Rate Adaptation", CVPR 2021). Between the levels the gains are
+# interpolated, so the model codes at any $\lambda$ from 50 to 10,000 — which makes a slider
+# possible. We measure the one model against the eight on real strings, sum the comparison up
+# in one number, the Bjøntegaard delta rate, and compare the training times.
+#
+# **Time.** Needs the eight models of part 7 and the variable-rate model: from the model cache,
+# else published when this release has them (`pretrained = True`, 10.2 MB each, the
+# variable-rate model 10.3 MB), else trained here: 20–80 min on a 2-core CPU (10–40 s an epoch)
+# for the eight, and 5–20 min for the variable-rate model (30 epochs). Measuring everything
+# takes about 3 min.
+
+# %% [markdown]
+# ## Setup
+#
+# In Colab, the next cell installs the helper package `mnist_compression` (a pinned release) and
+# stops with what to do if that fails; on your own machine (`make lab`) it only keeps TensorFlow's
+# start-up messages quiet.
+
+# %%
+import os
+import subprocess
+import sys
+from importlib.metadata import version
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # keep TensorFlow's start-up logs quiet
+INSTALL_SOURCE = "mnist-compression @ git+https://github.com/mnist-compression/mnist-compression@v0.2.0"  # noqa: E501
+if "google.colab" in sys.modules:
+    # %pip install --quiet "{INSTALL_SOURCE}"
+    if subprocess.run([sys.executable, "-c", "import mnist_compression"]).returncode:
+        raise RuntimeError("Installing mnist-compression failed: check the internet connection "
+                           "and the address above, then run this cell again.")
+    stale = [name for name in ("numpy", "tensorflow")  # replaced after this session loaded them
+             if name in sys.modules and sys.modules[name].__version__ != version(name)]
+    if stale:
+        raise RuntimeError(f"The install replaced {' and '.join(stale)}, which this session had "
+                           f"loaded: restart the session (Runtime menu), then run all cells again.")
+
+# %% [markdown]
+# The training parameters are part 7's, so its eight models come from the model cache; the
+# variable-rate model is trained on the same digits for twice one model's epochs.
+# With `pretrained = True`, a model that this release publishes for exactly these settings is
+# downloaded instead of trained (10.2–10.3 MB per model; one line says so when there is none).
+
+# %% tags=["parameters"]
+lambdas = [50.0, 100.0, 300.0, 500.0, 1000.0, 2000.0, 5000.0, 10000.0]  # part 7's models
+recipe = "original"  # "original": the tutorial's; "fast": 4 epochs, not 15, loss 1.4-3.3% higher
+epochs = None  # None: the recipe's (15 original, 4 fast); the variable-rate model gets twice
+train_examples = None  # None: all 60,000 training digits
+validation_examples = None  # None: all 10,000 test digits (also the digits measured)
+batch_size = None  # None: the recipe's (128)
+seed = 0
+data_dir = None  # folder with the MNIST IDX files, or None for $MNIST_DATA_DIR / tfds
+cache_in_drive = False  # in Colab: keep trained models in Google Drive
+pretrained = True  # a published model with these settings, if any; or a mirror's URL or folder
+between = 9  # λ between the levels at which the variable-rate model is measured as well
+slider_digits = 16  # test digits the λ slider re-codes
+
+# %%
+import numpy as np
+
+from mnist_compression.baselines import DEFAULT_QUALITIES, evaluate_baselines
+from mnist_compression.cache import train_or_load
+from mnist_compression.codec import VariableRateCodec
+from mnist_compression.notebook_tools import keep_cache_in_drive
+from mnist_compression.plotting import plot_gains, plot_variable_rate
+from mnist_compression.settings import TrainingSettings
+from mnist_compression.slider import describe, lambda_slider
+from mnist_compression.sweep import (
+    bd_rate_against_classical,
+    measure_variable_rate,
+    rows_bd_rate,
+    run_sweep,
+)
+from mnist_compression.training import load_training_data
+
+if cache_in_drive:
+    keep_cache_in_drive()
+
+# %% [markdown]
+# ## Why one model can serve every rate
+#
+# Parts 5 and 7 changed $\lambda$ and got a new model each time. Compare two of them and much
+# stays the same: both map a digit to 50 numbers, round them, and code them under a logistic
+# prior; what differs is mostly *how finely* each latent is rounded. Rounding $y$ to integers is
+# the same as rounding $g \cdot y$ for a coarser or finer grid: a latent scaled by a gain
+# $g > 1$ spreads over more integers (more bits, less error), one scaled by $g < 1$ over fewer.
+#
+# So the variable-rate model learns, for each of $K$ levels $\lambda_k$, a gain vector $g_k$
+# and an inverse-gain vector $g'_k$ (50 numbers each):
+#
+# $$\hat y = \operatorname{round}(g_k \odot y), \qquad \tilde x = g_s(g'_k \odot \hat y).$$
+#
+# The prior needs no new parameters: the logistic is a location–scale family, so if $y$ has
+# scale $s$, then $g_k y$ has scale $g_k s$, and each level codes with tables built for the
+# prior's scales times $g_k$ by the same table builder as before. Training draws a level for
+# every digit and minimises the mean of $R + \lambda_k D$ over the batch. Between two levels,
+# the gains are interpolated geometrically: $\log g$ is linear in $\log \lambda$.
+#
+# The recipe for this model comes from the settings of part 7's models:
+
+# %%
+settings = TrainingSettings.from_recipe(
+    recipe, epochs=epochs, train_examples=train_examples, batch_size=batch_size,
+    validation_examples=validation_examples, seed=seed, data_dir=data_dir)
+variable = settings.variable_rate()
+print(f"levels: {variable.levels}; {variable.epochs} epochs; learning rate "
+      f"{variable.learning_rate:g}, {variable.schedule} schedule")
+
+# %% [markdown]
+# Every level is drawn equally often. A level's loss grows with its $\lambda$, so the highest
+# levels pull hardest on the shared transforms; the setting `level_sampling` draws low levels
+# more often instead, and exercise 1 measures what that changes.
+#
+# ## Train it, or load it
+#
+# Like every model here, it is cached under its settings (and downloaded with
+# `pretrained = True` when this release publishes it). Each epoch reports the validation rate
+# and distortion of every level, measured on its own share of the test digits.
+
+# %%
+trainer, history = train_or_load(variable, pretrained=pretrained)
+variable_seconds = sum(history.get("seconds", []))
+print(f"trained in {variable_seconds / 60:.1f} min ({len(history['loss'])} epochs)")
+
+# %% [markdown]
+# ## The gains it learned
+#
+# One thin line per latent: its gain (left) and inverse gain (right) at each level, on log–log
+# axes, with the median latent in black. Between the levels the lines are straight, because
+# that is what geometric interpolation means on these axes.
+
+# %%
+plot_gains(trainer);
+gains = np.exp(trainer.log_gains.numpy())
+print("median gain per level:", {f"{lm:g}": round(float(g), 3)
+                                 for lm, g in zip(trainer.levels, np.median(gains, axis=1))})
+
+# %% [markdown]
+# ## Real strings at every level
+#
+# `VariableRateCodec` turns the model into a compressor and a decompressor at any $\lambda$ in
+# its range: integer gains, exact transforms and coding tables for the scaled prior, so a
+# string decodes to the same digit on every stack, as in part 4. We measure it at each level
+# on the test digits exactly as part 7 measured its eight models (loaded here from the cache).
+
+# %%
+data = load_training_data(settings)
+fixed = run_sweep(settings, lambdas, data=data, pretrained=pretrained, progress=False)
+codec = VariableRateCodec(trainer)
+one = measure_variable_rate(codec, data, history=history, progress=False)
+
+# %% [markdown]
+# Bits sent and PSNR (part 5) per $\lambda$, eight models against one:
+
+# %%
+print(f"{'λ':>7} {'bits: eight':>12} {'bits: one':>10} {'PSNR: eight':>12} {'PSNR: one':>10}")
+for a, b in zip(fixed.rows, one.rows):
+    print(f"{a['lmbda']:7g} {a['string_bits']:12.2f} {b['string_bits']:10.2f} "
+          f"{a['psnr']:12.2f} {b['psnr']:10.2f}")
+
+# %% [markdown]
+# The same $\lambda$ does not land on the same point: the two systems split bits and error
+# differently. What matters is whether the one model's points lie on the same *curve*. Between
+# the levels we measure it too, at $\lambda$ spread evenly in $\log \lambda$:
+
+# %%
+grid = np.geomspace(codec.levels[0], codec.levels[-1], between + 2)[1:-1]
+inside = measure_variable_rate(codec, data, lambdas=list(grid), progress=False)
+plot_variable_rate(fixed.rows, one.rows, inside.rows);
+
+# %% [markdown]
+# ## One number: the BD-rate
+#
+# Comparing codecs point by point depends on which points you pick. The Bjøntegaard delta rate
+# (BD-rate) fits a smooth curve through each codec's (log rate, quality) points and averages the
+# rate difference over the quality range both cover: +5% means the test codec needs 5% more
+# bits than the anchor for the same quality, on average. We use the maintained `bjontegaard`
+# package (Akima interpolation) through `sweep.rows_bd_rate`, with the eight models as anchor,
+# on the levels $\lambda \ge 300$ (below that, models send next to nothing and the curve is
+# flat), both along PSNR and along −MAE, the distortion the models were trained for:
+
+# %%
+top = {name: [r for r in rows if r["lmbda"] >= 300] for name, rows in
+       (("eight", fixed.rows), ("one", one.rows))}
+for quality in ("psnr", "mae"):
+    result = rows_bd_rate(top["eight"], top["one"], quality)
+    print(f"BD-rate of the one model against the eight ({quality.upper()}): "
+          f"{result['bd_rate']:+.1f}% over {result['low']:.4g} to {result['high']:.4g}")
+
+# %% [markdown]
+# And the learned codec against the classical codecs of part 7, their payloads only (headers
+# left out), over the PSNR range each shares with it; a codec whose range does not meet the
+# learned one's gets no line:
+
+# %%
+baselines = evaluate_baselines(data.validation, DEFAULT_QUALITIES)
+for name, rows in (("eight models", fixed.rows), ("one model", one.rows)):
+    for result in bd_rate_against_classical(rows, baselines):
+        print(f"{name} against {result['codec']}: BD-rate {result['bd_rate']:+.1f}% over "
+              f"{result['low']:.1f} to {result['high']:.1f} dB")
+
+# %% [markdown]
+# ## Training time
+#
+# Each model's history records how long every epoch took, on the machine that trained it:
+
+# %%
+fixed_seconds = sum(sum(h.get("seconds", [])) for h in fixed.histories.values())
+print(f"eight models: {fixed_seconds / 60:.1f} min; one variable-rate model: "
+      f"{variable_seconds / 60:.1f} min ({variable_seconds / max(fixed_seconds, 1e-9):.0%})")
+
+# %% [markdown]
+# ## Drag λ
+#
+# `lambda_slider` re-codes a few test digits at whatever $\lambda$ the slider shows and redraws
+# them (originals above) with the bits per digit and the MAE of the real strings. It needs a
+# live notebook (Colab, JupyterLab); drag it and watch the digits sharpen as the bits grow.
+
+# %%
+widget, update = lambda_slider(codec, data.validation[:slider_digits])
+widget
+
+# %% [markdown]
+# Dragging calls `update(λ)`. Without a browser (as when this notebook runs unattended), we
+# call it ourselves for a few values:
+
+# %%
+for lmbda in (300, 1000, 3000, 10000):
+    print(describe(update(lmbda)))
+
+# %% [markdown]
+# ## Summary
+#
+# - A learned gain and inverse gain per rate level turn the tutorial's model into one model for
+#   every $\lambda$; the prior follows the gain because the logistic is a location–scale family.
+# - Interpolating the gains geometrically gives a codec for any $\lambda$ between the levels,
+#   exact and identical on every stack like the fixed-rate codec.
+# - The BD-rate averages the rate difference of two curves over the quality range they share;
+#   the cells above print it for the one model against the eight, and for the learned codec
+#   against JPEG and WebP.
+# - Training the one model takes a fraction of the eight models' time (printed above).
+#
+# ## Exercises
+#
+# Each exercise says what it costs on a 2-core CPU at the defaults and gives a hint. Worked
+# solutions are in [`solutions/08_solutions.ipynb`](solutions/08_solutions.ipynb).
+#
+# 1. **Low levels more often.** Train the variable-rate model with level k drawn with
+#    probability proportional to $\lambda_k^{-1/2}$ and compare its BD-rates (PSNR and −MAE)
+#    against the eight models with the recipe's. Which levels gain and which lose? *Cost:*
+#    1 training of 30 epochs, 5–20 min. *Hint:* `variable.replace(level_sampling=0.5)`; compare
+#    each level's validation loss (`history["val_rate_at_300"]` and so on) with the recipe's.
+# 2. **Between the levels.** Is the model at $\lambda$ = 700 as good as a point on the straight
+#    line between its $\lambda$ = 500 and 1,000 points (in log rate against PSNR)? *Cost:* under
+#    a minute. *Hint:* `measure_variable_rate(codec, data, lambdas=[500, 700, 1000])`, then
+#    interpolate `log(string_bits)` linearly in PSNR.
+# 3. **Three levels.** Train a model with only the levels 300, 2,000 and 10,000 and measure it
+#    at the eight λ of part 7 that it covers. How much does interpolating over wider gaps cost?
+#    *Cost:* 1 training of 30 epochs, 5–20 min. *Hint:* `variable.replace(levels="300,2000,10000",
+#    lmbda=2000)`; `rows_bd_rate` of its rows against `one.rows`.

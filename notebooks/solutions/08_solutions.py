@@ -1,0 +1,138 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     notebook_metadata_filter: kernelspec,-jupytext.text_representation.jupytext_version
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Solutions to part 8: one model for every λ
+#
+# *Worked solutions to the exercises of [part 8](../08_one_model_every_lambda.ipynb).* At the
+# defaults they train two variable-rate models of 30 epochs each (5–20 min each on a 2-core
+# CPU); part 8's variable-rate model and part 7's eight models come from the model cache or the
+# published models.
+
+# %% [markdown]
+# ## Setup
+#
+# In Colab, the next cell installs the helper package `mnist_compression` (a pinned release) and
+# stops with what to do if that fails; on your own machine (`make lab`) it only keeps TensorFlow's
+# start-up messages quiet.
+
+# %%
+import os
+import subprocess
+import sys
+from importlib.metadata import version
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # keep TensorFlow's start-up logs quiet
+INSTALL_SOURCE = "mnist-compression @ git+https://github.com/mnist-compression/mnist-compression@v0.2.0"  # noqa: E501
+if "google.colab" in sys.modules:
+    # %pip install --quiet "{INSTALL_SOURCE}"
+    if subprocess.run([sys.executable, "-c", "import mnist_compression"]).returncode:
+        raise RuntimeError("Installing mnist-compression failed: check the internet connection "
+                           "and the address above, then run this cell again.")
+    stale = [name for name in ("numpy", "tensorflow")  # replaced after this session loaded them
+             if name in sys.modules and sys.modules[name].__version__ != version(name)]
+    if stale:
+        raise RuntimeError(f"The install replaced {' and '.join(stale)}, which this session had "
+                           f"loaded: restart the session (Runtime menu), then run all cells again.")
+
+# %% [markdown]
+# The same parameters as part 8.
+
+# %% tags=["parameters"]
+lambdas = [50.0, 100.0, 300.0, 500.0, 1000.0, 2000.0, 5000.0, 10000.0]
+epochs = None  # None: the original recipe's 15; the variable-rate models get twice
+train_examples = None  # None: all 60,000 training digits
+validation_examples = None  # None: all 10,000 test digits
+data_dir = None  # folder with the MNIST IDX files, or None for $MNIST_DATA_DIR / tfds
+pretrained = True  # published models with these settings, if any
+
+# %%
+import numpy as np
+
+from mnist_compression.cache import train_or_load
+from mnist_compression.codec import VariableRateCodec
+from mnist_compression.settings import TrainingSettings
+from mnist_compression.sweep import measure_variable_rate, rows_bd_rate, run_sweep
+from mnist_compression.training import load_training_data
+
+settings = TrainingSettings.from_recipe("original", epochs=epochs, train_examples=train_examples,
+                                        validation_examples=validation_examples,
+                                        data_dir=data_dir)
+data = load_training_data(settings)
+variable = settings.variable_rate()
+trainer, history = train_or_load(variable, data=data, pretrained=pretrained, verbose=0)
+one = measure_variable_rate(VariableRateCodec(trainer), data, history=history, progress=False)
+
+# %% [markdown]
+# Part 8's eight separately trained models, the anchor of every BD-rate below, from the cache:
+
+# %%
+fixed = run_sweep(settings, lambdas, data=data, pretrained=pretrained, progress=False)
+top = [r for r in fixed.rows if r["lmbda"] >= 300]
+
+# %% [markdown]
+# ## Exercise 1: low levels more often
+#
+# The same recipe with level k drawn with probability proportional to λ_k^(-1/2):
+
+# %%
+often, often_history = train_or_load(variable.replace(level_sampling=0.5), data=data,
+                                     pretrained=pretrained, verbose=0)
+rows = measure_variable_rate(VariableRateCodec(often), data, history=often_history,
+                             progress=False).rows
+for name, candidate in (("recipe", one.rows), ("low levels more often", rows)):
+    for quality in ("psnr", "mae"):
+        result = rows_bd_rate(top, [r for r in candidate if r["lmbda"] >= 300], quality)
+        print(f"{name}: BD-rate {result['bd_rate']:+.1f}% ({quality.upper()})")
+
+# %% [markdown]
+# Each level's final validation loss, rate + λ·distortion, for both models: where drawing low
+# levels more often changes it, and in which direction.
+
+# %%
+for lmbda in variable.rate_levels:
+    losses = [h[f"val_rate_at_{lmbda:g}"][-1] + lmbda * h[f"val_distortion_at_{lmbda:g}"][-1]
+              for h in (history, often_history)]
+    print(f"λ = {lmbda:6g}: recipe {losses[0]:8.2f}, low levels more often {losses[1]:8.2f} "
+          f"({losses[1] / losses[0] - 1:+.1%})")
+
+# %% [markdown]
+# ## Exercise 2: between the levels
+#
+# The straight line between the λ = 500 and 1,000 points, in log rate against PSNR, evaluated
+# at the PSNR the model reaches at λ = 700:
+
+# %%
+low, middle, high = measure_variable_rate(VariableRateCodec(trainer), data,
+                                          lambdas=[500, 700, 1000], progress=False).rows
+line = np.interp(middle["psnr"], [low["psnr"], high["psnr"]],
+                 np.log([low["string_bits"], high["string_bits"]]))
+print(f"λ = 700: {middle['string_bits']:.2f} bits at {middle['psnr']:.2f} dB; the line needs "
+      f"{np.exp(line):.2f} bits there ({middle['string_bits'] / np.exp(line) - 1:+.1%})")
+
+# %% [markdown]
+# ## Exercise 3: three levels
+#
+# Only λ = 300, 2,000 and 10,000 are trained; the other λ ≥ 300 of part 7 are interpolated.
+
+# %%
+three, three_history = train_or_load(
+    variable.replace(levels="300,2000,10000", lmbda=2000), data=data, pretrained=pretrained,
+    verbose=0)
+covered = [lmbda for lmbda in lambdas if lmbda >= 300]
+rows = measure_variable_rate(VariableRateCodec(three), data, lambdas=covered,
+                             progress=False).rows
+result = rows_bd_rate([r for r in one.rows if r["lmbda"] >= 300], rows)
+print(f"three levels against eight levels: BD-rate {result['bd_rate']:+.1f}% (PSNR)")
