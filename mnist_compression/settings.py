@@ -145,9 +145,9 @@ class TrainingSettings:
     def identity(self) -> dict:
         """The fields that shape the trained model (all but where the data is read from, and
         the warm-start fields when there is no warm start, the distortion when it is the
-        tutorial's, the levels when there are none and their sampling when it is uniform, so that models trained before those
-        fields existed keep their cache keys; a variable-rate model's λ only picks its codec's
-        default level, so it is left out too)."""
+        tutorial's, the levels when there are none and their sampling when it is uniform, so
+        that models trained before those fields existed keep their cache keys; a variable-rate
+        model's λ only picks its codec's default level, so it is left out too)."""
         skipped = (*(_WARM_START_FIELDS if self.warm_start is None else ()),
                    *(("distortion",) if self.distortion == "mae" else ()),
                    *(("levels",) if self.levels is None else ("lmbda",)),

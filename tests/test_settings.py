@@ -76,7 +76,8 @@ def test_every_field_becomes_a_command_line_option():
     options = {action.dest: action for action in parser._actions}
     fields = TrainingSettings.__dataclass_fields__
     assert set(options) == {"help", "recipe", *fields}
-    types = dict(lmbda=float, levels=str, level_sampling=float, distortion=str, epochs=int, train_examples=int,
+    types = dict(lmbda=float, levels=str, level_sampling=float, distortion=str, epochs=int,
+                 train_examples=int,
                  validation_examples=int, batch_size=int, latent_dims=int, learning_rate=float,
                  schedule=str,
                  warmup=float, prior_lr_factor=float, prior_lr_ramp=float, seed=int,
@@ -90,7 +91,8 @@ def test_every_field_becomes_a_command_line_option():
         assert "(default: " in option.help, name
     assert options["lmbda"].help.endswith("(default: 2000.0)")
     assert options["train_examples"].help.endswith("(default: all 60,000)")
-    given = dict(lmbda="300", levels=None, level_sampling=None, distortion="mse", epochs="2", train_examples="4096",
+    given = dict(lmbda="300", levels=None, level_sampling=None, distortion="mse", epochs="2",
+                 train_examples="4096",
                  validation_examples="512", batch_size="64", latent_dims="20", learning_rate="3e-4",
                  schedule="cosine",
                  warmup="0.1", prior_lr_factor="5", prior_lr_ramp="0.2", seed="7",
