@@ -33,7 +33,7 @@ from .exact_transforms import (
     FixedPointTransform,
     GainedTransforms,
 )
-from .gains import fixed_point_gains, level_scales
+from .gains import fixed_point_gains, interpolation, level_scales
 from .hashing import typed_arrays_digest
 from .mnc import FINGERPRINT_BYTES, MNCError, MNCFile, read_mnc, write_mnc
 
@@ -198,6 +198,8 @@ class VariableRateCodec:
     def at(self, lmbda: float | None = None) -> tuple[MNISTCompressor, MNISTDecompressor]:
         """The codec at λ (default: the model's own `lmbda`); ValueError outside the levels."""
         lmbda = self.lmbda if lmbda is None else lmbda
+        interpolation(self.levels, lmbda)  # a real number within the levels, or ValueError
+        lmbda = float(lmbda)
         if lmbda not in self._pairs:
             gains = fixed_point_gains(self.levels, self._log_gains, lmbda)
             transforms = GainedTransforms(
@@ -206,11 +208,10 @@ class VariableRateCodec:
             prior = NoisyLogistic(loc=0.0, scale=level_scales(self._log_scales, gains))
             entropy_model = ContinuousBatchedEntropyModel(prior, coding_rank=1,
                                                           compression=True, **self._options)
-            lmbda = float(lmbda)
             self._pairs[lmbda] = (
                 MNISTCompressor(transforms, entropy_model, self.fingerprint, lmbda),
                 MNISTDecompressor(entropy_model, transforms, self.fingerprint, lmbda))
-        return self._pairs[float(lmbda)]
+        return self._pairs[lmbda]
 
 
 def compress_to_file(compressor: MNISTCompressor, digits, path, overwrite=False,
@@ -230,18 +231,38 @@ def decompress_file(decompressor, path, progress: bool = False) -> np.ndarray:
     `decompressor` is a model's MNISTDecompressor, or a `VariableRateCodec`, which decodes at
     the λ the file records."""
     contents = read_mnc(path, expected_fingerprint=decompressor.fingerprint)
-    if isinstance(decompressor, VariableRateCodec) and contents.lmbda is not None:
-        decompressor = decompressor.at(contents.lmbda)[1]
-    if contents.lmbda != decompressor.lmbda:
-        coded = "without a λ" if contents.lmbda is None else f"at λ={contents.lmbda:g}"
-        raise MNCError(f"{path} was coded {coded}; this decompressor decodes "
-                       + ("one λ" if decompressor.lmbda is None else
-                          f"λ={decompressor.lmbda:g}")
-                       + ". Pass the model's VariableRateCodec to decode at the file's λ.")
+    decompressor = _decompressor_for(decompressor, contents.lmbda, path)
     parts = [np.zeros((0, 28, 28, 1), np.uint8)]
     for start in _steps(len(contents.strings), progress, "decompress"):
         parts.append(decompressor.decompress(contents.strings[start:start + PROGRESS_CHUNK]))
     return np.concatenate(parts)
+
+
+def _decompressor_for(decompressor, lmbda, path) -> MNISTDecompressor:
+    """The decompressor for a file of this model that records `lmbda` (None: version 1); an
+    MNCError when the file's λ does not fit what was given."""
+    variable = isinstance(decompressor, VariableRateCodec) or decompressor.lmbda is not None
+    if lmbda is None and variable:
+        raise MNCError(f"{path} carries this variable-rate model's fingerprint but no λ (a "
+                       f"version 1 file, written without the λ its strings were coded at), so "
+                       f"it cannot be decoded.")
+    if lmbda is not None and not variable:
+        raise MNCError(f"{path} records a λ, as only a variable-rate model's files do, but "
+                       f"carries this fixed-rate model's fingerprint; it is damaged.")
+    if isinstance(decompressor, VariableRateCodec):
+        try:
+            return decompressor.at(lmbda)[1]
+        except ValueError as err:
+            raise MNCError(f"{path} records a λ this model cannot code at ({err}); the file "
+                           f"is damaged.") from None
+    if lmbda is not None and lmbda != decompressor.lmbda:
+        shown = (f"{lmbda:g}", f"{decompressor.lmbda:g}")
+        if shown[0] == shown[1]:
+            shown = (repr(lmbda), repr(decompressor.lmbda))
+        raise MNCError(f"{path} was coded at λ={shown[0]}; this decompressor decodes "
+                       f"λ={shown[1]}. Pass the model's VariableRateCodec to decode at the "
+                       f"file's λ.")
+    return decompressor
 
 
 def _steps(count: int, progress: bool, label: str):

@@ -24,6 +24,7 @@ import numpy as np
 GAIN_BITS = 20
 MAX_GAIN = 2.0**10  # gains and inverse gains must lie in [2**-20, 2**10]; trained ones do
 _CONTEXT = decimal.Context(prec=40, rounding=decimal.ROUND_HALF_EVEN)
+_MAX_LOG = 40.0  # log-gains and log-scales beyond ±40 mean a damaged model (e**40 > 2**57)
 
 
 def _exact(value) -> decimal.Decimal:
@@ -31,18 +32,38 @@ def _exact(value) -> decimal.Decimal:
     return _CONTEXT.create_decimal_from_float(float(value))
 
 
+def check_levels(levels) -> tuple:
+    """The λ of a model's rate levels as ascending floats. Raises ValueError unless there are
+    at least two, each positive, finite and given once, and no two print alike with :g (the
+    names of their metrics and of the cache key)."""
+    try:
+        values = sorted(float(v) for v in levels)
+    except (TypeError, ValueError, OverflowError):
+        values = []
+    if (len(values) < 2 or not all(math.isfinite(v) and v > 0 for v in values)
+            or len({f"{v:g}" for v in values}) != len(values)):
+        raise ValueError(f"levels must name at least two different positive finite λ, each "
+                         f"once and differing in their first six digits, got {levels!r}.")
+    return tuple(values)
+
+
 def interpolation(levels, lmbda: float) -> tuple[int, decimal.Decimal]:
     """The level k below `lmbda` and its weight t (a Decimal in [0, 1]) in the interpolation
-    above. Raises ValueError for a λ outside the levels' range."""
+    above. Raises ValueError for anything but a real number within the levels' range."""
     levels = [float(v) for v in levels]
-    if not (isinstance(lmbda, (int, float, np.floating, np.integer)) and not isinstance(
-            lmbda, bool) and math.isfinite(lmbda) and levels[0] <= lmbda <= levels[-1]):
+    value = math.nan
+    if isinstance(lmbda, (int, float, np.floating, np.integer)) and not isinstance(lmbda, bool):
+        try:
+            value = float(lmbda)
+        except OverflowError:
+            pass
+    if not (math.isfinite(value) and levels[0] <= value <= levels[-1]):
         raise ValueError(f"This variable-rate model codes at λ from {levels[0]:g} to "
                          f"{levels[-1]:g}, got {lmbda!r}.")
-    k = min(int(np.searchsorted(levels, float(lmbda), side="right")) - 1, len(levels) - 2)
+    k = min(int(np.searchsorted(levels, value, side="right")) - 1, len(levels) - 2)
     with decimal.localcontext(_CONTEXT):
         low, high = (_exact(v).ln() for v in levels[k:k + 2])
-        return k, (_exact(lmbda).ln() - low) / (high - low)
+        return k, (_exact(value).ln() - low) / (high - low)
 
 
 def fixed_point_gains(levels, log_gains, lmbda: float) -> np.ndarray:
@@ -51,23 +72,32 @@ def fixed_point_gains(levels, log_gains, lmbda: float) -> np.ndarray:
     levels, or for a gain outside [2**-20, 2**10] (a damaged model)."""
     log_gains = np.asarray(log_gains, np.float32)
     k, t = interpolation(levels, lmbda)
+    pair = log_gains[k:k + 2]
+    out_of_range = ValueError(f"The model's gains at λ={lmbda:g} lie outside [2**-{GAIN_BITS}, "
+                              f"{MAX_GAIN:g}]; the model file is damaged or was not trained.")
+    if not (np.isfinite(pair).all() and (np.abs(pair) <= _MAX_LOG).all()):
+        raise out_of_range
     with decimal.localcontext(_CONTEXT):
         values = [(((1 - t) * _exact(low) + t * _exact(high)).exp() * 2**GAIN_BITS)
-                  .to_integral_value() for low, high in zip(log_gains[k], log_gains[k + 1])]
-    if not all(v.is_finite() and 1 <= v <= MAX_GAIN * 2**GAIN_BITS for v in values):
-        raise ValueError(f"The model's gains at λ={lmbda:g} lie outside [2**-{GAIN_BITS}, "
-                         f"{MAX_GAIN:g}]; the model file is damaged or was not trained.")
-    gains = np.array([int(v) for v in values], np.int64)
-    return gains
+                  .to_integral_value() for low, high in zip(pair[0], pair[1])]
+    if not all(1 <= v <= MAX_GAIN * 2**GAIN_BITS for v in values):
+        raise out_of_range
+    return np.array([int(v) for v in values], np.int64)
 
 
 def level_scales(log_scales, gains: np.ndarray) -> np.ndarray:
     """The prior's scales for latents scaled by `gains` (from `fixed_point_gains`): float32 [C],
-    exp(log_scale) · gain / 2**GAIN_BITS."""
+    exp(log_scale) · gain / 2**GAIN_BITS. Raises ValueError for log-scales beyond ±40 (a
+    damaged model)."""
+    log_scales = np.asarray(log_scales, np.float32)
+    if not (np.isfinite(log_scales).all() and (np.abs(log_scales) <= _MAX_LOG).all()):
+        raise ValueError("The model's prior scales are not finite numbers between e**-40 and "
+                         "e**40; the model file is damaged.")
     with decimal.localcontext(_CONTEXT):
         values = [float(_exact(log_scale).exp() * int(gain) / 2**GAIN_BITS)
-                  for log_scale, gain in zip(np.asarray(log_scales, np.float32), gains)]
+                  for log_scale, gain in zip(log_scales, gains)]
     return np.array(values, np.float64).astype(np.float32)
 
 
-__all__ = ["GAIN_BITS", "MAX_GAIN", "fixed_point_gains", "interpolation", "level_scales"]
+__all__ = ["GAIN_BITS", "MAX_GAIN", "check_levels", "fixed_point_gains", "interpolation",
+           "level_scales"]

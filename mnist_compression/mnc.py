@@ -21,6 +21,7 @@ Varints are unsigned LEB128: 7 bits per byte, low bits first, high bit set on al
 from __future__ import annotations
 
 import math
+import numbers
 import struct
 import zlib
 from dataclasses import dataclass
@@ -84,8 +85,7 @@ def encode_mnc(strings, fingerprint: bytes, lmbda: float | None = None) -> bytes
     strings = [bytes(s) for s in strings]
     if len(fingerprint) != FINGERPRINT_BYTES:
         raise ValueError(f"A fingerprint has {FINGERPRINT_BYTES} bytes, got {len(fingerprint)}.")
-    if lmbda is not None and not (math.isfinite(lmbda) and lmbda > 0):
-        raise ValueError(f"λ must be a positive finite number, got {lmbda!r}.")
+    lmbda = None if lmbda is None else _checked_lmbda(lmbda)
     body = b"" if lmbda is None else _LMBDA.pack(lmbda)
     body += encode_varint(len(strings)) + b"".join(encode_varint(len(s)) for s in strings)
     body += b"".join(strings)
@@ -93,6 +93,19 @@ def encode_mnc(strings, fingerprint: bytes, lmbda: float | None = None) -> bytes
     head = MAGIC + bytes([version]) + fingerprint + encode_varint(len(body) + _CRC_BYTES)
     content = head + body
     return content + zlib.crc32(content).to_bytes(_CRC_BYTES, "big")
+
+
+def _checked_lmbda(lmbda) -> float:
+    """λ as a float; ValueError unless it is a real number, positive and finite."""
+    value = math.nan
+    if isinstance(lmbda, numbers.Real) and not isinstance(lmbda, bool):
+        try:
+            value = float(lmbda)
+        except OverflowError:
+            pass
+    if not 0 < value < math.inf:
+        raise ValueError(f"λ must be a positive finite number, got {lmbda!r}.")
+    return value
 
 
 def decode_mnc(data: bytes, expected_fingerprint: bytes | None = None) -> MNCFile:

@@ -262,12 +262,15 @@ def trainer_from_arrays(record: dict, arrays: dict[str, np.ndarray]):
     from .models import MNISTCompressionTrainer
     from .variable_rate import VariableRateTrainer
 
-    distortion = (record.get("settings") or {}).get("distortion", "mae")
+    settings = record.get("settings") or {}
     common = dict(latent_dims=record["latent_dims"], lmbda=record["lmbda"],
-                  distortion=distortion)
+                  distortion=settings.get("distortion", "mae"))
+    if "levels" not in record and any(name.startswith("gains/") for name in arrays):
+        raise ModelFileError("The model file holds gain arrays but no levels: it is damaged.")
     try:
         trainer = (MNISTCompressionTrainer(**common) if "levels" not in record else
-                   VariableRateTrainer(record["levels"], **common))
+                   VariableRateTrainer(record["levels"], level_sampling=settings.get(
+                       "level_sampling", 0.0), **common))
     except ValueError as err:
         raise ModelFileError(f"The model file's record does not describe a model: {err}") from None
     trainer(tf.zeros((1, 28, 28, 1), tf.uint8))

@@ -2,8 +2,8 @@
 
 `plot_layer_shapes` is introduced in notebook 01, `plot_prior` and `plot_coding_table` in 02,
 `plot_history` in 03, `plot_narrowing`, `display_digits` and `plot_latent_bits` in 04,
-`plot_rate_distortion` in 05, `show_digits` in 06, the study's
-figures (`plot_rd_study`, `plot_overhead`, `plot_digit_strip`) in 07, and `plot_gains` and
+`plot_rate_distortion` in 05, `show_digits` in 06, the study's figures (`plot_rd_study`,
+`plot_overhead`, `plot_digit_strip`) in 07, and `plot_quantization_grids`, `plot_gains` and
 `plot_variable_rate` in 08. Each returns the matplotlib figure so a caller can save or adjust
 it.
 """
@@ -372,6 +372,29 @@ def plot_gains(trainer):
     fig.suptitle(f"{values.shape[1]} latents, {len(levels)} levels", fontsize=10)
     fig.tight_layout()
     return fig
+
+
+def plot_quantization_grids(trainer, latent: int | None = None, span: float = 3.0, ax=None):
+    """The values one latent can take after rounding, at each level of a variable-rate model
+    (notebook 08): rounding g·y to integers is rounding y to multiples of 1/g, so each row is
+    the grid n/g (n an integer) within ±`span` prior scales of 0. `latent` defaults to the one
+    with the widest scaled prior at the highest level (the most used)."""
+    gains = np.exp(_numpy(trainer.log_gains).astype(np.float64))
+    scales = np.exp(_numpy(trainer.prior_log_scales).astype(np.float64))
+    if latent is None:
+        latent = int(np.argmax(gains[-1] * scales))
+    half = span * scales[latent]
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 0.35 * len(trainer.levels) + 1.2))
+    for row, gain in enumerate(gains[:, latent]):
+        points = np.arange(np.ceil(-half * gain), np.floor(half * gain) + 1) / gain
+        ax.plot(points, np.full(len(points), row), "|", color="tab:blue", markersize=9)
+    ax.set_yticks(range(len(trainer.levels)), [f"λ={lmbda:g}" for lmbda in trainer.levels])
+    ax.set_xlim(-half, half)
+    ax.set_xlabel(f"latent {latent} before the gain (its prior's scale: {scales[latent]:.2f})")
+    ax.set_title("Values the latent can take after rounding, per level", fontsize=10)
+    ax.figure.tight_layout()
+    return ax.figure
 
 
 def plot_variable_rate(fixed_rows, variable_rows, between_rows=(), ax=None):

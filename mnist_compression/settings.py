@@ -13,6 +13,8 @@ import dataclasses
 import math
 from dataclasses import dataclass, field
 
+from .gains import check_levels
+
 
 def _option(default, help_text: str, identity: bool = True):
     """A settings field; `identity=False` marks one that does not change the trained model."""
@@ -229,17 +231,16 @@ RECIPES = {
 def _canonical_levels(levels) -> str:
     """Levels as one text, "50,300,2000" (ascending, each as Python's :g prints it), so that
     equal levels give equal cache keys however they were written; raises ValueError unless
-    there are at least two distinct positive finite λ."""
+    `gains.check_levels` accepts them."""
     try:
         values = [float(v) for v in str(levels).replace(" ", "").split(",")]
     except ValueError:
         raise ValueError(f"levels must be λ values separated by commas, e.g. \"50,300,2000\", "
                          f"got {levels!r}.") from None
-    if len(set(values)) < 2 or len(set(values)) != len(values) or not all(
-            math.isfinite(v) and v > 0 for v in values):
-        raise ValueError(f"levels must name at least two different positive finite λ, each "
-                         f"once, got {levels!r}.")
-    return ",".join(f"{v:g}" for v in sorted(values))
+    try:
+        return ",".join(f"{v:g}" for v in check_levels(values))
+    except ValueError as err:
+        raise ValueError(f"{str(err).rsplit(', got', 1)[0]}, got {levels!r}.") from None
 
 
 def _check_count(name: str, value) -> None:

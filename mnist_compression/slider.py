@@ -28,7 +28,7 @@ def recode(codec, digits, lmbda: float) -> dict:
 
 def describe(result: dict) -> str:
     """One line for a `recode` result: λ, bits per digit and MAE."""
-    return (f"λ = {result['lmbda']:,.0f}: {result['mean_bits']:.1f} bits per digit, "
+    return (f"λ = {result['lmbda']:,.6g}: {result['mean_bits']:.1f} bits per digit, "
             f"MAE {result['mae']:.4f}")
 
 
@@ -48,8 +48,9 @@ def lambda_slider(codec, digits, value: float | None = None):
     digits = check_digits(digits)
     low, high = codec.levels[0], codec.levels[-1]
     slider = widgets.FloatLogSlider(
-        value=value or codec.lmbda, base=10, min=math.log10(low), max=math.log10(high),
-        step=0.01, description="λ", continuous_update=False, readout_format=",.0f",
+        value=codec.lmbda if value is None else value, base=10, min=math.log10(low),
+        max=math.log10(high),
+        step=0.01, description="λ", continuous_update=False, readout_format=",.4g",
         layout=widgets.Layout(width="60%"))
     line = widgets.Label()
     image = widgets.Image(format="png")

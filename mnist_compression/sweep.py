@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import numbers
 import os
 import time
 from dataclasses import dataclass, field
@@ -125,11 +126,19 @@ QUALITIES = ("psnr", "mae")  # what BD-rates are measured along: PSNR, or -MAE
 
 def _front(rows, rate: str, quality: str) -> tuple[list, list]:
     """The (rate, quality) points of rows on their Pareto front (no other point has fewer bits
-    and better quality), quality being PSNR or -MAE; lossless points (infinite PSNR) left out."""
+    and better quality), quality being PSNR or -MAE; lossless rows (MAE 0) left out, and a
+    ValueError for a row whose rate or quality is not a finite number."""
     if quality not in QUALITIES:
         raise ValueError(f"quality must be one of {QUALITIES}, got {quality!r}.")
-    points = [(-row["psnr"] if quality == "psnr" else row["mae"], row[rate]) for row in rows
-              if math.isfinite(row["psnr"])]
+    points = []
+    for row in rows:
+        if row["mae"] == 0:  # lossless: no point of a lossy curve
+            continue
+        point = (-row["psnr"] if quality == "psnr" else row["mae"], row[rate])
+        if not all(isinstance(v, numbers.Real) and math.isfinite(v) for v in point):
+            raise ValueError(f"A row (λ or codec {row.get('lmbda', row.get('codec'))!r}) has a "
+                             f"{quality} or {rate} that is not a finite number: {point}.")
+        points.append(point)
     front = _pareto_front(points)
     return [bits for _, bits in front], [-q for q, _ in front]
 
@@ -143,10 +152,11 @@ def rows_bd_rate(anchor_rows, test_rows, quality: str = "psnr", anchor_rate="str
     be computed (fewer than two points on a front, or no shared range)."""
     anchor = _front(anchor_rows, anchor_rate, quality)
     test = _front(test_rows, test_rate, quality)
+    percent = bd_rate(*anchor, *test)  # checks the curves first
     low, high = shared_quality(anchor[1], test[1])
     if quality == "mae":
         low, high = -high, -low
-    return dict(bd_rate=bd_rate(*anchor, *test), low=low, high=high,
+    return dict(bd_rate=percent, low=low, high=high,
                 anchor_points=len(anchor[0]), test_points=len(test[0]))
 
 

@@ -24,7 +24,7 @@ import numpy as np
 import tensorflow as tf
 
 from .entropy_models import NoisyLogistic
-from .gains import interpolation
+from .gains import check_levels, interpolation
 from .models import MNISTCompressionTrainer, _images_only, to_unit_range
 
 keras = tf.keras
@@ -52,9 +52,7 @@ class VariableRateTrainer(MNISTCompressionTrainer):
 
     def __init__(self, levels, latent_dims: int = 50, lmbda: float | None = None,
                  distortion: str = "mae", level_sampling: float = 0.0, **kwargs):
-        levels = tuple(sorted(float(v) for v in levels))
-        if len(levels) < 2:
-            raise ValueError(f"A variable-rate model needs at least two levels, got {levels}.")
+        levels = check_levels(levels)
         lmbda = float(lmbda if lmbda is not None else levels[len(levels) // 2])
         super().__init__(latent_dims=latent_dims, lmbda=lmbda, distortion=distortion, **kwargs)
         interpolation(levels, lmbda)  # the default λ must lie within the levels

@@ -22,12 +22,13 @@
 #
 # **Overview.** Part 7 trained a separate model for each of eight values of $\lambda$. Here a
 # single model learns all eight at once: it keeps the tutorial's transforms and prior and adds,
-# per rate level, a learned *gain* that stretches the latents before rounding and an *inverse
-# gain* that shrinks them back before decoding (Cui et al., "Asymmetric Gained Deep Image
-# Compression With Continuous Rate Adaptation", CVPR 2021). Between the levels the gains are
-# interpolated, so the model codes at any $\lambda$ from 50 to 10,000 — which makes a slider
-# possible. We measure the one model against the eight on real strings, sum the comparison up
-# in one number, the Bjøntegaard delta rate, and compare the training times.
+# per rate level, a learned *gain* that scales the latents before rounding and an *inverse
+# gain*, learned separately, that scales the rounded latents before decoding (Cui et al.,
+# "Asymmetric Gained Deep Image Compression With Continuous Rate Adaptation", CVPR 2021).
+# Between the levels the gains are interpolated, so the model codes at any $\lambda$ from 50
+# to 10,000 — which makes a slider possible. We measure the one model against the eight on
+# real strings, sum the comparison up in one number, the Bjøntegaard delta rate, and compare
+# the training times.
 #
 # **Time.** Needs the eight models of part 7 and the variable-rate model: from the model cache,
 # else published when this release has them (`pretrained = True`, 10.2 MB each, the
@@ -88,7 +89,7 @@ from mnist_compression.baselines import DEFAULT_QUALITIES, evaluate_baselines
 from mnist_compression.cache import train_or_load
 from mnist_compression.codec import VariableRateCodec
 from mnist_compression.notebook_tools import keep_cache_in_drive
-from mnist_compression.plotting import plot_gains, plot_variable_rate
+from mnist_compression.plotting import plot_gains, plot_quantization_grids, plot_variable_rate
 from mnist_compression.settings import TrainingSettings
 from mnist_compression.slider import describe, lambda_slider
 from mnist_compression.sweep import (
@@ -107,17 +108,24 @@ if cache_in_drive:
 #
 # Parts 5 and 7 changed $\lambda$ and got a new model each time. Compare two of them and much
 # stays the same: both map a digit to 50 numbers, round them, and code them under a logistic
-# prior; what differs is mostly *how finely* each latent is rounded. Rounding $y$ to integers is
-# the same as rounding $g \cdot y$ for a coarser or finer grid: a latent scaled by a gain
-# $g > 1$ spreads over more integers (more bits, less error), one scaled by $g < 1$ over fewer.
+# prior. A guess suggests itself: perhaps what differs is mostly *how finely* each latent is
+# rounded. That can be learned without new transforms. Rounding $g \cdot y$ to integers is
+# rounding $y$ to multiples of $1/g$: a latent scaled by a gain $g > 1$ spreads over more
+# integers (more bits, less error), one scaled by $g < 1$ over fewer. How well the guess holds
+# is what this notebook measures.
 #
 # So the variable-rate model learns, for each of $K$ levels $\lambda_k$, a gain vector $g_k$
 # and an inverse-gain vector $g'_k$ (50 numbers each):
 #
-# $$\hat y = \operatorname{round}(g_k \odot y), \qquad \tilde x = g_s(g'_k \odot \hat y).$$
+# $$\hat y = \operatorname{round}(g_k \odot y), \qquad
+#   \tilde x = \text{synthesis transform}(g'_k \odot \hat y),$$
 #
-# The prior needs no new parameters: the logistic is a location–scale family, so if $y$ has
-# scale $s$, then $g_k y$ has scale $g_k s$, and each level codes with tables built for the
+# where $\odot$ multiplies latent by latent. The inverse gain is learned on its own rather
+# than fixed to $1/g_k$ (the "asymmetric" of the paper's title), so the decoder may also
+# rescale. The prior needs no new parameters: the logistic is a *location–scale family*
+# (scaling a logistic variable by $a$ gives a logistic variable whose location and scale are
+# multiplied by $a$), so if $y$ has scale $s$, then $g_k y$ has scale $g_k s$, and each level
+# codes with tables built for the
 # prior's scales times $g_k$ by the same table builder as before. Training draws a level for
 # every digit and minimises the mean of $R + \lambda_k D$ over the batch. Between two levels,
 # the gains are interpolated geometrically: $\log g$ is linear in $\log \lambda$.
@@ -151,9 +159,21 @@ print(f"trained in {variable_seconds / 60:.1f} min ({len(history['loss'])} epoch
 # %% [markdown]
 # ## The gains it learned
 #
-# One thin line per latent: its gain (left) and inverse gain (right) at each level, on log–log
-# axes, with the median latent in black. Between the levels the lines are straight, because
-# that is what geometric interpolation means on these axes.
+# First what a gain does to one latent. Rounding $g \cdot y$ to an integer is rounding $y$ to
+# a multiple of $1/g$, so each level puts its own grid on the latent: below, the values the most
+# used latent can take after rounding, within three prior scales of zero, one row per level.
+# In the full run, the two lowest levels' gains leave only 0 (the latent then costs next to
+# nothing), and higher levels lay ever finer grids.
+
+# %%
+plot_quantization_grids(trainer);
+
+# %% [markdown]
+# All latents at once, one thin line per latent: its gain (left) and inverse gain (right) at
+# each level, on log–log axes, with the median over the latents in black. The straight
+# segments between the levels are the gains the codec uses between them: on these axes,
+# geometric interpolation is a straight line. Many latents have tiny gains at low levels: they
+# are switched off there.
 
 # %%
 plot_gains(trainer);
@@ -166,7 +186,8 @@ print("median gain per level:", {f"{lm:g}": round(float(g), 3)
 #
 # `VariableRateCodec` turns the model into a compressor and a decompressor at any $\lambda$ in
 # its range: integer gains, exact transforms and coding tables for the scaled prior, so a
-# string decodes to the same digit on every stack, as in part 4. We measure it at each level
+# string decodes to the same digit on every stack, as in part 4 (CI checks this between the
+# two supported stacks at $\lambda$ = 777.7, between two levels). We measure it at each level
 # on the test digits exactly as part 7 measured its eight models (loaded here from the cache).
 
 # %%
@@ -186,8 +207,11 @@ for a, b in zip(fixed.rows, one.rows):
 
 # %% [markdown]
 # The same $\lambda$ does not land on the same point: the two systems split bits and error
-# differently. What matters is whether the one model's points lie on the same *curve*. Between
-# the levels we measure it too, at $\lambda$ spread evenly in $\log \lambda$:
+# differently (in the full run, the one model sends more bits than the eight from
+# $\lambda$ = 300 to 2000 and fewer at 5000 and 10,000). What matters is whether the one
+# model's points lie on the same *curve*. Between the levels we measure it too, at $\lambda$
+# spread evenly in $\log \lambda$, and draw both curves (PSNR against real bits: up and to the
+# left is better):
 
 # %%
 grid = np.geomspace(codec.levels[0], codec.levels[-1], between + 2)[1:-1]
@@ -198,12 +222,13 @@ plot_variable_rate(fixed.rows, one.rows, inside.rows);
 # ## One number: the BD-rate
 #
 # Comparing codecs point by point depends on which points you pick. The Bjøntegaard delta rate
-# (BD-rate) fits a smooth curve through each codec's (log rate, quality) points and averages the
+# (BD-rate) draws a smooth curve through each codec's (log rate, quality) points and averages the
 # rate difference over the quality range both cover: +5% means the test codec needs 5% more
 # bits than the anchor for the same quality, on average. We use the maintained `bjontegaard`
 # package (Akima interpolation) through `sweep.rows_bd_rate`, with the eight models as anchor,
 # on the levels $\lambda \ge 300$ (below that, models send next to nothing and the curve is
-# flat), both along PSNR and along −MAE, the distortion the models were trained for:
+# flat), both along PSNR and along the MAE, the distortion the models were trained for (as
+# −MAE, so that quality rises with rate; the range is printed in MAE):
 
 # %%
 top = {name: [r for r in rows if r["lmbda"] >= 300] for name, rows in
@@ -214,6 +239,11 @@ for quality in ("psnr", "mae"):
           f"{result['bd_rate']:+.1f}% over {result['low']:.4g} to {result['high']:.4g}")
 
 # %% [markdown]
+# A positive BD-rate is the price of sharing: that many percent more bits, on average, for the
+# same quality. In the full run it is a few percent along either axis; the README's section
+# "One model for every λ" measures where it comes from (per level, the one model's loss is
+# higher than the separate model's at low $\lambda$ and lower at high $\lambda$).
+#
 # And the learned codec against the classical codecs of part 7, their payloads only (headers
 # left out), over the PSNR range each shares with it; a codec whose range does not meet the
 # learned one's gets no line:
@@ -263,8 +293,10 @@ for lmbda in (300, 1000, 3000, 10000):
 #   exact and identical on every stack like the fixed-rate codec.
 # - The BD-rate averages the rate difference of two curves over the quality range they share;
 #   the cells above print it for the one model against the eight, and for the learned codec
-#   against JPEG and WebP.
-# - Training the one model takes a fraction of the eight models' time (printed above).
+#   against each classical codec whose PSNR range meets it (in the full run only JPEG: WebP's
+#   lowest quality is already sharper than the sharpest learned model).
+# - Training the one model takes a fraction of the eight models' time (printed above): it
+#   trains for 30 epochs, the eight for 120, and an epoch costs about the same.
 #
 # ## Exercises
 #
@@ -274,13 +306,16 @@ for lmbda in (300, 1000, 3000, 10000):
 # 1. **Low levels more often.** Train the variable-rate model with level k drawn with
 #    probability proportional to $\lambda_k^{-1/2}$ and compare its BD-rates (PSNR and −MAE)
 #    against the eight models with the recipe's. Which levels gain and which lose? *Cost:*
-#    1 training of 30 epochs, 5–20 min. *Hint:* `variable.replace(level_sampling=0.5)`; compare
-#    each level's validation loss (`history["val_rate_at_300"]` and so on) with the recipe's.
+#    1 training of 30 epochs, 5–20 min. *Hint:* `variable.replace(level_sampling=0.5)`; a
+#    level's validation loss is `history["val_rate_at_300"][-1] + 300 *
+#    history["val_distortion_at_300"][-1]` (and so on), measured on its eighth of the test
+#    digits; compare it with the recipe's.
 # 2. **Between the levels.** Is the model at $\lambda$ = 700 as good as a point on the straight
 #    line between its $\lambda$ = 500 and 1,000 points (in log rate against PSNR)? *Cost:* under
 #    a minute. *Hint:* `measure_variable_rate(codec, data, lambdas=[500, 700, 1000])`, then
 #    interpolate `log(string_bits)` linearly in PSNR.
 # 3. **Three levels.** Train a model with only the levels 300, 2,000 and 10,000 and measure it
-#    at the eight λ of part 7 that it covers. How much does interpolating over wider gaps cost?
-#    *Cost:* 1 training of 30 epochs, 5–20 min. *Hint:* `variable.replace(levels="300,2000,10000",
-#    lmbda=2000)`; `rows_bd_rate` of its rows against `one.rows`.
+#    at the six λ of part 7 that it covers (300 … 10,000). How much does interpolating over
+#    wider gaps cost, and what else changed (how much training each level gets)? *Cost:*
+#    1 training of 30 epochs, 5–20 min. *Hint:* `variable.replace(levels="300,2000,10000")`;
+#    `rows_bd_rate` of its rows against the rows of `one` from λ = 300 on.

@@ -401,3 +401,110 @@ def test_levels_and_their_sampling_come_from_the_command_line_and_shape_the_key(
     assert model_key(settings.replace(level_sampling=0.0), "data") != key
     with pytest.raises(ValueError, match="level_sampling must be a finite number >= 0"):
         settings.replace(level_sampling=-1.0)
+
+
+def test_the_grid_figure_draws_multiples_of_one_over_the_gain_per_level(trainer):
+    from mnist_compression.plotting import plot_quantization_grids
+
+    axis = plot_quantization_grids(trainer, latent=7, span=3.0).axes[0]
+    gains = np.exp(trainer.log_gains.numpy()[:, 7].astype(np.float64))
+    half = 3.0 * np.exp(float(trainer.prior_log_scales.numpy()[7]))
+    for row, (line, gain) in enumerate(zip(axis.get_lines(), gains, strict=True)):
+        points = line.get_xdata()
+        assert np.allclose(np.diff(points), 1 / gain) and (np.abs(points) <= half + 1e-9).all()
+        assert 0.0 in points and set(line.get_ydata()) == {row}
+    assert [t.get_text() for t in axis.get_yticklabels()] == [f"λ={lm:g}" for lm in LEVELS]
+    default = plot_quantization_grids(trainer).axes[0]  # the widest scaled prior at the top
+    widest = int(np.argmax(np.exp(trainer.log_gains.numpy()[-1] + trainer.prior_log_scales
+                                  .numpy())))
+    assert default.get_xlabel().startswith(f"latent {widest} ")
+
+
+# What a hostile tester found, each now a one-line error -----------------------------------
+
+@pytest.mark.parametrize("levels", [(50, 50), (0, 50), (-50, 50), (50, math.inf),
+                                    (math.nan, 50), (50, 300, 300, 2000), (2000, 2000.0001),
+                                    (50,), ("a", 50)])
+def test_bad_levels_are_refused_when_the_trainer_is_made(levels):
+    with pytest.raises(ValueError, match="at least two different positive finite λ"):
+        VariableRateTrainer(levels)
+
+
+@pytest.mark.parametrize("log_gain", [1e7, 3e38, -1e7, math.nan])
+def test_absurd_log_gains_are_a_damaged_model_not_a_decimal_overflow(log_gain):
+    with pytest.raises(ValueError, match="damaged or was not trained"):
+        fixed_point_gains((1, 2), np.full((2, 3), log_gain, np.float32), 1.5)
+
+
+def test_absurd_log_scales_are_a_damaged_model():
+    with pytest.raises(ValueError, match="prior scales .* damaged"):
+        level_scales(np.array([1e7], np.float32), np.array([2**GAIN_BITS]))
+
+
+def test_the_codec_checks_lambda_before_its_memory_of_earlier_ones(codec):
+    from decimal import Decimal
+    from fractions import Fraction
+
+    codec.at(2000.0)
+    for odd in (Decimal(2000), Fraction(2000), 2000 + 0j, np.array(2000.0), 10**400, True):
+        with pytest.raises(ValueError, match="codes at λ from 50 to 10000"):
+            codec.at(odd)
+    assert codec.at(np.float32(2000))[0].lmbda == 2000.0 and codec.at(2000)[0] is codec.at(
+        2000.0)[0]
+
+
+def _rewritten(path, lmbda=None, fingerprint=None):
+    contents = read_mnc(path)
+    path.write_bytes(encode_mnc(contents.strings, fingerprint or contents.fingerprint, lmbda))
+    return path
+
+
+def test_files_whose_lambda_does_not_fit_the_model_are_damaged(codec, tmp_path,
+                                                               real_or_synthetic, small_trainer):
+    compressor, _ = codec.at(777.0)
+    compress_to_file(compressor, real_or_synthetic[:4], tmp_path / "d.mnc")
+    for lmbda, message in ((None, "fingerprint but no λ"), (20000.0, "cannot code at.*damaged"),
+                           (np.nextafter(777.0, 800.0), "λ=777.0000000000001; this "
+                                                        "decompressor decodes λ=777.0")):
+        path = _rewritten(tmp_path / "d.mnc", lmbda)
+        decoder = codec if lmbda != np.nextafter(777.0, 800.0) else codec.at(777.0)[1]
+        with pytest.raises(MNCError, match=message):
+            decompress_file(decoder, path)
+    fixed = make_mnist_codec(small_trainer)[1]
+    path = _rewritten(tmp_path / "d.mnc", 300.0, fixed.fingerprint)
+    with pytest.raises(MNCError, match="records a λ.*fixed-rate model's fingerprint"):
+        decompress_file(fixed, path)
+
+
+@pytest.mark.parametrize("lmbda", [True, "777", 10**400, 0, -1.0, math.nan, math.inf])
+def test_an_mnc_lambda_must_be_a_positive_finite_number(lmbda):
+    with pytest.raises(ValueError, match="positive finite number"):
+        encode_mnc([b"ab"], bytes(16), lmbda)
+    assert decode_mnc(encode_mnc([b"ab"], bytes(16), np.float32(2.5))).lmbda == 2.5
+
+
+def test_gain_arrays_without_levels_are_damage_and_level_sampling_is_kept(trainer, tmp_path):
+    from tests.test_model_files import _contents, _write
+
+    settings = TrainingSettings(levels="50,300,2000,10000", level_sampling=0.5)
+    record, arrays = _contents(save_model(trainer, tmp_path / "vr.npz", settings=settings))
+    assert load_model(tmp_path / "vr.npz").level_sampling == 0.5
+    del record["levels"]
+    with pytest.raises(ModelFileError, match="gain arrays but no levels"):
+        load_model(_write(tmp_path / "edited.npz", record, arrays))
+
+
+def test_bd_rates_of_rows_refuse_empty_and_non_finite_rows_wherever_they_are():
+    from mnist_compression.sweep import rows_bd_rate
+
+    rows = [dict(lmbda=lm, string_bits=b, psnr=p, mae=m) for lm, b, p, m in
+            ((300, 11.0, 13.5, 0.076), (500, 17.0, 15.1, 0.06), (2000, 43.0, 18.9, 0.036))]
+    with pytest.raises(ValueError, match="at least two"):
+        rows_bd_rate(rows, [])
+    for index in range(3):
+        for key in ("string_bits", "psnr", "mae"):
+            broken = [dict(r) for r in rows]
+            broken[index][key] = math.nan
+            quality = "mae" if key == "mae" else "psnr"
+            with pytest.raises(ValueError, match="not a finite number"):
+                rows_bd_rate(rows, broken, quality)
