@@ -54,8 +54,9 @@ def lambda_slider(codec, digits, value: float | None = None):
         layout=widgets.Layout(width="60%"))
     line = widgets.Label()
     image = widgets.Image(format="png")
+    shown = {}
 
-    def update(lmbda: float) -> dict:
+    def show(lmbda: float) -> dict:
         ends = [end for end in (low, high) if math.isclose(lmbda, end, rel_tol=1e-9)]
         result = recode(codec, digits, ends[0] if ends else lmbda)  # 10**log10(λ) may miss λ
         figure = plot_digit_strip(digits, {result["lmbda"]: result["decoded"]}, size=0.7)
@@ -63,10 +64,19 @@ def lambda_slider(codec, digits, value: float | None = None):
         figure.savefig(buffer, format="png", dpi=80, bbox_inches="tight")
         plt.close(figure)
         image.value, line.value = buffer.getvalue(), describe(result)
+        shown["result"] = result
         return result
 
-    slider.observe(lambda change: update(change["new"]), names="value")
-    update(slider.value)
+    def update(lmbda: float) -> dict:
+        """What dragging the slider to λ does; the slider moves there too."""
+        codec.at(lmbda)  # a λ the model codes at, or ValueError (the slider would clamp it)
+        if lmbda == slider.value:
+            return show(lmbda)
+        slider.value = lmbda  # the slider's observer shows it
+        return shown["result"]
+
+    slider.observe(lambda change: show(change["new"]), names="value")
+    show(slider.value)
     return widgets.VBox([slider, line, image]), update
 
 

@@ -160,17 +160,28 @@ def rows_bd_rate(anchor_rows, test_rows, quality: str = "psnr", anchor_rate="str
                 anchor_points=len(anchor[0]), test_points=len(test[0]))
 
 
+def describe_bd_rate(label: str, result: dict, quality: str = "psnr") -> str:
+    """One line for a `rows_bd_rate` or `bd_rate_against_classical` result: the BD-rate and
+    the range it averages over, or why there is none."""
+    if result.get("bd_rate") is None:
+        return f"{label} ({quality.upper()}): no BD-rate, the curves share no quality range"
+    low, high = ((f"{result['low']:.1f}", f"{result['high']:.1f} dB") if quality == "psnr"
+                 else (f"MAE {result['low']:.4f}", f"{result['high']:.4f}"))
+    return f"{label} ({quality.upper()}): BD-rate {result['bd_rate']:+.1f}% over {low} to {high}"
+
+
 def bd_rate_against_classical(sweep_rows, baseline_rows, quality: str = "psnr") -> list:
-    """For each lossy classical codec (payload bits, the files' own headers left out) whose
-    curve shares a quality range with the learned codec's real strings: `rows_bd_rate` of the
-    learned codec against it, with "codec" added (notebook 07)."""
+    """For each lossy classical codec (payload bits, the files' own headers left out):
+    `rows_bd_rate` of the learned codec's real strings against it, with "codec" added; a codec
+    whose curve shares no quality range with the learned one gets ``bd_rate=None`` and the
+    reason (notebooks 07 and 08)."""
     results = []
     for codec in LOSSY_CODECS:
         rows = [r for r in baseline_rows if r["codec"] == codec]
         try:
             result = rows_bd_rate(rows, sweep_rows, quality, anchor_rate="payload_bits")
-        except ValueError:
-            continue
+        except ValueError as err:
+            result = dict(bd_rate=None, reason=str(err))
         results.append(dict(codec=codec, **result))
     return results
 
@@ -293,8 +304,8 @@ def compare_at_equal_distortion(sweep_rows, baseline_rows, bits: str = "payload_
 
 
 __all__ = ["DEFAULT_LAMBDAS", "QUALITIES", "Study", "Sweep", "bd_rate_against_classical",
-           "compare_at_equal_distortion", "measure_variable_rate", "rd_record", "rows_bd_rate",
-           "run_study", "run_sweep", "secant_slopes", "write_rows"]
+           "compare_at_equal_distortion", "describe_bd_rate", "measure_variable_rate",
+           "rd_record", "rows_bd_rate", "run_study", "run_sweep", "secant_slopes", "write_rows"]
 
 if __name__ == "__main__":  # `python -m mnist_compression.sweep` runs its command line
     import runpy

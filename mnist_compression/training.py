@@ -166,6 +166,7 @@ def train_model(settings: TrainingSettings | None = None, *, data: TrainingData 
                          f"these settings name {_data_source(settings)}.")
     if settings.seed is not None:
         tf.keras.utils.set_random_seed(settings.seed)
+    _quiet_graph_rewrites()
     strategy = strategy or tf.distribute.get_strategy()
     with strategy.scope():
         trainer = make_trainer(settings, math.ceil(len(data.train) / settings.batch_size))
@@ -180,6 +181,15 @@ def train_model(settings: TrainingSettings | None = None, *, data: TrainingData 
         callbacks=[EpochSeconds(), *(callbacks or [])],
     )
     return trainer, {key: [float(v) for v in values] for key, values in history.history.items()}
+
+
+def _quiet_graph_rewrites() -> None:
+    """On TensorFlow 2.16 and later, turns off grappler's remapper: on the leaky-ReLU gradients
+    of these transforms it fails, logs an "E0000 ... remapper failed" line past
+    TF_CPP_MIN_LOG_LEVEL into every training notebook, and falls back to the graph it was
+    given; without it the same graph runs from the start."""
+    if tuple(int(part) for part in tf.__version__.split(".")[:2]) >= (2, 16):
+        tf.config.optimizer.set_experimental_options({"remapping": False})
 
 
 def _copy_weights(source, trainer) -> None:

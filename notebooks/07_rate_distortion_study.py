@@ -87,7 +87,12 @@ from mnist_compression.notebook_tools import keep_cache_in_drive
 from mnist_compression.plotting import plot_digit_strip, plot_overhead, plot_rd_study
 from mnist_compression.reference import TUTORIAL_LAMBDAS
 from mnist_compression.settings import TrainingSettings
-from mnist_compression.sweep import bd_rate_against_classical, rows_bd_rate, run_study
+from mnist_compression.sweep import (
+    bd_rate_against_classical,
+    describe_bd_rate,
+    rows_bd_rate,
+    run_study,
+)
 
 if cache_in_drive:
     keep_cache_in_drive()
@@ -212,21 +217,19 @@ for row in study.comparisons:
 # classical codec's range. The field's one-number summary is the Bjøntegaard delta rate
 # (part 8 introduces it): the average rate difference between two fitted curves over the
 # quality range both cover. Here it is for the learned codec's real strings against each
-# classical codec's payload whose range meets it, along PSNR and along the MAE (as −MAE; the
-# range is printed in MAE), computed with the `bjontegaard` package. BD-rates over different
+# classical codec's payload, along PSNR and along the MAE (as −MAE; the range is printed in
+# MAE), computed with the `bjontegaard` package. BD-rates over different
 # ranges do not rank the classical codecs, so the last line of each pair compares WebP with
 # JPEG head to head:
 
 # %%
+jpeg, webp = ([r for r in classical if r["codec"] == c] for c in ("jpeg", "webp"))
 for quality in ("psnr", "mae"):
     for r in bd_rate_against_classical(sweep.rows, classical, quality):
-        print(f"{quality.upper()}: learned vs {r['codec']}: BD-rate {r['bd_rate']:+.1f}% over "
-              f"{r['low']:.4g} to {r['high']:.4g}")
-    jpeg, webp = ([r for r in classical if r["codec"] == c] for c in ("jpeg", "webp"))
+        print(describe_bd_rate(f"learned vs {r['codec']}", r, quality))
     head = rows_bd_rate(jpeg, webp, quality, anchor_rate="payload_bits",
                         test_rate="payload_bits")
-    print(f"{quality.upper()}: WebP vs JPEG: BD-rate {head['bd_rate']:+.1f}% over "
-          f"{head['low']:.4g} to {head['high']:.4g}")
+    print(describe_bd_rate("WebP vs JPEG", head, quality))
 
 # %% [markdown]
 # Why do the classical codecs lose so clearly here?

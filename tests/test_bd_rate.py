@@ -77,5 +77,6 @@ def test_against_classical_codecs_uses_their_payload_and_skips_codecs_without_ov
     webp = [dict(r, codec="webp") for r in _rows([500.0, 900.0], [40.0, 45.0])]
     png = [dict(codec="png", payload_bits=1736.0, psnr=math.inf, mae=0.0, string_bits=0)]
     results = bd_rate_against_classical(learned, jpeg + webp + png)
-    assert [r["codec"] for r in results] == ["jpeg"]
+    assert [r["codec"] for r in results] == ["jpeg", "webp"]
     assert results[0]["bd_rate"] == pytest.approx(-75.0)
+    assert results[1]["bd_rate"] is None and "share no quality range" in results[1]["reason"]

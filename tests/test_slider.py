@@ -44,9 +44,9 @@ def test_the_update_function_returns_the_right_bits_for_a_known_level(codec):
     slider, line, image = widget.children
     assert slider.value == pytest.approx(500) and slider.min == pytest.approx(np.log10(50))
     assert slider.max == pytest.approx(np.log10(5000))
-    for lmbda in (50, 500, 5000, 1234.5):
+    for lmbda in (50, 500, 5000, 1234.5, 1234.5):
         result = update(lmbda)
-        assert result["lmbda"] == lmbda
+        assert result["lmbda"] == lmbda and slider.value == pytest.approx(lmbda)  # it follows
         assert result["mean_bits"] == recode(codec, DIGITS, lmbda)["mean_bits"]
         assert line.value == describe(result)
     assert update(10 ** np.log10(5000.0))["lmbda"] == 5000.0  # the slider's top, as floats give it
