@@ -54,12 +54,12 @@ tutorial: install  ## every notebook at its full defaults -> build/tutorial (.ip
 	$(PY) tools/run_notebooks.py
 
 figures: install  ## the README's figures: the full λ sweep (cached models reused) -> docs/figures
-	$(PY) -m mnist_compression.sweep --out build/sweep
+	$(PY) -m mnist_compression sweep --out build/sweep
 	mkdir -p docs/figures
 	cp build/sweep/rate_distortion.png build/sweep/digit_strip.png docs/figures/
 
 release-models: install  ## the release's pretrained models and their manifest -> build/release
-	$(PY) -m mnist_compression.cli.release --out build/release
+	$(PY) -m mnist_compression release --out build/release
 
 # Jupyter starts each kernel in notebooks/, so relative folders are made absolute here, where
 # the user typed them; as root (containers, cloud machines) Jupyter needs --allow-root to start.
@@ -70,8 +70,9 @@ lab: install  ## open the notebooks in JupyterLab (installed on first use)
 sync: install  ## after editing a notebook or its .py twin: bring the other side up to date
 	$(PY) -m jupytext --sync notebooks/[0-9][0-9]_*.ipynb notebooks/solutions/[0-9][0-9]_*.ipynb
 
-lint: install  ## ruff on the package, tests, tools and the notebooks' .py twins
+lint: install  ## ruff on the package, tests, tools and notebook twins; the layers (import-linter)
 	$(PY) -m ruff check mnist_compression tests benchmarks tools notebooks
+	$(VENV)/bin/lint-imports --no-cache
 
 bench: install  ## time training against the original tutorial's pipeline
 	$(PY) benchmarks/training_speed.py

@@ -3,7 +3,7 @@
 Stages: building the coding tables, the integer analysis transform, range coding, range
 decoding, the integer synthesis transform; and, for comparison, the float32 TensorFlow
 transforms. Takes a model file
-(`python -m mnist_compression.codec export ...`) or trains nothing and uses an untrained model
+(`python -m mnist_compression codec export ...`) or trains nothing and uses an untrained model
 whose prior is shaped like a trained one.
 
     python benchmarks/codec_speed.py --model model.npz
@@ -18,10 +18,9 @@ import time
 import numpy as np
 import tensorflow as tf
 
-from mnist_compression.codec import make_mnist_codec
 from mnist_compression.data import load_mnist_arrays
-from mnist_compression.model_files import load_model
-from mnist_compression.models import MNISTCompressionTrainer
+from mnist_compression.model.autoencoder import MNISTCompressionTrainer
+from mnist_compression.model.files import load_model, make_mnist_codec
 
 
 def _best_of(repeats, function):

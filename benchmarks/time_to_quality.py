@@ -35,17 +35,17 @@ import time
 import numpy as np
 import tensorflow as tf
 
-from mnist_compression.cache import train_or_load
 from mnist_compression.data import load_mnist_arrays
-from mnist_compression.models import MNISTCompressionTrainer
+from mnist_compression.model.autoencoder import MNISTCompressionTrainer
 from mnist_compression.settings import TrainingSettings
-from mnist_compression.sweep import DEFAULT_LAMBDAS
+from mnist_compression.study.sweep import DEFAULT_LAMBDAS
 from mnist_compression.training import (
     digit_batches,
     final_metrics,
     load_training_data,
     make_trainer,
     train_model,
+    train_or_load,
 )
 
 LOSS_TOLERANCE, METRIC_TOLERANCE = 0.01, 0.05  # "within 1% of the loss, 5% of rate/distortion"

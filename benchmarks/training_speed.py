@@ -18,8 +18,8 @@ import time
 import tensorflow as tf
 
 from mnist_compression.data import load_mnist, load_mnist_arrays
-from mnist_compression.entropy_models import ContinuousBatchedEntropyModel
-from mnist_compression.models import MNISTCompressionTrainer, to_unit_range
+from mnist_compression.model.autoencoder import MNISTCompressionTrainer, to_unit_range
+from mnist_compression.model.entropy_models import ContinuousBatchedEntropyModel
 from mnist_compression.settings import TrainingSettings
 from mnist_compression.training import digit_batches, make_trainer
 

@@ -15,7 +15,7 @@ import json
 import statistics
 
 from mnist_compression.settings import TrainingSettings
-from mnist_compression.sweep import DEFAULT_LAMBDAS
+from mnist_compression.study.sweep import DEFAULT_LAMBDAS
 from mnist_compression.training import load_training_data, train_model
 
 

@@ -1,31 +1,38 @@
 """Learned lossy compression of MNIST digits: the helper package behind the tutorial notebooks.
 
-Modules, in the order the notebooks meet them:
+Its folders are layers; a module imports only from layers below its own (`make lint` checks it
+with import-linter). From the top, with the notebooks that introduce each module:
 
-- `data` (01): MNIST from local IDX files or tensorflow-datasets;
-- `models` (01-03): the analysis and synthesis transforms and the trainer;
-- `entropy_models` (02): the prior and entropy model (tensorflow-compression's classes, one
-  implementation on every stack), coding with the `coding` subpackage (tables and range coder in
-  numpy); `coding_primer` (02, 04): code lengths and interval narrowing on a toy alphabet;
-  `notebook_tools` (02): `show_source` and the Colab model cache;
-- `settings`, `training`, `cache` (03): one `TrainingSettings` object, training, and the model
-  cache; `pretrained` (04-08): published models, downloaded into the cache and checked;
-- `codec` (04): compressor and decompressor, `.mnc` files (`mnc`) and model files
-  (`model_files`, both written by `atomic_files`, checked by `hashing`'s digests), on integer
-  transforms (`exact_transforms`) that decode identically everywhere;
-- `evaluation`, `classifier` (05): measurements of real strings and decoded digits; `reference`:
-  the original tutorial's numbers;
-- `elbo` (06): the training loss as a variational autoencoder's negative ELBO;
-- `exercises` (01-06): the check cells of the exercises;
+- `cli`: the command line, `mnist-compression` or `python -m mnist_compression`
+  (`cli.main`): `codec` (export, compress, decompress, info), `train`, `sweep`, `release`;
+  `cli.digit_files` reads and writes digits for it;
+- `teaching`: `teaching.exercises` (01-08, the check cells), `teaching.slider` (08, the λ
+  slider), `teaching.coding_primer` (02, 04: code lengths and interval narrowing on a toy
+  alphabet), `teaching.notebook_tools` (`show_source`, the Colab model cache);
+- `study`: measurements. `study.evaluation` and `study.classifier` (05: real strings, decoded
+  digits, whether they are recognised), `study.sweep` and `study.baselines` (05, 07: the λ sweep,
+  the whole study, the classical codecs), `study.bd_rate` (07, 08: Bjøntegaard delta rates),
+  `study.reference` (the original tutorial's numbers);
 - `plotting` (01-08): the figures;
-- `sweep`, `baselines` (05, 07): the λ sweep, the whole study and the classical codecs;
-  `bd_rate` (07, 08): Bjøntegaard delta rates of measured curves;
-- `variable_rate`, `gains`, `slider` (08): one model for every λ (a learned gain per rate
-  level), its gains in exact fixed point for the codec (`codec.VariableRateCodec`), and the λ
-  slider.
-
-The command lines live in the `cli` subpackage: `python -m mnist_compression.codec`,
-`….training` and `….sweep`, and `python -m mnist_compression.cli.release` for a release's models.
+- `training` (03): `train_model` and `train_or_load`, which reuses the model cache and
+  pretrained models;
+- `model` (TensorFlow): `model.autoencoder` (01-03: the transforms and the trainer),
+  `model.entropy_models` (02: the prior and the entropy model), `model.variable_rate` (08: one
+  model for every λ), `model.elbo` (06: the loss as a negative ELBO), `model.files` (04: a trainer
+  as model-file arrays, `save_model` / `load_model`, and its codec, `make_codec` /
+  `make_mnist_codec`);
+- `codec` (numpy only, 04 and 08): `codec.codecs` (compressor, decompressor, one codec class per
+  kind of model, `load_codec`), `codec.entropy_coder` (tables and strings from a prior),
+  `codec.exact_transforms` (the transforms in integer arithmetic), `codec.gains` (a
+  variable-rate model's gains in exact fixed point), `codec.mnc` (the `.mnc` file format);
+- `storage` (numpy only): `storage.model_files` (the model file format), `storage.cache` (the
+  model cache, 03), `storage.pretrained` (04-08: published models, checked downloads);
+- `coding` (numpy only): coding tables and the range coder, byte-identical to
+  tensorflow-compression's;
+- `settings` (03): `TrainingSettings`, recipes and training-time estimates;
+- the base: `data` (01: MNIST from IDX files or tensorflow-datasets), `architecture` (01: the
+  layers as data), `lambdas` (03, 08: λ and rate levels, checked), `hashing` (digests),
+  `atomic_files` (files written whole, never over an existing one unless asked).
 """
 
 __version__ = "0.2.0"

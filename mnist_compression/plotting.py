@@ -95,7 +95,7 @@ def plot_coding_table(prior, channel: int = 0, ax=None):
     over the noisy prior's density, whose value at each integer the table approximates."""
     import tensorflow as tf
 
-    from .entropy_models import ContinuousBatchedEntropyModel
+    from .model.entropy_models import ContinuousBatchedEntropyModel
 
     tables = ContinuousBatchedEntropyModel(prior, coding_rank=1, compression=True).tables
     values, probabilities, escape = table_probabilities(tables, channel)

@@ -2,42 +2,29 @@
 
 The digits are held in memory as uint8 and streamed by `tf.data` with shuffling and prefetching;
 `benchmarks/training_speed.py` measures what that buys over the original tutorial's pipeline.
-`python -m mnist_compression.training --lmbda 2000 --output model.npz` trains from the command
+`python -m mnist_compression train --lmbda 2000 --output model.npz` trains from the command
 line (see `cli.training`).
 """
 
 from __future__ import annotations
 
 import math
-import os
 import time
 from dataclasses import dataclass
 from functools import cached_property
-
-if __name__ == "__main__":  # a command's messages are not buried under TensorFlow's start-up logs
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
 
 from .data import load_mnist_arrays
 from .hashing import data_fingerprint
-from .models import MNISTCompressionTrainer
-from .settings import TrainingSettings
-from .variable_rate import VariableRateTrainer
-
-# What one epoch over all 60,000 training digits takes on this project's 2-core CPU machines:
-# 10-12 s on the faster ones, 35-40 s on the slower (the "seconds" of every trained model's
-# history; README "How long it takes"). The one source of every training time the package, the
-# notebooks and the README state.
-SECONDS_PER_EPOCH = (10, 40)
-
-
-def training_minutes(models: int = 1, epochs: int = 15, examples: int = 60_000) -> tuple:
-    """The fewest and most whole minutes `models` trainings of `epochs` epochs over `examples`
-    digits take on a 2-core CPU (`SECONDS_PER_EPOCH`), rounded outwards."""
-    low, high = (models * epochs * examples / 60_000 * s / 60 for s in SECONDS_PER_EPOCH)
-    return math.floor(low), math.ceil(high)
+from .model.autoencoder import MNISTCompressionTrainer
+from .model.files import save_model, trainer_from_arrays
+from .model.variable_rate import VariableRateTrainer
+from .settings import SECONDS_PER_EPOCH, TrainingSettings
+from .storage.cache import MODEL_FILE, fetch_pretrained, find_cached, model_key, store_in_cache
+from .storage.model_files import read_model_file
 
 
 class LearningRate(tf.keras.optimizers.schedules.LearningRateSchedule):
@@ -144,7 +131,7 @@ def train_model(settings: TrainingSettings | None = None, *, data: TrainingData 
                 strategy: tf.distribute.Strategy | None = None, verbose="auto", callbacks=None,
                 start_from=None, **changes):
     """Trains a fresh model and returns ``(trainer, history)``, the history being Keras'
-    per-epoch metrics as a dict of lists (`cache.train_or_load` returns the same).
+    per-epoch metrics as a dict of lists (`train_or_load` returns the same).
 
     `settings` default to the tutorial's; keyword `changes` adjust them, e.g.
     ``train_model(lmbda=500, epochs=5)``. The digits are `data` (from `load_training_data` with
@@ -153,12 +140,12 @@ def train_model(settings: TrainingSettings | None = None, *, data: TrainingData 
     in `strategy`'s scope, or in the current one (so calling this inside a
     ``strategy.scope()`` works too). With `settings.warm_start`, training starts from the
     weights of `start_from`, the trained model for `settings.warm_start_settings()`
-    (`cache.train_or_load` finds or trains it).
+    (`train_or_load` finds or trains it).
     """
     settings = (settings or TrainingSettings()).replace(**changes)
     if (settings.warm_start is None) != (start_from is None):
         raise ValueError("A warm start needs both settings.warm_start and the model to start "
-                         "from (start_from; cache.train_or_load finds or trains it), and "
+                         "from (start_from; train_or_load finds or trains it), and "
                          "start_from is only used for a warm start.")
     data = data or load_training_data(settings)
     if data.source != _data_source(settings):
@@ -210,10 +197,68 @@ def final_metrics(history: dict) -> dict:
     return {key: float(history[key][-1]) for key in ("val_rate", "val_distortion", "val_loss")}
 
 
+def _read_model(folder: Path):
+    record, arrays = read_model_file(folder / MODEL_FILE)
+    return trainer_from_arrays(record, arrays), record.get("history") or {}
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
+
+
+def _announce_training(settings: TrainingSettings, examples: int) -> None:
+    low, high = (settings.epochs * examples / 60_000 * s for s in SECONDS_PER_EPOCH)
+    epochs = f"{settings.epochs} epoch" + ("" if settings.epochs == 1 else "s")
+    start = ("" if settings.warm_start is None else
+             f" starting from the λ={settings.warm_start:g} model")
+    print(f"No cached model with these settings: training {settings.describe()}{start} for "
+          f"{epochs} on {examples:,} digits (roughly {_duration(low)} to {_duration(high)} on a "
+          f"2-core CPU, less on a GPU).", flush=True)
+
+
+def train_or_load(settings: TrainingSettings | None = None, *, data: TrainingData | None = None,
+                  use_cache: bool = True, pretrained=False, verbose=2, strategy=None,
+                  callbacks=None, **changes):
+    """Returns ``(trainer, history)`` for these settings (the defaults, with any `changes`):
+    from the cache when a model trained with exactly these settings on exactly these digits is
+    there; else, with `pretrained` (True, or a mirror's URL or folder), the published model for
+    them when there is one (`pretrained`); else trained now by `training.train_model` (with
+    `strategy` and `callbacks`) and cached. A warm start (`settings.warm_start`) first gets
+    the model it starts from in the same way.
+
+    `data` are the digits from `training.load_training_data(settings)`, when the caller has
+    them already (a sweep loads them once for every λ). Prints which of the two happened and
+    where the model lives. Training prints one line per epoch (`verbose=2`), which reads well in
+    notebooks and in their executed copies.
+    """
+    settings = (settings or TrainingSettings()).replace(**changes)
+    data = data or load_training_data(settings)
+    key = model_key(settings, data.fingerprint)
+    if use_cache:
+        cached = find_cached(key, _read_model)
+        if cached is None and pretrained and fetch_pretrained(
+                key, MODEL_FILE, f"{settings.describe()} model", pretrained):
+            cached = find_cached(key, _read_model)
+        if cached is not None:
+            (trainer, history), folder = cached
+            print(f"Loaded the {settings.describe()} model trained earlier with these settings "
+                  f"from {folder}")
+            return trainer, history
+    start_from = None
+    if settings.warm_start is not None:
+        start_from, _ = train_or_load(settings.warm_start_settings(), data=data,
+                                      use_cache=use_cache, pretrained=pretrained,
+                                      verbose=verbose, strategy=strategy)
+    if verbose:
+        _announce_training(settings, len(data.train))
+    trainer, history = train_model(settings, data=data, strategy=strategy, verbose=verbose,
+                                   callbacks=callbacks, start_from=start_from)
+    if use_cache:
+        folder = store_in_cache(key, lambda staging: save_model(
+            trainer, staging / MODEL_FILE, settings=settings, history=history))
+        print(f"Saved the {settings.describe()} model to {folder}")
+    return trainer, history
+
+
 __all__ = ["EpochSeconds", "LearningRate", "TrainingData", "digit_batches", "final_metrics",
-           "load_training_data", "make_trainer", "train_model", "training_minutes"]
-
-if __name__ == "__main__":  # `python -m mnist_compression.training` runs its command line
-    import runpy
-
-    runpy.run_module("mnist_compression.cli.training", run_name="__main__")
+           "load_training_data", "make_trainer", "train_model", "train_or_load"]

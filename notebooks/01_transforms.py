@@ -89,14 +89,14 @@ import matplotlib.pyplot as plt
 import tensorflow as tf
 
 from mnist_compression.data import load_mnist_arrays
-from mnist_compression.exercises import check_answer
-from mnist_compression.models import (
+from mnist_compression.model.autoencoder import (
     make_analysis_transform,
     make_synthesis_transform,
     to_unit_range,
 )
-from mnist_compression.notebook_tools import show_source
 from mnist_compression.plotting import plot_layer_shapes
+from mnist_compression.teaching.exercises import check_answer
+from mnist_compression.teaching.notebook_tools import show_source
 
 tf.keras.utils.set_random_seed(seed)
 print("TensorFlow", tf.__version__)

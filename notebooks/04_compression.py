@@ -82,23 +82,23 @@ from pathlib import Path
 
 import numpy as np
 
-from mnist_compression.cache import train_or_load
-from mnist_compression.codec import (
+from mnist_compression.codec.codecs import (
     MNISTCompressor,
     MNISTDecompressor,
     compress_to_file,
     decompress_file,
-    make_mnist_codec,
 )
-from mnist_compression.coding_primer import narrow, shortest_bits
 from mnist_compression.data import load_mnist_arrays
-from mnist_compression.entropy_models import DecodeError
-from mnist_compression.evaluation import bits_per_latent, code_digits
-from mnist_compression.exercises import check_answer
-from mnist_compression.models import to_unit_range
-from mnist_compression.notebook_tools import keep_cache_in_drive, show_source
+from mnist_compression.model.autoencoder import to_unit_range
+from mnist_compression.model.entropy_models import DecodeError
+from mnist_compression.model.files import make_mnist_codec
 from mnist_compression.plotting import display_digits, plot_latent_bits, plot_narrowing
 from mnist_compression.settings import TrainingSettings
+from mnist_compression.study.evaluation import bits_per_latent, code_digits
+from mnist_compression.teaching.coding_primer import narrow, shortest_bits
+from mnist_compression.teaching.exercises import check_answer
+from mnist_compression.teaching.notebook_tools import keep_cache_in_drive, show_source
+from mnist_compression.training import train_or_load
 
 if cache_in_drive:
     keep_cache_in_drive()
@@ -162,7 +162,7 @@ compressor, decompressor = make_mnist_codec(trainer)
 # returns each digit's information content, $-\sum_i \log_2 P(\hat y_i)$ under the prior:
 
 # %%
-show_source(MNISTCompressor.__call__)
+show_source(MNISTCompressor.compress_with_information)
 
 # %% [markdown]
 # Both transforms run in exact **integer arithmetic** here (`transforms.latents` and
@@ -173,7 +173,7 @@ show_source(MNISTCompressor.__call__)
 # decompressor reverses the steps:
 
 # %%
-show_source(MNISTDecompressor.__call__)
+show_source(MNISTDecompressor.decompress)
 
 # %% [markdown]
 # ## Compress and decompress 16 digits
@@ -182,7 +182,7 @@ show_source(MNISTDecompressor.__call__)
 test_digits, _ = load_mnist_arrays("test", data_dir, limit=validation_examples)
 originals = test_digits[first_digit:first_digit + 16]
 strings, information_bits = compressor(originals)
-print(f"first digit: 0x{strings[0].numpy().hex()} ({8 * len(strings[0].numpy())} bits; "
+print(f"first digit: 0x{strings[0].hex()} ({8 * len(strings[0])} bits; "
       f"information content {information_bits[0]:.2f} bits)")
 
 # %% [markdown]
@@ -262,7 +262,7 @@ print(f"the check notices {noticed:,} of {len(cut_short):,} strings cut short by
 # So the codec stores strings in
 # `.mnc` files: a header with the model's fingerprint, each string's length, and a CRC-32
 # checksum over everything. (The same works from a terminal: `python -m
-# mnist_compression.codec compress`, see the README.)
+# mnist_compression.codec.codecs compress`, see the README.)
 
 # %%
 path = Path(output_dir) / f"test_digits_lambda{lmbda:g}.mnc"
@@ -316,9 +316,9 @@ print("identical to decoding the strings one batch at a time:",
 #    `display_digits` as above.
 # 3. **One string for 16 digits.** How many bytes would coding the 16 digits above as one string
 #    save, compared with 16 separate strings? Check your number below. *Cost:* under a minute.
-#    *Hint:* separately they take `sum(len(s) for s in strings.numpy())` bytes; one string takes
+#    *Hint:* separately they take `sum(len(s) for s in strings)` bytes; one string takes
 #    about the summed information content, rounded up to whole bytes.
 
 # %%
 my_saving = None  # exercise 3: bytes saved by one string for the 16 digits
-check_answer("04.3", my_saving, strings=strings.numpy(), information_bits=information_bits)
+check_answer("04.3", my_saving, strings=strings, information_bits=information_bits)

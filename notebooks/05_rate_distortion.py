@@ -83,13 +83,13 @@ from pathlib import Path
 
 import numpy as np
 
-from mnist_compression.classifier import train_or_load_classifier
 from mnist_compression.data import load_mnist_arrays
-from mnist_compression.notebook_tools import keep_cache_in_drive
 from mnist_compression.plotting import display_digits, plot_rate_distortion
-from mnist_compression.reference import ORIGINAL_TUTORIAL
 from mnist_compression.settings import TrainingSettings
-from mnist_compression.sweep import run_sweep, secant_slopes, write_rows
+from mnist_compression.study.classifier import train_or_load_classifier
+from mnist_compression.study.reference import ORIGINAL_TUTORIAL
+from mnist_compression.study.sweep import run_sweep, secant_slopes, write_rows
+from mnist_compression.teaching.notebook_tools import keep_cache_in_drive
 
 if cache_in_drive:
     keep_cache_in_drive()

@@ -79,16 +79,16 @@ samples = 16
 # %%
 import numpy as np
 
-from mnist_compression.cache import train_or_load
-from mnist_compression.classifier import train_or_load_classifier
-from mnist_compression.codec import make_mnist_codec
 from mnist_compression.data import load_mnist_arrays
-from mnist_compression.elbo import negative_elbo
-from mnist_compression.evaluation import bits_per_latent, string_bits
-from mnist_compression.exercises import check_answer
-from mnist_compression.notebook_tools import keep_cache_in_drive
+from mnist_compression.model.elbo import negative_elbo
+from mnist_compression.model.files import make_mnist_codec
 from mnist_compression.plotting import show_digits
 from mnist_compression.settings import TrainingSettings
+from mnist_compression.study.classifier import train_or_load_classifier
+from mnist_compression.study.evaluation import bits_per_latent, string_bits
+from mnist_compression.teaching.exercises import check_answer
+from mnist_compression.teaching.notebook_tools import keep_cache_in_drive
+from mnist_compression.training import train_or_load
 
 if cache_in_drive:
     keep_cache_in_drive()

@@ -59,7 +59,7 @@ if "google.colab" in sys.modules:
 # %% [markdown]
 # The defaults run the full study: eight models of 15 epochs each (each costs about as long as
 # part 3's training), minus any already in the model cache (parts 3 and 5 trained three of
-# them). The command `python -m mnist_compression.sweep` runs the same study outside a
+# them). The command `python -m mnist_compression sweep` runs the same study outside a
 # notebook; both share the cache. Smaller values make a quick check.
 # With `pretrained = True`, a model that this release publishes for exactly these settings is
 # downloaded instead of trained (10.2 MB per model; one line says so when there is none).
@@ -82,17 +82,17 @@ output_dir = "build/rd_study"  # where the CSV and JSON results are written
 
 import numpy as np
 
-from mnist_compression.models import make_synthesis_transform
-from mnist_compression.notebook_tools import keep_cache_in_drive
+from mnist_compression.model.autoencoder import make_synthesis_transform
 from mnist_compression.plotting import plot_digit_strip, plot_overhead, plot_rd_study
-from mnist_compression.reference import TUTORIAL_LAMBDAS
 from mnist_compression.settings import TrainingSettings
-from mnist_compression.sweep import (
+from mnist_compression.study.reference import TUTORIAL_LAMBDAS
+from mnist_compression.study.sweep import (
     bd_rate_against_classical,
     describe_bd_rate,
     rows_bd_rate,
     run_study,
 )
+from mnist_compression.teaching.notebook_tools import keep_cache_in_drive
 
 if cache_in_drive:
     keep_cache_in_drive()
@@ -101,7 +101,7 @@ if cache_in_drive:
 # ## Sweep λ
 #
 # `run_study` runs the whole study, the same function as the command line
-# `python -m mnist_compression.sweep`. Its first part, `run_sweep` (part 5 used it for three
+# `python -m mnist_compression sweep`. Its first part, `run_sweep` (part 5 used it for three
 # models), trains or loads one model per $\lambda$, compresses all test digits to real strings,
 # decodes them, and records the information content, the actual string length, the error of
 # the decoded uint8 digits, and the share that part 5's classifier still recognises. It rewrites
@@ -174,7 +174,7 @@ for name, cost in sorted(costs.items(), key=lambda item: item[1]):
 # file**, as a program would store it, and the **payload**, leaving out what a decoder
 # dedicated to 28×28 grey digits could know in advance: container and chunk headers, JPEG's
 # markers and its (standard, fixed) tables, PNG's signature and header chunk, VP8's frame
-# header. The docstring of `mnist_compression.baselines` lists exactly what is counted. The
+# header. The docstring of `mnist_compression.study.baselines` lists exactly what is counted. The
 # payload is the fairer number for a comparison, and the flattering one for the classical codecs.
 
 # %%

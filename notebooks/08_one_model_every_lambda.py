@@ -85,21 +85,20 @@ slider_digits = 16  # test digits the λ slider re-codes
 # %%
 import numpy as np
 
-from mnist_compression.baselines import DEFAULT_QUALITIES, evaluate_baselines
-from mnist_compression.cache import train_or_load
-from mnist_compression.codec import VariableRateCodec
-from mnist_compression.notebook_tools import keep_cache_in_drive
+from mnist_compression.model.files import make_codec
 from mnist_compression.plotting import plot_gains, plot_quantization_grids, plot_variable_rate
 from mnist_compression.settings import TrainingSettings
-from mnist_compression.slider import describe, lambda_slider
-from mnist_compression.sweep import (
+from mnist_compression.study.baselines import DEFAULT_QUALITIES, evaluate_baselines
+from mnist_compression.study.sweep import (
     bd_rate_against_classical,
     describe_bd_rate,
     measure_variable_rate,
     rows_bd_rate,
     run_sweep,
 )
-from mnist_compression.training import load_training_data
+from mnist_compression.teaching.notebook_tools import keep_cache_in_drive
+from mnist_compression.teaching.slider import describe, lambda_slider
+from mnist_compression.training import load_training_data, train_or_load
 
 if cache_in_drive:
     keep_cache_in_drive()
@@ -198,7 +197,7 @@ print("median gain per level:", {f"{lm:g}": round(float(g), 3)
 # %%
 data = load_training_data(settings)
 fixed = run_sweep(settings, lambdas, data=data, pretrained=pretrained, progress=False)
-codec = VariableRateCodec(trainer)
+codec = make_codec(trainer)
 one = measure_variable_rate(codec, data, history=history, progress=False)
 
 # %% [markdown]

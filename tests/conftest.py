@@ -109,7 +109,7 @@ def real_digits(mnist_dir):
 @pytest.fixture
 def model_cache(tmp_path, monkeypatch):
     """An empty model cache for one test."""
-    from mnist_compression import cache
+    from mnist_compression.storage import cache
 
     folder = tmp_path / "model-cache"
     monkeypatch.setenv(cache.CACHE_ENV, str(folder))
@@ -121,7 +121,7 @@ def small_trainer():
     """An untrained 50-latent trainer whose prior scales spread as after training."""
     import tensorflow as tf
 
-    from mnist_compression.models import MNISTCompressionTrainer
+    from mnist_compression.model.autoencoder import MNISTCompressionTrainer
 
     tf.keras.utils.set_random_seed(1)
     trainer = MNISTCompressionTrainer(latent_dims=50)
@@ -133,14 +133,14 @@ def small_trainer():
 @pytest.fixture
 def count_training(monkeypatch):
     """Counts how many models are actually trained (rather than loaded or downloaded)."""
-    from mnist_compression import cache
+    from mnist_compression import training
 
     calls = []
-    real_train = cache.train_model
+    real_train = training.train_model
 
     def counting_train(settings, *args, **kwargs):
         calls.append(settings.lmbda)
         return real_train(settings, *args, **kwargs)
 
-    monkeypatch.setattr(cache, "train_model", counting_train)
+    monkeypatch.setattr(training, "train_model", counting_train)
     return calls

@@ -7,10 +7,12 @@ import stat
 import numpy as np
 import pytest
 
-from mnist_compression import cache
-from mnist_compression.cache import train_or_load
-from mnist_compression.model_files import read_model_file, save_model
+from mnist_compression import training
+from mnist_compression.model.files import save_model
 from mnist_compression.settings import TrainingSettings
+from mnist_compression.storage import cache
+from mnist_compression.storage.model_files import read_model_file
+from mnist_compression.training import train_or_load
 
 
 def _train(folder, capsys, use_cache=True, **overrides):
@@ -96,8 +98,8 @@ def test_use_cache_false_neither_reads_nor_writes(tiny_mnist, model_cache, capsy
     [stored] = model_cache.iterdir()
     before = (stored / "model.npz").read_bytes()
     trained = []
-    monkeypatch.setattr(cache, "train_model",
-                        lambda *args, real=cache.train_model, **kwargs: trained.append(1)
+    monkeypatch.setattr(training, "train_model",
+                        lambda *args, real=training.train_model, **kwargs: trained.append(1)
                         or real(*args, **kwargs))
     for unused in ("find_cached", "store_in_cache"):
         monkeypatch.setattr(cache, unused, lambda *args, name=unused, **kwargs: pytest.fail(
@@ -145,7 +147,7 @@ def test_training_announces_what_it_trains(tiny_mnist, model_cache, capsys):
     assert out.startswith("No cached model with these settings: training λ=500 for 1 epoch on "
                           "40 digits (roughly 0 s to 0 s on a 2-core CPU, less on a GPU).\n")
     # The full data set: 4 epochs take 40 to 160 s, the latter shown in minutes.
-    cache._announce_training(TrainingSettings(epochs=4), 60_000)
+    training._announce_training(TrainingSettings(epochs=4), 60_000)
     assert capsys.readouterr().out == (
         "No cached model with these settings: training λ=2000 for 4 epochs on 60,000 digits "
         "(roughly 40 s to 3 min on a 2-core CPU, less on a GPU).\n")

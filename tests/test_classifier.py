@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from mnist_compression.classifier import DigitClassifier, train_or_load_classifier
 from mnist_compression.hashing import named_float32_sha256
+from mnist_compression.study.classifier import DigitClassifier, train_or_load_classifier
 
 TRAINING = "Training the digit classifier on 40 digits (4 epochs)...\n"
 
@@ -115,7 +115,7 @@ def test_a_damaged_classifier_is_reported_kept_and_replaced(tiny_mnist, model_ca
 
 
 def test_the_key_keeps_each_digit_with_its_label_in_any_order():
-    from mnist_compression.classifier import _key
+    from mnist_compression.study.classifier import _key
 
     images = (np.arange(4 * 28 * 28) % 253).astype(np.uint8).reshape(4, 28, 28, 1)
     labels = np.array([3, 1, 4, 1])

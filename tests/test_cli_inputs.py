@@ -12,7 +12,7 @@ from PIL import Image
 from mnist_compression.cli import digit_files
 from mnist_compression.cli.codec import main
 from mnist_compression.cli.digit_files import read_digit_inputs
-from mnist_compression.model_files import save_model
+from mnist_compression.model.files import save_model
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ from conftest import FIXTURES
 
 from mnist_compression.coding.range_coder import CodingTables, decode, encode
 from mnist_compression.coding.tables import build_tables, quantization_offsets
-from mnist_compression.entropy_models import (
+from mnist_compression.model.entropy_models import (
     ContinuousBatchedEntropyModel,
     DecodeError,
     NoisyLogistic,

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from mnist_compression.elbo import PIXELS, laplace_scale, negative_elbo
-from mnist_compression.models import MNISTCompressionTrainer
+from mnist_compression.model.autoencoder import MNISTCompressionTrainer
+from mnist_compression.model.elbo import PIXELS, laplace_scale, negative_elbo
 
 
 @pytest.fixture(scope="module")

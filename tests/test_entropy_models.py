@@ -14,7 +14,7 @@ import tensorflow as tf
 from conftest import FIXTURES
 
 from mnist_compression.coding.range_coder import decode
-from mnist_compression.entropy_models import (
+from mnist_compression.model.entropy_models import (
     ContinuousBatchedEntropyModel,
     DecodeError,
     NoisyLogistic,
@@ -236,7 +236,7 @@ def test_unsupported_configurations_are_named(kwargs, message):
 
 def test_the_retired_backend_variable_fails_with_one_clear_line():
     env = dict(os.environ, MNIST_COMPRESSION_BACKEND="tfc", TF_CPP_MIN_LOG_LEVEL="3")
-    code = "import mnist_compression.entropy_models"
+    code = "import mnist_compression.model.entropy_models"
     result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
                             text=True)
     assert result.returncode != 0

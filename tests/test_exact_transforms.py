@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from mnist_compression.exact_transforms import (
+from mnist_compression.codec.exact_transforms import (
     _CHUNK,
     _KERNEL,
     _PAD_BEFORE,
@@ -18,7 +18,7 @@ from mnist_compression.exact_transforms import (
     quantize_layer,
     round_output,
 )
-from mnist_compression.models import (
+from mnist_compression.model.autoencoder import (
     MNISTCompressionTrainer,
     make_analysis_transform,
     make_synthesis_transform,

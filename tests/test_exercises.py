@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from mnist_compression.codec import make_mnist_codec
-from mnist_compression.entropy_models import ContinuousBatchedEntropyModel, NoisyLogistic
-from mnist_compression.exercises import COLLAPSED_SCALE, check_answer
-from mnist_compression.models import MNISTCompressionTrainer
+from mnist_compression.model.autoencoder import MNISTCompressionTrainer
+from mnist_compression.model.entropy_models import ContinuousBatchedEntropyModel, NoisyLogistic
+from mnist_compression.model.files import make_mnist_codec
+from mnist_compression.teaching.exercises import COLLAPSED_SCALE, check_answer
 
 
 @pytest.fixture(scope="module")

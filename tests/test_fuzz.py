@@ -14,8 +14,8 @@ import pytest
 import tensorflow as tf
 from conftest import FIXTURES
 
-from mnist_compression.codec import make_mnist_codec
 from mnist_compression.coding.range_coder import decode
+from mnist_compression.model.files import make_mnist_codec
 
 FULL_SIZE = sys.version_info >= (3, 12)
 _SHARE = 1 if FULL_SIZE else 10
@@ -49,7 +49,8 @@ def hostile(codecs):
     (compressor, _), _ = codecs
     rng = np.random.default_rng(8)
     latents = rng.logistic(size=(4000, 50)) * SCALE * rng.choice([1, 3], (4000, 1))
-    valid = [s for s in compressor.entropy_model.compress(latents.astype(np.float32)).numpy()
+    coder = compressor.entropy_model
+    valid = [s for s in coder.encode_symbols(coder.symbols(latents.astype(np.float32)))
              if len(s) > 1]
     strings = [rng.bytes(int(n)) for n in rng.integers(0, 25, RANDOM)]
     for index in rng.integers(0, len(valid), TRUNCATED):

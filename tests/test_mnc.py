@@ -5,7 +5,7 @@ import zlib
 import numpy as np
 import pytest
 
-from mnist_compression.mnc import (
+from mnist_compression.codec.mnc import (
     MAGIC,
     MNCError,
     _read_varint,

@@ -8,16 +8,9 @@ import numpy as np
 import pytest
 
 from mnist_compression.hashing import named_float32_sha256
-from mnist_compression.model_files import (
-    FORMAT,
-    VERSION,
-    ModelFileError,
-    load_model,
-    model_arrays,
-    read_model_file,
-    save_model,
-)
+from mnist_compression.model.files import load_model, model_arrays, save_model
 from mnist_compression.settings import TrainingSettings
+from mnist_compression.storage.model_files import FORMAT, VERSION, ModelFileError, read_model_file
 
 MISSING = object()  # a field left out of the record
 

@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from mnist_compression.models import (
-    architecture,
+from mnist_compression.architecture import architecture
+from mnist_compression.model.autoencoder import (
+    describe_transform,
     make_analysis_transform,
     make_synthesis_transform,
 )
@@ -150,6 +151,20 @@ def test_architecture_describes_every_layer_the_same_way_on_keras_2_and_3():
                    dict(type="Reshape", name="reshape", target_shape=[7, 7, 50]),
                    _convolution("Conv2DTranspose", "conv_1", 20),
                    _convolution("Conv2DTranspose", "conv_2", 1)])
-    uncached = getattr(architecture, "__wrapped__", architecture)  # builds the layers anew
-    assert uncached(50) == description  # no layer is named by a counter
     assert architecture(20) != description
+
+
+@pytest.mark.parametrize("latent_dims", [20, 50])
+def test_the_keras_transforms_are_the_layers_the_architecture_lists(latent_dims):
+    # Built twice in one process: no layer is named by a counter.
+    for _ in range(2):
+        assert describe_transform(make_analysis_transform(latent_dims)) == architecture(
+            latent_dims)["analysis"]
+        assert describe_transform(make_synthesis_transform(latent_dims)) == architecture(
+            latent_dims)["synthesis"]
+
+
+def test_architecture_refuses_a_latent_size_that_is_not_a_positive_integer():
+    for bad in (0, -1, 2.5, True, "50"):
+        with pytest.raises(ValueError, match="latent_dims must be a positive integer"):
+            architecture(bad)

@@ -251,7 +251,7 @@ def test_the_last_full_tutorial_run_recognises_fewer_digits_at_lower_rates():
 
 @pytest.mark.notebooks
 def test_smoke_run_writes_the_compressed_test_digits(smoke_run):
-    from mnist_compression.mnc import read_mnc
+    from mnist_compression.codec.mnc import read_mnc
 
     assert len(read_mnc(smoke_run / "test_digits_lambda2000.mnc").strings) == 2000
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from mnist_compression.entropy_models import NoisyLogistic
+from mnist_compression.model.entropy_models import NoisyLogistic
 from mnist_compression.plotting import display_digits, plot_history, plot_prior
 
 
@@ -132,7 +132,7 @@ def test_plot_history_draws_training_and_validation_curves():
 
 
 def test_a_coding_table_is_read_as_probabilities_and_drawn_over_the_density():
-    from mnist_compression.entropy_models import ContinuousBatchedEntropyModel, NoisyLogistic
+    from mnist_compression.model.entropy_models import ContinuousBatchedEntropyModel, NoisyLogistic
     from mnist_compression.plotting import plot_coding_table, table_probabilities
 
     prior = NoisyLogistic(0.0, [0.3, 2.0])
@@ -155,7 +155,7 @@ def test_a_coding_table_is_read_as_probabilities_and_drawn_over_the_density():
 
 
 def test_the_layer_diagram_has_a_box_per_tensor_labelled_with_its_shape():
-    from mnist_compression.models import make_analysis_transform
+    from mnist_compression.model.autoencoder import make_analysis_transform
     from mnist_compression.plotting import plot_layer_shapes
 
     figure = plot_layer_shapes(make_analysis_transform(10), (28, 28, 1))
@@ -169,8 +169,8 @@ def test_the_layer_diagram_has_a_box_per_tensor_labelled_with_its_shape():
 
 
 def test_the_narrowing_diagram_marks_each_chosen_share():
-    from mnist_compression.coding_primer import narrow
     from mnist_compression.plotting import plot_narrowing
+    from mnist_compression.teaching.coding_primer import narrow
 
     probabilities = {"a": 0.8, "b": 0.2}
     steps = narrow("aab", probabilities)

@@ -12,13 +12,12 @@ import numpy as np
 import pytest
 from conftest import make_idx_folder, synthetic_digits
 
-from mnist_compression import cache, pretrained
-from mnist_compression.cache import train_or_load
-from mnist_compression.classifier import train_or_load_classifier
-from mnist_compression.cli.release import main as release
-from mnist_compression.codec import make_mnist_codec
-from mnist_compression.model_files import load_model
+from mnist_compression.cli.release import run as release
+from mnist_compression.model.files import load_model, make_mnist_codec
 from mnist_compression.settings import TrainingSettings
+from mnist_compression.storage import cache, pretrained
+from mnist_compression.study.classifier import train_or_load_classifier
+from mnist_compression.training import train_or_load
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ import sys
 
 from conftest import REPO
 
-from mnist_compression.sweep import rd_record
+from mnist_compression.study.sweep import rd_record
 
 sys.path.insert(0, str(REPO / "tools"))
 import readme_tables  # noqa: E402

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from mnist_compression.codec import VariableRateCodec
-from mnist_compression.slider import describe, lambda_slider, recode
-from mnist_compression.variable_rate import VariableRateTrainer, initial_log_gains
+from mnist_compression.model.files import make_codec
+from mnist_compression.model.variable_rate import VariableRateTrainer, initial_log_gains
+from mnist_compression.teaching.slider import describe, lambda_slider, recode
 from tests.conftest import synthetic_digits
 
 LEVELS = (50.0, 500.0, 5000.0)
@@ -19,7 +19,7 @@ def codec():
     trainer(tf.zeros((1, 28, 28, 1), tf.uint8))
     trainer.prior_log_scales.assign(np.linspace(-3.0, 1.0, 50))
     trainer.log_gains.assign(np.repeat(3 * initial_log_gains(LEVELS)[:, None], 50, axis=1))
-    return VariableRateCodec(trainer)
+    return make_codec(trainer)
 
 
 DIGITS = synthetic_digits(16, seed=2)
@@ -60,7 +60,7 @@ def test_dragging_the_slider_recodes_and_redraws(codec, monkeypatch):
     before = bytes(image.value)
     assert before.startswith(b"\x89PNG") and line.value == describe(recode(codec, DIGITS, 500))
     calls = []
-    monkeypatch.setattr("mnist_compression.slider.recode",
+    monkeypatch.setattr("mnist_compression.teaching.slider.recode",
                         lambda c, d, lmbda: calls.append(lmbda) or recode(c, d, lmbda))
     slider.value = 2000.0
     assert calls == [pytest.approx(2000.0)]

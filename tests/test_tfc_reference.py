@@ -11,7 +11,7 @@ import tensorflow as tf
 
 from mnist_compression.coding.range_coder import CodingTables, decode, encode
 from mnist_compression.coding.tables import build_tables, quantization_offsets
-from mnist_compression.entropy_models import ContinuousBatchedEntropyModel, NoisyLogistic
+from mnist_compression.model.entropy_models import ContinuousBatchedEntropyModel, NoisyLogistic
 
 tfc = pytest.importorskip("tensorflow_compression")
 gen_ops = pytest.importorskip("tensorflow_compression.python.ops.gen_ops")

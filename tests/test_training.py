@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from mnist_compression.cli.training import main
-from mnist_compression.model_files import load_model, read_model_file
+from mnist_compression.cli.training import main, run
+from mnist_compression.model.files import load_model
 from mnist_compression.settings import TrainingSettings
+from mnist_compression.storage.model_files import read_model_file
 from mnist_compression.training import final_metrics, load_training_data, train_model
 
 
@@ -87,8 +88,8 @@ def test_works_with_a_distribution_strategy(tiny_mnist, inside_scope):
 def test_command_line_trains_reports_and_saves(tiny_mnist, tmp_path, capsys):
     folder, _ = tiny_mnist
     out, model = tmp_path / "result.json", tmp_path / "model.npz"
-    results = main(["--lmbda", "300", "--epochs", "2", "--batch-size", "16", "--data-dir",
-                    str(folder), "--json", str(out), "--output", str(model)])
+    results = run(["--lmbda", "300", "--epochs", "2", "--batch-size", "16", "--data-dir",
+                   str(folder), "--json", str(out), "--output", str(model)])
     saved = json.loads(out.read_text())
     assert saved == results
     assert saved["val_rate"] == saved["history"]["val_rate"][-1] > 0
@@ -118,10 +119,8 @@ def test_command_line_refuses_to_overwrite(tiny_mnist, tmp_path, capsys, monkeyp
     folder = tmp_path / "out"
     folder.mkdir()
     (folder / "existing").write_bytes(b"keep")
-    with pytest.raises(SystemExit) as caught:
-        main(["--epochs", "1", "--data-dir", str(tiny_mnist[0]), option,
-              str(folder / "existing")])
-    assert caught.value.code == 2
+    assert main(["--epochs", "1", "--data-dir", str(tiny_mnist[0]), option,
+                 str(folder / "existing")]) == 2
     out, err = capsys.readouterr()
     assert out == "" and err.endswith(
         f"error: {folder / 'existing'} already exists; choose another name or allow "
@@ -183,8 +182,8 @@ def test_loaded_digits_are_the_first_examples_and_must_fit_the_settings(tiny_mni
 
 def test_command_line_force_replaces_outputs(tiny_mnist, tmp_path, capsys):
     (tmp_path / "model.npz").write_bytes(b"old")
-    main(["--epochs", "1", "--batch-size", "16", "--data-dir", str(tiny_mnist[0]), "--output",
-          str(tmp_path / "model.npz"), "--force"])
+    assert main(["--epochs", "1", "--batch-size", "16", "--data-dir", str(tiny_mnist[0]),
+                 "--output", str(tmp_path / "model.npz"), "--force"]) == 0
     assert load_model(tmp_path / "model.npz").latent_dims == 50
     capsys.readouterr()
 
@@ -194,8 +193,7 @@ def test_command_lines_report_bad_data_in_one_line(tmp_path, capsys, module):
     import importlib
 
     command = importlib.import_module(f"mnist_compression.cli.{module}")
-    with pytest.raises(SystemExit) as caught:
-        command.main(["--epochs", "1", "--data-dir", str(tmp_path / "nowhere")])
+    status = command.main(["--epochs", "1", "--data-dir", str(tmp_path / "nowhere")])
     err = capsys.readouterr().err
-    assert caught.value.code == 2 and err.count("\n") == 1
+    assert status == 2 and err.count("\n") == 1
     assert err.startswith(f"error: MNIST folder {tmp_path / 'nowhere'} does not exist")

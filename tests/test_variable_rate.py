@@ -9,18 +9,14 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from mnist_compression.codec import (
-    VariableRateCodec,
-    compress_to_file,
-    decompress_file,
-    make_mnist_codec,
-)
+from mnist_compression.codec.codecs import compress_to_file, decompress_file
+from mnist_compression.codec.gains import GAIN_BITS, fixed_point_gains, interpolation, level_scales
+from mnist_compression.codec.mnc import MNCError, decode_mnc, encode_mnc, read_mnc
 from mnist_compression.coding.tables import build_tables
-from mnist_compression.gains import GAIN_BITS, fixed_point_gains, interpolation, level_scales
-from mnist_compression.mnc import MNCError, decode_mnc, encode_mnc, read_mnc
-from mnist_compression.model_files import ModelFileError, load_model, read_model_file, save_model
+from mnist_compression.model.files import load_model, make_codec, make_mnist_codec, save_model
+from mnist_compression.model.variable_rate import VariableRateTrainer, initial_log_gains
 from mnist_compression.settings import VARIABLE_RATE_LEVELS, TrainingSettings
-from mnist_compression.variable_rate import VariableRateTrainer, initial_log_gains
+from mnist_compression.storage.model_files import ModelFileError, read_model_file
 
 LEVELS = (50.0, 300.0, 2000.0, 10000.0)
 BETWEEN = (77.7, 1000.0, 6543.2)
@@ -42,7 +38,7 @@ def trainer():
 
 @pytest.fixture(scope="module")
 def codec(trainer):
-    return VariableRateCodec(trainer)
+    return make_codec(trainer)
 
 
 # Settings ------------------------------------------------------------------------------------
@@ -181,7 +177,7 @@ def test_a_variable_rate_model_file_round_trips_as_version_3(trainer, tmp_path):
     assert loaded.lmbda == 2000.0
     for name in ("log_gains", "log_inverse_gains", "prior_log_scales"):
         assert (getattr(loaded, name).numpy() == getattr(trainer, name).numpy()).all()
-    assert VariableRateCodec(loaded).fingerprint == VariableRateCodec(trainer).fingerprint
+    assert make_codec(loaded).fingerprint == make_codec(trainer).fingerprint
 
 
 def test_levels_in_a_version_2_record_or_out_of_order_are_refused(trainer, tmp_path):
@@ -244,10 +240,10 @@ def test_one_fingerprint_for_every_lambda_and_another_for_another_model(trainer,
     other.prior_log_scales.assign(trainer.prior_log_scales)
     other.log_gains.assign(trainer.log_gains)
     other.log_inverse_gains.assign(trainer.log_inverse_gains)
-    assert VariableRateCodec(other).fingerprint == codec.fingerprint
+    assert make_codec(other).fingerprint == codec.fingerprint
     other.log_inverse_gains.assign(trainer.log_inverse_gains + 1e-3)
-    assert VariableRateCodec(other).fingerprint != codec.fingerprint
-    assert VariableRateCodec(trainer, range_coder_precision=14).fingerprint != codec.fingerprint
+    assert make_codec(other).fingerprint != codec.fingerprint
+    assert make_codec(trainer, range_coder_precision=14).fingerprint != codec.fingerprint
 
 
 def test_make_mnist_codec_codes_a_variable_rate_model_at_its_lambda(trainer, small_trainer):
@@ -310,7 +306,7 @@ def test_the_command_line_codes_a_variable_rate_model_at_a_chosen_lambda(trainer
     assert main(["decompress", "--model", str(tmp_path / "vr.npz"), str(tmp_path / "d.mnc"),
                  "-o", str(tmp_path / "d.npy")]) == 0
     capsys.readouterr()
-    expected = VariableRateCodec(trainer).at(1234.0)
+    expected = make_codec(trainer).at(1234.0)
     assert (np.load(tmp_path / "d.npy") ==
             expected[1].decompress(expected[0].compress(real_or_synthetic))).all()
     assert main(["info", str(tmp_path / "d.mnc")]) == 0
@@ -340,7 +336,7 @@ def real_or_synthetic():
 
 def test_the_study_measures_a_variable_rate_model_as_it_measures_separate_ones(codec,
                                                                               real_or_synthetic):
-    from mnist_compression.sweep import measure_variable_rate
+    from mnist_compression.study.sweep import measure_variable_rate
     from mnist_compression.training import TrainingData
 
     data = TrainingData(real_or_synthetic, real_or_synthetic, np.zeros(64, np.uint8), ())
@@ -385,7 +381,7 @@ def test_the_variable_rate_figure_draws_both_curves():
 def test_levels_and_their_sampling_come_from_the_command_line_and_shape_the_key():
     import argparse
 
-    from mnist_compression.cache import model_key
+    from mnist_compression.storage.cache import model_key
 
     parser = argparse.ArgumentParser()
     TrainingSettings.add_arguments(parser)
@@ -495,7 +491,7 @@ def test_gain_arrays_without_levels_are_damage_and_level_sampling_is_kept(traine
 
 
 def test_bd_rates_of_rows_refuse_empty_and_non_finite_rows_wherever_they_are():
-    from mnist_compression.sweep import rows_bd_rate
+    from mnist_compression.study.sweep import rows_bd_rate
 
     rows = [dict(lmbda=lm, string_bits=b, psnr=p, mae=m) for lm, b, p, m in
             ((300, 11.0, 13.5, 0.076), (500, 17.0, 15.1, 0.06), (2000, 43.0, 18.9, 0.036))]

@@ -12,7 +12,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from mnist_compression import pretrained
+from mnist_compression.storage import pretrained
 
 
 def main(argv=None) -> int:

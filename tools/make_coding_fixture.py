@@ -91,7 +91,7 @@ def main(argv=None):
     import tensorflow_compression as tfc
 
     from mnist_compression.coding.range_coder import CodingTables
-    from mnist_compression.model_files import read_model_file
+    from mnist_compression.storage.model_files import read_model_file
 
     trained = {}
     for path in args.trained:

@@ -2,10 +2,10 @@
 its table of pretrained models from a release manifest.
 
     python tools/readme_tables.py build/tutorial
-    python tools/readme_tables.py --manifest mnist_compression/pretrained.json
+    python tools/readme_tables.py --manifest mnist_compression/storage/pretrained.json
 
 Reads notebook 05's rate_distortion.json and notebook 07's sweep.json (lists of
-`mnist_compression.sweep.rd_record`s) from the folder and prints "The tutorial's numbers,
+`mnist_compression.study.sweep.rd_record`s) from the folder and prints "The tutorial's numbers,
 reproduced" and "The rate–distortion study" as Markdown, so the README's numbers come from one
 record format, written by one function.
 """
@@ -16,7 +16,7 @@ import argparse
 import json
 from pathlib import Path
 
-from mnist_compression.reference import ORIGINAL_TUTORIAL
+from mnist_compression.study.reference import ORIGINAL_TUTORIAL
 
 
 def _table(header: list, rows: list) -> str:

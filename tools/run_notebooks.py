@@ -9,7 +9,7 @@ files get `output_dir` = the output folder. Kernels run in the output folder, so
 given here ($MNIST_DATA_DIR, $MNIST_COMPRESSION_CACHE, a data_dir parameter) are made absolute
 first: they mean what they meant where the command was started. Smoke runs use a fresh model
 cache inside the output folder, so they never reuse models from earlier runs; full runs share
-the user's cache (see mnist_compression.cache), where models are keyed by their settings.
+the user's cache (see mnist_compression.storage.cache), where models are keyed by their settings.
 """
 
 from __future__ import annotations

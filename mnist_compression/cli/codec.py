@@ -1,11 +1,11 @@
-"""`python -m mnist_compression.codec`: trained models to files, digits to `.mnc` files and back.
+"""`python -m mnist_compression codec`: trained models to files, digits to `.mnc` files and back.
 
-    python -m mnist_compression.codec export --lmbda 2000 -o model.npz
-    python -m mnist_compression.codec compress --model model.npz digits.npy -o digits.mnc
-    python -m mnist_compression.codec export --recipe variable-rate -o any_rate.npz
-    python -m mnist_compression.codec compress --model any_rate.npz --lmbda 700 digits.npy -o d.mnc
-    python -m mnist_compression.codec decompress --model model.npz digits.mnc -o decoded.npy
-    python -m mnist_compression.codec info digits.mnc
+    python -m mnist_compression codec export --lmbda 2000 -o model.npz
+    python -m mnist_compression codec compress --model model.npz digits.npy -o digits.mnc
+    python -m mnist_compression codec export --recipe variable-rate -o any_rate.npz
+    python -m mnist_compression codec compress --model any_rate.npz --lmbda 700 digits.npy -o d.mnc
+    python -m mnist_compression codec decompress --model model.npz digits.mnc -o decoded.npy
+    python -m mnist_compression codec info digits.mnc
 
 The commands; `digit_files` reads and writes the digits, `codec` compresses and decodes them.
 """
@@ -18,16 +18,10 @@ import sys
 from pathlib import Path
 
 from ..atomic_files import refuse_existing
-from ..codec import (
-    MNISTCompressor,
-    VariableRateCodec,
-    compress_to_file,
-    decompress_file,
-    make_mnist_codec,
-)
-from ..mnc import MNCError, read_mnc
-from ..model_files import ModelFileError, load_model, read_model_file, save_model
-from ..training import training_minutes
+from ..codec.codecs import codec_from_arrays, compress_to_file, decompress_file, load_codec
+from ..codec.mnc import MNCError, read_mnc
+from ..settings import TrainingSettings, training_minutes
+from ..storage.model_files import ModelFileError, read_model_file
 from .digit_files import CommandError, read_digit_inputs, write_digits, write_grid
 
 
@@ -39,23 +33,19 @@ def _refuse_existing(force: bool, *paths) -> None:
             refuse_existing(path, force)
 
 
-def _load(path, lmbda: float | None = None) -> tuple[MNISTCompressor, object]:
-    """(compressor at λ, what decodes the model's files): a model of one λ gives its
-    decompressor, a variable-rate model its `VariableRateCodec`, which decodes at each file's
-    recorded λ."""
-    trainer = load_model(path)
-    if not hasattr(trainer, "levels"):
-        if lmbda is not None:
-            raise CommandError(f"{path} codes at the one λ it was trained for "
-                               f"({trainer.lmbda:g}); --lmbda is for variable-rate models.")
-        return make_mnist_codec(trainer)
-    codec = VariableRateCodec(trainer)
+def _load(path, lmbda: float | None = None):
+    """(compressor at λ, the model's codec, which decodes each file at the λ it records)."""
+    codec = load_codec(path)
+    if lmbda is not None and codec.levels is None:
+        raise CommandError(f"{path} codes at the one λ it was trained for "
+                           f"({codec.lmbda:g}); --lmbda is for variable-rate models.")
     return codec.at(lmbda)[0], codec
 
 
 def _export(args) -> str:
-    from ..cache import train_or_load
-    from ..settings import TrainingSettings
+    # Only export trains, so only it loads TensorFlow: the other commands start in a second.
+    from ..model.files import save_model
+    from ..training import train_or_load
 
     _refuse_existing(args.force, args.output)
     settings = TrainingSettings.from_arguments(args)
@@ -120,13 +110,13 @@ def describe_file(path, model=None) -> dict:
             info["model_fingerprint"] = _load(model)[1].fingerprint.hex()
             info["made_by_this_model"] = info["model_fingerprint"] == info["fingerprint"]
         return info
-    record, _ = read_model_file(path)
+    record, arrays = read_model_file(path)
     history = record.get("history") or {}
     info = dict(kind="model file", bytes=path.stat().st_size, lmbda=record["lmbda"],
                 **({} if "levels" not in record else dict(levels=record["levels"])),
                 latent_dims=record["latent_dims"], sha256=record["sha256"],
                 written_with=record["written_with"], settings=record.get("settings"),
-                fingerprint=_load(path)[1].fingerprint.hex())
+                fingerprint=codec_from_arrays(record, arrays).fingerprint.hex())
     for key in ("val_rate", "val_distortion"):
         if history.get(key):
             info[key] = history[key][-1]
@@ -138,10 +128,8 @@ def _info(args) -> str:
 
 
 def _parser() -> argparse.ArgumentParser:
-    from ..settings import TrainingSettings
-
     parser = argparse.ArgumentParser(
-        prog="python -m mnist_compression.codec",
+        prog="python -m mnist_compression codec",
         description="Compress MNIST-style digits with a trained model, and decompress them, on "
                     "any supported stack (byte-identical results).")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -202,6 +190,3 @@ def main(argv=None) -> int:
 
 
 __all__ = ["describe_file", "main"]
-
-if __name__ == "__main__":
-    sys.exit(main())

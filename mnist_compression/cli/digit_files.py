@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from ..atomic_files import refuse_existing, write_atomically
-from ..codec import check_digits
+from ..codec.codecs import check_digits
 
 
 class CommandError(Exception):

@@ -1,11 +1,11 @@
-"""`python -m mnist_compression.cli.release` (`make release-models`): the release's models.
+"""`python -m mnist_compression release` (`make release-models`): the release's models.
 
 Trains (or takes from the model cache) one model per λ of the study, the variable-rate model of
 notebook 08 and the digit classifier, copies each into the output folder, measures the models
 on the test digits, and writes the manifest `pretrained.json`: file, size, SHA-256, cache key,
 settings and measurements of each. `docs/releasing.md` says how the folder becomes a release.
 
-    python -m mnist_compression.cli.release --out build/release
+    python -m mnist_compression release --out build/release
 """
 
 from __future__ import annotations
@@ -17,15 +17,15 @@ from pathlib import Path
 
 from .. import RELEASE
 from ..atomic_files import write_atomically
-from ..cache import find_cached, model_key, train_or_load
-from ..classifier import FILE as CLASSIFIER_FILE
-from ..classifier import train_or_load_classifier
-from ..codec import make_mnist_codec
-from ..evaluation import evaluate_codec
-from ..pretrained import MANIFEST, file_sha256
+from ..model.files import make_mnist_codec
 from ..settings import TrainingSettings
-from ..sweep import DEFAULT_LAMBDAS
-from ..training import load_training_data
+from ..storage.cache import find_cached, model_key
+from ..storage.pretrained import MANIFEST, file_sha256
+from ..study.classifier import FILE as CLASSIFIER_FILE
+from ..study.classifier import train_or_load_classifier
+from ..study.evaluation import evaluate_codec
+from ..study.sweep import DEFAULT_LAMBDAS
+from ..training import load_training_data, train_or_load
 
 _MEASURED = ("information_bits", "string_bits", "mnc_bytes_per_digit", "mae", "psnr",
              "recognised")
@@ -88,10 +88,10 @@ def build_release(settings: TrainingSettings, lambdas, out: Path,
     return manifest
 
 
-def main(argv=None) -> dict:
+def run(argv=None) -> dict:
     """Builds the release folder (see the module docstring); returns the manifest."""
     parser = argparse.ArgumentParser(
-        prog="python -m mnist_compression.cli.release",
+        prog="python -m mnist_compression release",
         description="Train or load the models the notebooks use and write them, with a "
                     "manifest of their SHA-256 and measurements, into a release folder.")
     parser.add_argument("--lambdas", type=float, nargs="+", default=list(DEFAULT_LAMBDAS),
@@ -107,7 +107,14 @@ def main(argv=None) -> dict:
     return manifest
 
 
-__all__ = ["build_release", "main"]
+def main(argv=None) -> int:
+    """Runs `run` and returns the exit status: 0, or 2 after one line on stderr for bad input
+    (argparse's own exits, such as --help, keep their status)."""
+    try:
+        run(argv)
+    except SystemExit as stop:
+        return stop.code if isinstance(stop.code, int) else 2
+    return 0
 
-if __name__ == "__main__":
-    main()
+
+__all__ = ["build_release", "main", "run"]

@@ -1,7 +1,7 @@
-"""`python -m mnist_compression.sweep`: the rate–distortion study into one folder.
+"""`python -m mnist_compression sweep`: the rate–distortion study into one folder.
 
-    python -m mnist_compression.sweep --out build/sweep            # the full study
-    python -m mnist_compression.sweep --quick --out build/sweep    # a minute-long check
+    python -m mnist_compression sweep --out build/sweep            # the full study
+    python -m mnist_compression sweep --quick --out build/sweep    # a minute-long check
 """
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..baselines import DEFAULT_QUALITIES
 from ..settings import TrainingSettings
-from ..sweep import DEFAULT_LAMBDAS, run_study
+from ..study.baselines import DEFAULT_QUALITIES
+from ..study.sweep import DEFAULT_LAMBDAS, run_study
 
 QUICK = dict(lambdas=(100, 500, 3000), epochs=2, train_examples=4096, validation_examples=1000,
              qualities=(1, 10, 50, 90))
@@ -19,7 +19,7 @@ QUICK = dict(lambdas=(100, 500, 3000), epochs=2, train_examples=4096, validation
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m mnist_compression.sweep",
+        prog="python -m mnist_compression sweep",
         description="Train one model per λ, measure real strings on the test digits, and "
                     "compare with PNG, JPEG, WebP, zlib and LZMA on the same digits.")
     parser.add_argument("--lambdas", type=float, nargs="+",
@@ -34,7 +34,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv=None) -> dict:
+def run(argv=None) -> dict:
     """Runs the study (see the module docstring); returns its tables as lists of dicts."""
     args = _parser().parse_args(argv)
     defaults = dict(QUICK) if args.quick else dict(lambdas=DEFAULT_LAMBDAS,
@@ -56,8 +56,14 @@ def main(argv=None) -> dict:
     return dict(sweep=study.sweep.rows, baselines=study.baselines, comparisons=study.comparisons)
 
 
-__all__ = ["QUICK", "main"]
+def main(argv=None) -> int:
+    """Runs `run` and returns the exit status: 0, or 2 after one line on stderr for bad input
+    (argparse's own exits, such as --help, keep their status)."""
+    try:
+        run(argv)
+    except SystemExit as stop:
+        return stop.code if isinstance(stop.code, int) else 2
+    return 0
 
 
-if __name__ == "__main__":
-    main()
+__all__ = ["QUICK", "main", "run"]

@@ -1,6 +1,6 @@
-"""`python -m mnist_compression.training`: train one model and report its validation metrics.
+"""`python -m mnist_compression train`: train one model and report its validation metrics.
 
-    python -m mnist_compression.training --lmbda 2000 --epochs 15 --output model.npz
+    python -m mnist_compression train --lmbda 2000 --epochs 15 --output model.npz
 """
 
 from __future__ import annotations
@@ -11,16 +11,16 @@ import time
 from pathlib import Path
 
 from ..atomic_files import refuse_existing, write_atomically
-from ..model_files import save_model
+from ..model.files import save_model
 from ..settings import TrainingSettings
 from ..training import final_metrics, train_model
 
 
-def main(argv=None) -> dict:
+def run(argv=None) -> dict:
     """Command line: train one model, print its final validation metrics and the time per epoch,
     and optionally save it."""
     parser = argparse.ArgumentParser(
-        prog="python -m mnist_compression.training",
+        prog="python -m mnist_compression train",
         description="Train the tutorial's MNIST compression model for one λ.")
     TrainingSettings.add_arguments(parser)
     parser.add_argument("--output", type=Path, help="save the trained model here (.npz)")
@@ -50,8 +50,14 @@ def main(argv=None) -> dict:
     return results
 
 
-__all__ = ["main"]
+def main(argv=None) -> int:
+    """Runs `run` and returns the exit status: 0, or 2 after one line on stderr for bad input
+    (argparse's own exits, such as --help, keep their status)."""
+    try:
+        run(argv)
+    except SystemExit as stop:
+        return stop.code if isinstance(stop.code, int) else 2
+    return 0
 
 
-if __name__ == "__main__":
-    main()
+__all__ = ["main", "run"]

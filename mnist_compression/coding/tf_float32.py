@@ -7,8 +7,8 @@ of inputs). So the tables are built from this module, which reproduces what
 tensorflow-compression 2.14.1 computes on TF 2.14 (x86-64, the published wheels) bit for bit,
 and depends on no TensorFlow at all:
 
-- `sigmoid`: Eigen's logistic, exp(x) / (1 + exp(x)). Eigen evaluates a flattened tensor eight
-  floats at a time with its own polynomial `exp`, and the last ``n % 8`` elements one at a time
+- `exp` (the prior's scales), and `sigmoid`: Eigen's logistic, exp(x) / (1 + exp(x)). Eigen
+  evaluates a flattened tensor eight floats at a time with its own polynomial `exp`, and the last ``n % 8`` elements one at a time
   with the C library's `expf` (glibc's algorithm, in double precision);
 - results below the smallest normal float become zero, as on TensorFlow's CPU threads, which
   run with flush-to-zero set;
@@ -126,15 +126,27 @@ def _logistic(e: np.ndarray) -> np.ndarray:
         return flush_denormals(np.where(e == np.inf, F32(1), e / (F32(1) + e)))
 
 
-def sigmoid(x) -> np.ndarray:
-    """`tf.sigmoid(x)` of TF 2.14 for a float32 array of any shape (row-major layout)."""
+def _by_lanes(x, packet, scalar) -> np.ndarray:
+    """An elementwise op as Eigen evaluates a flattened tensor: `packet` on whole 8-float
+    packets, `scalar` on the last ``n % 8`` elements."""
     x = np.ascontiguousarray(x, F32)
     flat = x.reshape(-1)
     packed = len(flat) - len(flat) % LANES
     out = np.empty_like(flat)
-    out[:packed] = _logistic(eigen_exp(flat[:packed]))
-    out[packed:] = _logistic(glibc_expf(flat[packed:]))
+    out[:packed] = packet(flat[:packed])
+    out[packed:] = scalar(flat[packed:])
     return out.reshape(x.shape)
+
+
+def exp(x) -> np.ndarray:
+    """`tf.exp(x)` of TF 2.14 for a float32 array of any shape (row-major layout): the prior's
+    scales, exp(log_scale), of a model of one λ."""
+    return _by_lanes(x, eigen_exp, glibc_expf)
+
+
+def sigmoid(x) -> np.ndarray:
+    """`tf.sigmoid(x)` of TF 2.14 for a float32 array of any shape (row-major layout)."""
+    return _by_lanes(x, lambda v: _logistic(eigen_exp(v)), lambda v: _logistic(glibc_expf(v)))
 
 
 def reduce_sum(values) -> np.float32:

@@ -57,8 +57,8 @@ import math
 
 import tensorflow as tf
 
-from mnist_compression.exercises import check_answer
-from mnist_compression.models import make_analysis_transform, make_synthesis_transform
+from mnist_compression.model.autoencoder import make_analysis_transform, make_synthesis_transform
+from mnist_compression.teaching.exercises import check_answer
 
 # %% [markdown]
 # ## Exercise 1: count the parameters

@@ -57,10 +57,10 @@ import numpy as np
 import tensorflow as tf
 
 from mnist_compression.data import load_mnist_arrays
-from mnist_compression.entropy_models import ContinuousBatchedEntropyModel, NoisyLogistic
-from mnist_compression.exercises import check_answer
-from mnist_compression.models import make_analysis_transform, to_unit_range
+from mnist_compression.model.autoencoder import make_analysis_transform, to_unit_range
+from mnist_compression.model.entropy_models import ContinuousBatchedEntropyModel, NoisyLogistic
 from mnist_compression.plotting import plot_prior
+from mnist_compression.teaching.exercises import check_answer
 
 tf.keras.utils.set_random_seed(seed)
 

@@ -61,14 +61,14 @@ first_digit = 48  # the 16 digits of part 5
 # %%
 import numpy as np
 
-from mnist_compression.cache import train_or_load
-from mnist_compression.classifier import train_or_load_classifier
-from mnist_compression.codec import make_mnist_codec
 from mnist_compression.data import load_mnist_arrays
-from mnist_compression.evaluation import evaluate_codec
+from mnist_compression.model.files import make_mnist_codec
 from mnist_compression.plotting import display_digits, plot_rate_distortion
 from mnist_compression.settings import TrainingSettings
-from mnist_compression.sweep import run_sweep, secant_slopes
+from mnist_compression.study.classifier import train_or_load_classifier
+from mnist_compression.study.evaluation import evaluate_codec
+from mnist_compression.study.sweep import run_sweep, secant_slopes
+from mnist_compression.training import train_or_load
 
 settings = TrainingSettings.from_recipe("original", epochs=epochs, train_examples=train_examples,
                                         validation_examples=validation_examples,

@@ -61,11 +61,10 @@ pretrained = True  # published models with these settings, if any
 # %%
 import numpy as np
 
-from mnist_compression.cache import train_or_load
-from mnist_compression.codec import VariableRateCodec
+from mnist_compression.model.files import make_codec
 from mnist_compression.settings import TrainingSettings
-from mnist_compression.sweep import measure_variable_rate, rows_bd_rate, run_sweep
-from mnist_compression.training import load_training_data
+from mnist_compression.study.sweep import measure_variable_rate, rows_bd_rate, run_sweep
+from mnist_compression.training import load_training_data, train_or_load
 
 settings = TrainingSettings.from_recipe("original", epochs=epochs, train_examples=train_examples,
                                         validation_examples=validation_examples,
@@ -73,7 +72,7 @@ settings = TrainingSettings.from_recipe("original", epochs=epochs, train_example
 data = load_training_data(settings)
 variable = settings.variable_rate()
 trainer, history = train_or_load(variable, data=data, pretrained=pretrained, verbose=0)
-one = measure_variable_rate(VariableRateCodec(trainer), data, history=history, progress=False)
+one = measure_variable_rate(make_codec(trainer), data, history=history, progress=False)
 
 # %% [markdown]
 # Part 8's eight separately trained models, the anchor of every BD-rate below, from the cache:
@@ -90,7 +89,7 @@ top = [r for r in fixed.rows if r["lmbda"] >= 300]
 # %%
 often, often_history = train_or_load(variable.replace(level_sampling=0.5), data=data,
                                      pretrained=pretrained, verbose=0)
-rows = measure_variable_rate(VariableRateCodec(often), data, history=often_history,
+rows = measure_variable_rate(make_codec(often), data, history=often_history,
                              progress=False).rows
 for name, candidate in (("recipe", one.rows), ("low levels more often", rows)):
     for quality in ("psnr", "mae"):
@@ -118,7 +117,7 @@ for lmbda in variable.rate_levels:
 # at the PSNR the model reaches at λ = 700:
 
 # %%
-low, middle, high = measure_variable_rate(VariableRateCodec(trainer), data,
+low, middle, high = measure_variable_rate(make_codec(trainer), data,
                                           lambdas=[500, 700, 1000], progress=False).rows
 line = np.interp(middle["psnr"], [low["psnr"], high["psnr"]],
                  np.log([low["string_bits"], high["string_bits"]]))
@@ -139,7 +138,7 @@ three, three_history = train_or_load(
     variable.replace(levels="300,2000,10000"), data=data, pretrained=pretrained,
     verbose=0)
 covered = [lmbda for lmbda in lambdas if lmbda >= 300]
-rows = measure_variable_rate(VariableRateCodec(three), data, lambdas=covered,
+rows = measure_variable_rate(make_codec(three), data, lambdas=covered,
                              progress=False).rows
 result = rows_bd_rate([r for r in one.rows if r["lmbda"] >= 300], rows)
 print(f"three levels against eight levels: BD-rate {result['bd_rate']:+.1f}% (PSNR)")

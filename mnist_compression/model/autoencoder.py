@@ -8,49 +8,39 @@ and Keras 3 (TF >= 2.16).
 
 from __future__ import annotations
 
-import functools
-
 import tensorflow as tf
 
+from ..architecture import architecture
+from ..settings import DISTORTIONS
 from .entropy_models import ContinuousBatchedEntropyModel, NoisyLogistic
-from .settings import DISTORTIONS
 
 keras = tf.keras
 
 DEFAULT_LATENT_DIMS = 50
-_LEAKY_RELU = "leaky_relu"
+
+
+_KERAS_ARGUMENTS = ("filters", "units", "kernel_size", "strides", "padding", "target_shape")
+
+
+def build_layer(entry: dict):
+    """A Keras layer from one entry of `architecture.architecture` ("linear" is no activation)."""
+    arguments = {key: entry[key] for key in _KERAS_ARGUMENTS if key in entry}
+    if "activation" in entry:
+        arguments["activation"] = None if entry["activation"] == "linear" else entry["activation"]
+    return getattr(keras.layers, entry["type"])(name=entry["name"], **arguments)
 
 
 def make_analysis_transform(latent_dims: int = DEFAULT_LATENT_DIMS) -> keras.Sequential:
     """The encoder: a [B, 28, 28, 1] image in [0, 1] to a [B, latent_dims] latent vector."""
-    return keras.Sequential(
-        [
-            keras.layers.Conv2D(20, 5, strides=2, padding="same", activation=_LEAKY_RELU,
-                                name="conv_1"),
-            keras.layers.Conv2D(50, 5, strides=2, padding="same", activation=_LEAKY_RELU,
-                                name="conv_2"),
-            keras.layers.Flatten(name="flatten"),
-            keras.layers.Dense(500, activation=_LEAKY_RELU, name="fc_1"),
-            keras.layers.Dense(latent_dims, activation=None, name="fc_2"),
-        ],
-        name="analysis_transform",
-    )
+    return keras.Sequential([build_layer(entry) for entry in architecture(latent_dims)["analysis"]],
+                            name="analysis_transform")
 
 
-def make_synthesis_transform() -> keras.Sequential:
+def make_synthesis_transform(latent_dims: int = DEFAULT_LATENT_DIMS) -> keras.Sequential:
     """The decoder: a [B, latent_dims] latent vector back to a [B, 28, 28, 1] image."""
     return keras.Sequential(
-        [
-            keras.layers.Dense(500, activation=_LEAKY_RELU, name="fc_1"),
-            keras.layers.Dense(2450, activation=_LEAKY_RELU, name="fc_2"),
-            keras.layers.Reshape((7, 7, 50), name="reshape"),
-            keras.layers.Conv2DTranspose(20, 5, strides=2, padding="same",
-                                         activation=_LEAKY_RELU, name="conv_1"),
-            keras.layers.Conv2DTranspose(1, 5, strides=2, padding="same",
-                                         activation=_LEAKY_RELU, name="conv_2"),
-        ],
-        name="synthesis_transform",
-    )
+        [build_layer(entry) for entry in architecture(latent_dims)["synthesis"]],
+        name="synthesis_transform")
 
 
 def to_unit_range(images: tf.Tensor, dtype=tf.float32) -> tf.Tensor:
@@ -169,13 +159,3 @@ def describe_transform(transform: keras.Sequential) -> list[dict]:
             entry["activation"] = getattr(layer.activation, "__name__", str(layer.activation))
         layers.append(entry)
     return layers
-
-
-@functools.cache
-def architecture(latent_dims: int = DEFAULT_LATENT_DIMS) -> dict:
-    """A description of the whole model for a latent size, derived from the code that builds it,
-    so any change to the layers changes it (and with it the model cache's keys). Built once per
-    process and latent size; treat the result as read-only."""
-    return dict(latent_dims=int(latent_dims),
-                analysis=describe_transform(make_analysis_transform(latent_dims)),
-                synthesis=describe_transform(make_synthesis_transform()))

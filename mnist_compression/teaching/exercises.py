@@ -16,7 +16,7 @@ COLLAPSED_SCALE = 0.05  # exercise 03.3: a prior scale below this marks a collap
 
 
 def _parameter_counts(answer, latent_dims: int = 10):
-    from .models import make_analysis_transform, make_synthesis_transform
+    from ..model.autoencoder import make_analysis_transform, make_synthesis_transform
 
     analysis, synthesis = make_analysis_transform(latent_dims), make_synthesis_transform()
     analysis.build((None, 28, 28, 1))

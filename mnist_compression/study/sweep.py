@@ -4,10 +4,10 @@ Introduced in notebook 05 (three λ) and used whole in notebook 07. `run_sweep` 
 from the model cache) one model per λ and measures it on the test digits; because models are
 cached under all their settings, an interrupted sweep resumes where it stopped and a changed
 setting retrains. `run_study` adds the classical codecs, the comparison at equal distortion and
-the figures; `python -m mnist_compression.sweep` runs it from the command line (see `cli.sweep`):
+the figures; `python -m mnist_compression sweep` runs it from the command line (see `cli.sweep`):
 
-    python -m mnist_compression.sweep --out build/sweep            # the full study
-    python -m mnist_compression.sweep --quick --out build/sweep    # a minute-long check
+    python -m mnist_compression sweep --out build/sweep            # the full study
+    python -m mnist_compression sweep --quick --out build/sweep    # a minute-long check
 
 `make figures` runs the full study and copies its two figures to docs/figures for the README.
 """
@@ -18,24 +18,19 @@ import csv
 import json
 import math
 import numbers
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-if __name__ == "__main__":  # a command's messages are not buried under TensorFlow's start-up logs
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-
 import numpy as np
 
+from ..model.files import make_mnist_codec
+from ..settings import TrainingSettings
+from ..training import load_training_data, train_or_load
 from .baselines import DEFAULT_QUALITIES, evaluate_baselines
 from .bd_rate import bd_rate, shared_quality
-from .cache import train_or_load
-from .codec import make_mnist_codec
 from .evaluation import evaluate_codec
 from .reference import TUTORIAL_LAMBDAS
-from .settings import TrainingSettings
-from .training import load_training_data
 
 DEFAULT_LAMBDAS = (50, 100, 300, 500, 1000, 2000, 5000, 10000)
 LOSSY_CODECS = ("jpeg", "webp")
@@ -76,7 +71,7 @@ def run_sweep(settings: TrainingSettings | None = None, lambdas=DEFAULT_LAMBDAS,
 
     Each row is an `rd_record`; with a `classifier` it includes the share of decoded digits it
     recognises. With `out_dir`, the rows are rewritten after every λ. `verbose` is passed to
-    training (2: one line per epoch); `pretrained` to `cache.train_or_load`.
+    training (2: one line per epoch); `pretrained` to `training.train_or_load`.
     """
     from tqdm import tqdm
 
@@ -204,7 +199,7 @@ def run_study(settings: TrainingSettings | None = None, lambdas=DEFAULT_LAMBDAS,
     """`run_sweep`, then PNG, JPEG, WebP, zlib and LZMA on the same test digits and
     `compare_at_equal_distortion`. With `out_dir`, every table is written as CSV and JSON beside
     the two figures (rate_distortion.png, digit_strip.png) and a summary.json. `pretrained` goes
-    to `cache.train_or_load` and the classifier's loader."""
+    to `training.train_or_load` and the classifier's loader."""
     from .classifier import train_or_load_classifier
 
     settings = settings or TrainingSettings()
@@ -229,7 +224,7 @@ def run_study(settings: TrainingSettings | None = None, lambdas=DEFAULT_LAMBDAS,
 def _write_study(study: Study, out: Path, summary: dict) -> None:
     import matplotlib.pyplot as plt
 
-    from .plotting import plot_digit_strip, plot_rd_study
+    from ..plotting import plot_digit_strip, plot_rd_study
 
     write_rows(study.baselines, out / "baselines")
     if study.comparisons:
@@ -306,8 +301,3 @@ def compare_at_equal_distortion(sweep_rows, baseline_rows, bits: str = "payload_
 __all__ = ["DEFAULT_LAMBDAS", "QUALITIES", "Study", "Sweep", "bd_rate_against_classical",
            "compare_at_equal_distortion", "describe_bd_rate", "measure_variable_rate",
            "rd_record", "rows_bd_rate", "run_study", "run_sweep", "secant_slopes", "write_rows"]
-
-if __name__ == "__main__":  # `python -m mnist_compression.sweep` runs its command line
-    import runpy
-
-    runpy.run_module("mnist_compression.cli.sweep", run_name="__main__")

@@ -68,17 +68,22 @@ class FixedPointLayer:
         return _EXACT_BITS - WEIGHT_BITS - 1 - int(np.ceil(np.log2(rows)))
 
 
+_KINDS = {"Conv2D": "conv", "Dense": "dense", "Conv2DTranspose": "conv_transpose"}
+
+
 def _layer_kind(layer) -> str | None:
-    name = type(layer).__name__
-    return {"Conv2D": "conv", "Dense": "dense", "Conv2DTranspose": "conv_transpose"}.get(name)
+    return _KINDS.get(type(layer).__name__)
+
+
+def _leaky(name: str, activation: str) -> bool:
+    if activation not in ("leaky_relu", "linear"):
+        raise ValueError(f"Layer {name} uses activation {activation!r}; the fixed-point "
+                         f"transforms support leaky_relu and linear only.")
+    return activation == "leaky_relu"
 
 
 def _is_leaky(layer) -> bool:
-    activation = getattr(layer.activation, "__name__", str(layer.activation))
-    if activation not in ("leaky_relu", "linear"):
-        raise ValueError(f"Layer {layer.name} uses activation {activation!r}; the fixed-point "
-                         f"transforms support leaky_relu and linear only.")
-    return activation == "leaky_relu"
+    return _leaky(layer.name, getattr(layer.activation, "__name__", str(layer.activation)))
 
 
 def quantize_layer(kind, kernel, bias, leaky, input_bits, input_divisor=1, output_factor=1,
@@ -129,6 +134,25 @@ class FixedPointTransform:
             layers.append(quantize_layer(
                 _layer_kind(layer), kernel, bias, _is_leaky(layer), bits,
                 input_divisor if index == 0 else 1,
+                output_factor if index == len(weighted) - 1 else 1, reshape))
+            bits = ACTIVATION_BITS
+        return cls(layers, input_bits)
+
+    @classmethod
+    def from_arrays(cls, entries: list[dict], arrays: dict, prefix: str, input_divisor: int = 1,
+                    output_factor: int = 1, input_bits: int = 0):
+        """The same from a transform's layer entries (`architecture.architecture`) and a model
+        file's arrays ("<prefix>/<layer name>/kernel" and "/bias"), without Keras."""
+        weighted = [entry for entry in entries if entry["type"] in _KINDS]
+        layers, bits = [], input_bits
+        for index, entry in enumerate(weighted):
+            following = entries[entries.index(entry) + 1:]
+            reshape = next((tuple(e["target_shape"]) for e in following[:1]
+                            if e["type"] == "Reshape"), ())
+            name = f"{prefix}/{entry['name']}"
+            layers.append(quantize_layer(
+                _KINDS[entry["type"]], arrays[f"{name}/kernel"], arrays[f"{name}/bias"],
+                _leaky(name, entry["activation"]), bits, input_divisor if index == 0 else 1,
                 output_factor if index == len(weighted) - 1 else 1, reshape))
             bits = ACTIVATION_BITS
         return cls(layers, input_bits)
@@ -227,46 +251,39 @@ def _apply(layer: FixedPointLayer, matrix: np.ndarray, piece_bits: int, x: np.nd
 
 @dataclass(frozen=True)
 class ExactTransforms:
-    """Analysis and synthesis transforms of one trained model, in fixed point."""
+    """Analysis and synthesis transforms of one trained model, in fixed point.
+
+    A variable-rate model's transforms at one λ (notebook 08) also have integer `gains` and
+    `inverse_gains` (int64 [C], GAIN_BITS fractional bits, from `gains.fixed_point_gains`): the
+    analysis output times the gains is rounded to the latents, and the symbols times the inverse
+    gains enter the synthesis transform (built with ACTIVATION_BITS input bits). Every product
+    is exact in int64.
+    """
 
     analysis: FixedPointTransform
     synthesis: FixedPointTransform
+    gains: np.ndarray | None = None
+    inverse_gains: np.ndarray | None = None
 
     @classmethod
     def from_trainer(cls, trainer) -> ExactTransforms:
+        """A model of one λ's transforms, read from its Keras layers."""
         return cls(FixedPointTransform.from_keras(trainer.analysis_transform, input_divisor=255),
                    FixedPointTransform.from_keras(trainer.synthesis_transform, output_factor=255))
 
     def latents(self, digits: np.ndarray) -> np.ndarray:
-        """uint8 digits [N, 28, 28, 1] to integer latents [N, C] (int64): round(analysis(x))."""
-        return round_output(self.analysis(np.asarray(digits, np.int64)))
+        """uint8 digits [N, 28, 28, 1] to integer latents [N, C] (int64): round(analysis(x)),
+        or round(analysis(x) · gain)."""
+        outputs = self.analysis(np.asarray(digits, np.int64))
+        if self.gains is None:
+            return round_output(outputs)
+        return round_output(outputs * self.gains, ACTIVATION_BITS + GAIN_BITS)
 
     def digits(self, latents: np.ndarray) -> np.ndarray:
-        """Integer latents [N, C] to uint8 digits [N, 28, 28, 1]."""
-        pixels = round_output(self.synthesis(np.asarray(latents, np.int64)))
-        return np.clip(pixels, 0, 255).astype(np.uint8)
-
-
-@dataclass(frozen=True)
-class GainedTransforms:
-    """A variable-rate model's transforms at one λ (notebook 08): the analysis output times the
-    integer `gains` is rounded to the latents; the symbols times the `inverse_gains` enter the
-    synthesis transform (built with ACTIVATION_BITS input bits). Gains are int64 [C] with
-    GAIN_BITS fractional bits (`gains.fixed_point_gains`); every product is exact in int64."""
-
-    analysis: FixedPointTransform
-    synthesis: FixedPointTransform
-    gains: np.ndarray
-    inverse_gains: np.ndarray
-
-    def latents(self, digits: np.ndarray) -> np.ndarray:
-        """uint8 digits [N, 28, 28, 1] to integer latents [N, C]: round(analysis(x) · gain)."""
-        scaled = self.analysis(np.asarray(digits, np.int64)) * self.gains
-        return round_output(scaled, ACTIVATION_BITS + GAIN_BITS)
-
-    def digits(self, latents: np.ndarray) -> np.ndarray:
-        """Integer latents [N, C] to uint8 digits: synthesis(latents · inverse gain)."""
-        inputs = round_output(np.asarray(latents, np.int64) * self.inverse_gains,
-                              GAIN_BITS - ACTIVATION_BITS)
+        """Integer latents [N, C] to uint8 digits [N, 28, 28, 1]: synthesis(latents), or
+        synthesis(latents · inverse gain)."""
+        inputs = np.asarray(latents, np.int64)
+        if self.inverse_gains is not None:
+            inputs = round_output(inputs * self.inverse_gains, GAIN_BITS - ACTIVATION_BITS)
         pixels = round_output(self.synthesis(inputs))
         return np.clip(pixels, 0, 255).astype(np.uint8)

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .atomic_files import write_atomically
-from .cache import fetch_pretrained, find_cached, store_in_cache
-from .data import load_mnist_arrays
-from .hashing import data_fingerprint, json_sha256, named_float32_sha256
+from ..atomic_files import write_atomically
+from ..data import load_mnist_arrays
+from ..hashing import data_fingerprint, json_sha256, named_float32_sha256
+from ..storage.cache import fetch_pretrained, find_cached, store_in_cache
 
 HIDDEN, EPOCHS, BATCH_SIZE, SEED = 256, 4, 128, 0
 FORMAT = "mnist-compression-classifier"
@@ -95,7 +95,7 @@ def _key(images, labels) -> str:
 def train_or_load_classifier(data_dir=None, train_examples: int | None = None,
                              verbose: bool = True, pretrained=False) -> DigitClassifier:
     """The classifier trained on the first `train_examples` training digits: from the model
-    cache if it is there and intact, else (with `pretrained`, as in `cache.train_or_load`) the
+    cache if it is there and intact, else (with `pretrained`, as in `training.train_or_load`) the
     published one, else trained now (a few seconds to a minute on a CPU) and cached."""
     import tensorflow as tf
 

@@ -32,21 +32,6 @@ def _exact(value) -> decimal.Decimal:
     return _CONTEXT.create_decimal_from_float(float(value))
 
 
-def check_levels(levels) -> tuple:
-    """The λ of a model's rate levels as ascending floats. Raises ValueError unless there are
-    at least two, each positive, finite and given once, and no two print alike with :g (the
-    names of their metrics and of the cache key)."""
-    try:
-        values = sorted(float(v) for v in levels)
-    except (TypeError, ValueError, OverflowError):
-        values = []
-    if (len(values) < 2 or not all(math.isfinite(v) and v > 0 for v in values)
-            or len({f"{v:g}" for v in values}) != len(values)):
-        raise ValueError(f"levels must name at least two different positive finite λ, each "
-                         f"once and differing in their first six digits, got {levels!r}.")
-    return tuple(values)
-
-
 def interpolation(levels, lmbda: float) -> tuple[int, decimal.Decimal]:
     """The level k below `lmbda` and its weight t (a Decimal in [0, 1]) in the interpolation
     above. Raises ValueError for anything but a real number within the levels' range."""
@@ -99,5 +84,5 @@ def level_scales(log_scales, gains: np.ndarray) -> np.ndarray:
     return np.array(values, np.float64).astype(np.float32)
 
 
-__all__ = ["GAIN_BITS", "MAX_GAIN", "check_levels", "fixed_point_gains", "interpolation",
+__all__ = ["GAIN_BITS", "MAX_GAIN", "fixed_point_gains", "interpolation",
            "level_scales"]

@@ -1,12 +1,14 @@
 """Trained models as portable files: named float32 arrays and a JSON record in one `.npz`.
 
-Introduced with the codec (notebook 04; `python -m mnist_compression.codec export`); the layout is
-specified in `docs/file-formats.md`. Keras' own weight files do not load across Keras 2 and 3, so
-a model is stored as plain numpy arrays, one per kernel, bias and prior scale, named after its
-layer, beside a JSON record: the format and its version, λ, the latent size, the architecture the
-arrays fit, the package and library versions that wrote it, the training settings and history,
-and a SHA-256 that covers the arrays and (from version 2 on) the rest of the record. Any stack
-reads what any other wrote; the model cache uses the same files.
+Introduced with the codec (notebook 04; `mnist-compression codec export`); the layout is specified
+in `docs/file-formats.md`. Keras' own weight files do not load across Keras 2 and 3, so a model is
+stored as plain numpy arrays, one per kernel, bias and prior scale, named after its layer, beside
+a JSON record: the format and its version, λ, the latent size, the architecture the arrays fit,
+the package and library versions that wrote it, the training settings and history, and a SHA-256
+that covers the arrays and (from version 2 on) the rest of the record. Any stack reads what any
+other wrote; the model cache uses the same files. This module reads and writes them in numpy
+alone, so the codec decodes without TensorFlow; `model.files` turns a trainer into arrays and
+back.
 
 `read_model_file` checks the checksum before it judges the version, so a damaged file is reported
 as damaged rather than as newer; then it refuses, with the reason, a record field of the wrong
@@ -18,15 +20,15 @@ from __future__ import annotations
 
 import json
 import math
-import platform
 import re
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
-from .atomic_files import refuse_existing, write_atomically
-from .hashing import json_sha256, named_float32_sha256
+from ..architecture import architecture
+from ..atomic_files import refuse_existing, write_atomically
+from ..hashing import json_sha256, named_float32_sha256
 
 FORMAT = "mnist-compression-model"
 VERSION = 3  # 3 adds `levels`, the rate levels of a variable-rate model (notebook 08)
@@ -39,58 +41,33 @@ class ModelFileError(ValueError):
     """A model file is missing, damaged, or not one this version can read."""
 
 
-def model_arrays(trainer) -> dict[str, np.ndarray]:
-    """The trainer's parameters as named float32 arrays ("synthesis/fc_1/kernel", ...)."""
-    arrays = {}
-    for prefix, transform in (("analysis", trainer.analysis_transform),
-                              ("synthesis", trainer.synthesis_transform)):
-        for layer in transform.layers:
-            for role, value in zip(("kernel", "bias"), layer.get_weights()):
-                arrays[f"{prefix}/{layer.name}/{role}"] = np.asarray(value, np.float32)
-    arrays["prior/log_scales"] = np.asarray(trainer.prior_log_scales.numpy(), np.float32)
-    if _levels(trainer) is not None:
-        arrays["gains/log_gains"] = np.asarray(trainer.log_gains.numpy(), np.float32)
-        arrays["gains/log_inverse_gains"] = np.asarray(trainer.log_inverse_gains.numpy(),
-                                                       np.float32)
-    return arrays
+def model_kind(record: dict) -> str:
+    """The kind of model a (checked) record describes: "variable-rate" when it has rate levels
+    (version 3 on), else "fixed-rate"; `codec.CODECS` has each kind's codec."""
+    return "variable-rate" if "levels" in record else "fixed-rate"
 
 
-def _levels(trainer) -> list | None:
-    levels = getattr(trainer, "levels", None)
-    return None if levels is None else [float(v) for v in levels]
+def write_model_file(path, arrays: dict[str, np.ndarray], *, lmbda: float, latent_dims: int,
+                     written_with: dict, levels=None, settings: dict | None = None,
+                     history: dict | None = None, overwrite: bool = False) -> Path:
+    """Writes named float32 `arrays` and their record to `path` (an .npz file); returns the path.
 
-
-def _versions() -> dict:
-    import tensorflow as tf
-
-    from . import __version__
-
-    return dict(mnist_compression=__version__, python=platform.python_version(),
-                tensorflow=tf.__version__,
-                keras=str(getattr(tf.keras, "__version__", "2 (tf.keras)")))
-
-
-def save_model(trainer, path, *, settings=None, history=None, overwrite: bool = False) -> Path:
-    """Writes the trainer to `path` (an .npz file) and returns the path.
-
-    `settings` (a TrainingSettings) and `history` (Keras' per-epoch metrics) are recorded with
-    it. The file appears complete or not at all; an existing file is kept unless `overwrite`.
-    """
-    from .models import architecture
-
+    A model with rate `levels` is written as version 3, any other as version 2, which every
+    release reads. The file appears complete or not at all; an existing file is kept unless
+    `overwrite`."""
     refuse_existing(path, overwrite)
-    arrays = model_arrays(trainer)
+    arrays = {name: np.asarray(array, np.float32) for name, array in arrays.items()}
     bad = [name for name, array in arrays.items() if not np.isfinite(array).all()]
     if bad:
         raise ModelFileError(f"Not saved: the model has non-finite weights in {bad[0]} (training "
                              f"diverged?).")
-    levels = _levels(trainer)
+    levels = None if levels is None else [float(v) for v in levels]
     record = json.loads(json.dumps(dict(  # as a reader parses it: what the checksum covers
         format=FORMAT, version=_FIXED_RATE_VERSION if levels is None else VERSION,
-        lmbda=float(trainer.lmbda),
-        latent_dims=int(trainer.latent_dims), architecture=architecture(trainer.latent_dims),
+        lmbda=float(lmbda), latent_dims=int(latent_dims),
+        architecture=architecture(int(latent_dims)),
         arrays={name: list(array.shape) for name, array in arrays.items()},
-        written_with=_versions(), settings=None if settings is None else settings.as_dict(),
+        written_with=written_with, settings=settings,
         history=None if history is None else {key: [float(v) for v in values]
                                               for key, values in history.items()},
         **({} if levels is None else dict(levels=levels)),
@@ -105,8 +82,6 @@ def save_model(trainer, path, *, settings=None, history=None, overwrite: bool = 
 def read_model_file(path) -> tuple[dict, dict[str, np.ndarray]]:
     """The record and the checked arrays of a model file; raises ModelFileError naming the
     problem."""
-    from .models import architecture
-
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"No model file at {path}." + (
@@ -115,7 +90,7 @@ def read_model_file(path) -> tuple[dict, dict[str, np.ndarray]]:
         if f.read(4) != b"PK\x03\x04":
             raise ModelFileError(
                 f"{path} is not a model file: model files are .npz archives written by "
-                f"`python -m mnist_compression.codec export` or `save_model`.")
+                f"`python -m mnist_compression codec export` or `save_model`.")
     try:
         with np.load(path, allow_pickle=False) as archive:
             contents = {name: archive[name] for name in archive.files}
@@ -254,54 +229,5 @@ def _check_array_shapes(path, record: dict, arrays: dict[str, np.ndarray]) -> No
                                  f"{list(arrays[name].shape)}, the record says float32 {shape}.")
 
 
-def trainer_from_arrays(record: dict, arrays: dict[str, np.ndarray]):
-    """A built MNISTCompressionTrainer (a VariableRateTrainer when the record has levels) with
-    the given parameters."""
-    import tensorflow as tf
-
-    from .models import MNISTCompressionTrainer
-    from .variable_rate import VariableRateTrainer
-
-    settings = record.get("settings") or {}
-    common = dict(latent_dims=record["latent_dims"], lmbda=record["lmbda"],
-                  distortion=settings.get("distortion", "mae"))
-    if "levels" not in record and any(name.startswith("gains/") for name in arrays):
-        raise ModelFileError("The model file holds gain arrays but no levels: it is damaged.")
-    try:
-        trainer = (MNISTCompressionTrainer(**common) if "levels" not in record else
-                   VariableRateTrainer(record["levels"], level_sampling=settings.get(
-                       "level_sampling", 0.0), **common))
-    except ValueError as err:
-        raise ModelFileError(f"The model file's record does not describe a model: {err}") from None
-    trainer(tf.zeros((1, 28, 28, 1), tf.uint8))
-    try:
-        for prefix, transform in (("analysis", trainer.analysis_transform),
-                                  ("synthesis", trainer.synthesis_transform)):
-            for layer in transform.layers:
-                if layer.get_weights():
-                    layer.set_weights([arrays[f"{prefix}/{layer.name}/{role}"]
-                                       for role in ("kernel", "bias")])
-        trainer.prior_log_scales.assign(arrays["prior/log_scales"])
-        if "levels" in record:
-            trainer.log_gains.assign(arrays["gains/log_gains"])
-            trainer.log_inverse_gains.assign(arrays["gains/log_inverse_gains"])
-    except KeyError as err:
-        raise ModelFileError(f"The model file has no array {err}, which the model needs.") from None
-    except ValueError as err:
-        raise ModelFileError(f"The model file's arrays do not fit the model its record "
-                             f"describes: {' '.join(str(err).split())}") from None
-    return trainer
-
-
-def load_model(path):
-    """The trainer stored at `path` by `save_model`, on any stack (`read_model_file` gives its
-    record: settings, history, versions)."""
-    record, arrays = read_model_file(path)
-    try:
-        return trainer_from_arrays(record, arrays)
-    except ModelFileError as err:
-        raise ModelFileError(f"{path}: {err}") from None
-
-
-__all__ = ["FORMAT", "ModelFileError", "VERSION", "load_model", "model_arrays",
-           "read_model_file", "save_model", "trainer_from_arrays"]
+__all__ = ["FORMAT", "ModelFileError", "VERSION", "model_kind", "read_model_file",
+           "write_model_file"]

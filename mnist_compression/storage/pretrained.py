@@ -1,6 +1,6 @@
 """Pretrained models: published with each release, checked by SHA-256, kept in the model cache.
 
-Introduced in notebook 04. `python -m mnist_compression.cli.release` (`make release-models`) trains
+Introduced in notebook 04. `python -m mnist_compression release` (`make release-models`) trains
 the models the notebooks use and writes them, with a manifest, into a release folder;
 `docs/releasing.md` says how they are published. The manifest (`pretrained.json`, also shipped in
 the package) lists each file with the model cache key of what it holds (settings, architecture
@@ -21,7 +21,7 @@ import json
 import os
 from pathlib import Path
 
-from . import RELEASE, REPOSITORY
+from .. import RELEASE, REPOSITORY
 
 MIRROR_ENV = "MNIST_COMPRESSION_MODELS"
 MANIFEST = "pretrained.json"

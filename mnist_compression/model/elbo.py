@@ -15,7 +15,7 @@ import math
 import numpy as np
 import tensorflow as tf
 
-from .models import to_unit_range
+from .autoencoder import to_unit_range
 
 PIXELS = 28 * 28
 

@@ -23,9 +23,10 @@ import math
 import numpy as np
 import tensorflow as tf
 
+from ..codec.gains import interpolation
+from ..lambdas import check_levels
+from .autoencoder import MNISTCompressionTrainer, _images_only, to_unit_range
 from .entropy_models import NoisyLogistic
-from .gains import check_levels, interpolation
-from .models import MNISTCompressionTrainer, _images_only, to_unit_range
 
 keras = tf.keras
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import math
 
-from .codec import check_digits
-from .evaluation import error_metrics, string_bits
+from ..codec.codecs import check_digits
+from ..study.evaluation import error_metrics, string_bits
 
 
 def recode(codec, digits, lmbda: float) -> dict:
@@ -43,7 +43,7 @@ def lambda_slider(codec, digits, value: float | None = None):
     import ipywidgets as widgets
     import matplotlib.pyplot as plt
 
-    from .plotting import plot_digit_strip
+    from ..plotting import plot_digit_strip
 
     digits = check_digits(digits)
     low, high = codec.levels[0], codec.levels[-1]

@@ -43,7 +43,7 @@ def keep_cache_in_drive(folder: str = DRIVE_CACHE) -> Path | None:
     drive.mount("/content/drive")
     path = Path(folder)
     path.mkdir(parents=True, exist_ok=True)
-    from .cache import CACHE_ENV
+    from ..storage.cache import CACHE_ENV
 
     os.environ[CACHE_ENV] = str(path)
     print(f"Trained models are kept in {path}")

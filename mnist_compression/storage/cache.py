@@ -6,8 +6,8 @@ the digits it was trained and validated on, so a changed setting, layer or data 
 up a stale model: it trains a new one. Models are the portable files of `model_files`, which
 carry a checksum, so a cache folder also moves between stacks. Writes are atomic, nothing in the
 cache is overwritten, and a damaged model is reported, left in place for inspection, and replaced
-by a freshly trained one in a new folder. The digit classifier (`classifier`) is kept the same
-way, through `find_cached` and `store_in_cache`.
+by a freshly trained one in a new folder. `training.train_or_load` and the digit classifier
+(`study.classifier`) keep their models here through `find_cached` and `store_in_cache`.
 """
 
 from __future__ import annotations
@@ -18,16 +18,14 @@ import tempfile
 from pathlib import Path
 from typing import Callable
 
+from ..architecture import architecture
+from ..atomic_files import default_mode
+from ..hashing import json_sha256
+from ..settings import TrainingSettings
 from . import pretrained as pretrained_models
-from .atomic_files import default_mode
-from .hashing import json_sha256
-from .model_files import read_model_file, save_model, trainer_from_arrays
-from .models import architecture
-from .settings import TrainingSettings
-from .training import SECONDS_PER_EPOCH, TrainingData, load_training_data, train_model
 
 CACHE_ENV = "MNIST_COMPRESSION_CACHE"
-_MODEL = "model.npz"
+MODEL_FILE = "model.npz"  # the name of a model in its key's folder
 
 
 def cache_dir() -> Path:
@@ -114,68 +112,5 @@ def fetch_pretrained(key: str, filename: str, what: str, pretrained=True) -> boo
     return True
 
 
-def _read_model(folder: Path):
-    record, arrays = read_model_file(folder / _MODEL)
-    return trainer_from_arrays(record, arrays), record.get("history") or {}
-
-
-def _duration(seconds: float) -> str:
-    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
-
-
-def _announce_training(settings: TrainingSettings, examples: int) -> None:
-    low, high = (settings.epochs * examples / 60_000 * s for s in SECONDS_PER_EPOCH)
-    epochs = f"{settings.epochs} epoch" + ("" if settings.epochs == 1 else "s")
-    start = ("" if settings.warm_start is None else
-             f" starting from the λ={settings.warm_start:g} model")
-    print(f"No cached model with these settings: training {settings.describe()}{start} for "
-          f"{epochs} on {examples:,} digits (roughly {_duration(low)} to {_duration(high)} on a "
-          f"2-core CPU, less on a GPU).", flush=True)
-
-
-def train_or_load(settings: TrainingSettings | None = None, *, data: TrainingData | None = None,
-                  use_cache: bool = True, pretrained=False, verbose=2, strategy=None,
-                  callbacks=None, **changes):
-    """Returns ``(trainer, history)`` for these settings (the defaults, with any `changes`):
-    from the cache when a model trained with exactly these settings on exactly these digits is
-    there; else, with `pretrained` (True, or a mirror's URL or folder), the published model for
-    them when there is one (`pretrained`); else trained now by `training.train_model` (with
-    `strategy` and `callbacks`) and cached. A warm start (`settings.warm_start`) first gets
-    the model it starts from in the same way.
-
-    `data` are the digits from `training.load_training_data(settings)`, when the caller has
-    them already (a sweep loads them once for every λ). Prints which of the two happened and
-    where the model lives. Training prints one line per epoch (`verbose=2`), which reads well in
-    notebooks and in their executed copies.
-    """
-    settings = (settings or TrainingSettings()).replace(**changes)
-    data = data or load_training_data(settings)
-    key = model_key(settings, data.fingerprint)
-    if use_cache:
-        cached = find_cached(key, _read_model)
-        if cached is None and pretrained and fetch_pretrained(
-                key, _MODEL, f"{settings.describe()} model", pretrained):
-            cached = find_cached(key, _read_model)
-        if cached is not None:
-            (trainer, history), folder = cached
-            print(f"Loaded the {settings.describe()} model trained earlier with these settings "
-                  f"from {folder}")
-            return trainer, history
-    start_from = None
-    if settings.warm_start is not None:
-        start_from, _ = train_or_load(settings.warm_start_settings(), data=data,
-                                      use_cache=use_cache, pretrained=pretrained,
-                                      verbose=verbose, strategy=strategy)
-    if verbose:
-        _announce_training(settings, len(data.train))
-    trainer, history = train_model(settings, data=data, strategy=strategy, verbose=verbose,
-                                   callbacks=callbacks, start_from=start_from)
-    if use_cache:
-        folder = store_in_cache(key, lambda staging: save_model(
-            trainer, staging / _MODEL, settings=settings, history=history))
-        print(f"Saved the {settings.describe()} model to {folder}")
-    return trainer, history
-
-
-__all__ = ["CACHE_ENV", "cache_dir", "fetch_pretrained", "find_cached", "model_key",
-           "store_in_cache", "train_or_load"]
+__all__ = ["CACHE_ENV", "MODEL_FILE", "cache_dir", "fetch_pretrained", "find_cached",
+           "model_key", "store_in_cache"]

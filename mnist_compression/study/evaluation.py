@@ -47,7 +47,7 @@ def evaluate_codec(compressor, decompressor, digits, labels=None, classifier=Non
     digit of one .mnc file holding them all, and the `error_metrics` of the decoded digits. With
     `labels` and a `classifier`, also the share of decoded digits it still labels correctly
     ("recognised")."""
-    from .mnc import encode_mnc
+    from ..codec.mnc import encode_mnc
 
     coded = code_digits(compressor, decompressor, digits, batch_size)
     information, lengths = coded["information_bits"], coded["string_bits"]

@@ -27,7 +27,7 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from .atomic_files import write_atomically
+from ..atomic_files import write_atomically
 
 MAGIC = b"\x89MNC"
 VERSION = 2

@@ -1,0 +1,313 @@
+"""The codec of a trained model: digits to byte strings and `.mnc` files, and back, in numpy.
+
+Introduced in notebook 04. A codec is built from a model file's record and arrays (no TensorFlow):
+its compressor is the analysis transform plus the entropy coder, its decompressor the entropy
+coder plus the synthesis transform. Both transforms run in exact integer arithmetic
+(`exact_transforms`) and the coding tables are built in numpy (`coding.tables`), so a digit
+compresses to the same string, and a string decodes to the same digit, on every supported stack.
+
+Every kind of model has one interface: ``codec.at(lmbda=None)`` gives its (compressor,
+decompressor) pair, `fingerprint` identifies it in `.mnc` files (`mnc`), `levels` are its rate
+levels (None for a model of one λ). `CODECS` maps a model file's kind to its class:
+`FixedRateCodec` (the tutorial's model) and `VariableRateCodec` (notebook 08: any λ between its
+levels). `load_codec(path)` reads a model file; `model.make_codec(trainer)` builds the same from a
+trainer in memory. `python -m mnist_compression codec` does the same for files (see `cli.codec`).
+"""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+
+from ..architecture import architecture
+from ..coding import tf_float32
+from ..coding.range_coder import DEFAULT_PRECISION
+from ..coding.tables import DEFAULT_TAIL_MASS
+from ..hashing import typed_arrays_digest
+from ..storage.model_files import model_kind, read_model_file
+from .entropy_coder import DecodeError, EntropyCoder
+from .exact_transforms import ACTIVATION_BITS, ExactTransforms, FixedPointTransform
+from .gains import fixed_point_gains, interpolation, level_scales
+from .mnc import FINGERPRINT_BYTES, MNCError, MNCFile, read_mnc, write_mnc
+
+PROGRESS_CHUNK = 1000  # digits per step when progress is shown
+
+
+def check_digits(images) -> np.ndarray:
+    """Validates a batch of digits for the compressor: returns them as uint8 [N, 28, 28, 1]."""
+    array = np.asarray(images.numpy() if hasattr(images, "numpy") else images)
+    if array.dtype.kind not in "iu":  # not bool, float, timedelta, text or objects
+        hint = {"f": " (scale [0, 1] floats by 255 and round first)",
+                "b": " (a bool array is a mask, not grey levels: multiply by 255 first)"}.get(
+                    array.dtype.kind, "")
+        raise ValueError(
+            f"Expected uint8 digits with pixel values 0..255, got dtype {array.dtype}{hint}."
+        )
+    if array.ndim == 4 and array.shape[-1] == 1:
+        array = array[..., 0]
+    if array.ndim != 3 or array.shape[1:] != (28, 28):
+        raise ValueError(
+            f"Expected a batch of digits shaped [N, 28, 28, 1] or [N, 28, 28], got shape "
+            f"{list(np.shape(images))}. For one digit, add a batch axis: images[None]."
+        )
+    if array.size and (array.min() < 0 or array.max() > 255):
+        raise ValueError(
+            f"Pixel values must lie in 0..255, got values from {array.min()} to {array.max()}."
+        )
+    return array.astype(np.uint8)[..., np.newaxis]
+
+
+def codec_fingerprint(entropy_model: EntropyCoder, transforms: ExactTransforms) -> bytes:
+    """16 bytes that identify what a model of one λ's decoder needs: the coding tables (and
+    quantization offsets) and the fixed-point synthesis transform. Equal on every stack."""
+    tables = entropy_model.tables
+    offset = entropy_model.quantization_offset
+    parts = [np.array([tables.precision], np.int64), tables.cdf, tables.lengths, tables.offsets,
+             np.zeros(0, np.float32) if offset is None else np.asarray(offset, np.float32)]
+    return typed_arrays_digest(b"mnist-compression codec 1",
+                               parts + transforms.synthesis.parameters(), FINGERPRINT_BYTES)
+
+
+class MNISTCompressor:
+    """Encoder side: uint8 digits to one range-coded byte string each. `lmbda` is the λ a
+    variable-rate model codes at, which its files record (None for a model of one λ); `codec`
+    is the codec it belongs to."""
+
+    def __init__(self, transforms: ExactTransforms, entropy_model: EntropyCoder,
+                 fingerprint: bytes, lmbda: float | None = None, codec=None):
+        self.transforms = transforms
+        self.entropy_model = entropy_model
+        self.fingerprint = fingerprint
+        self.lmbda = lmbda
+        self.codec = codec
+
+    def compress(self, digits) -> list[bytes]:
+        """One byte string per digit (uint8 [N, 28, 28(, 1)])."""
+        return self._encode(check_digits(digits))
+
+    def _encode(self, checked: np.ndarray) -> list[bytes]:
+        return self.entropy_model.encode_symbols(self.transforms.latents(checked))
+
+    def information_bits(self, digits) -> np.ndarray:
+        """Each digit's information content under the prior, -log2 P(latents), in bits (float64
+        [N]): the length its string approaches."""
+        return self.entropy_model.information_bits(self.transforms.latents(check_digits(digits)))
+
+    def compress_with_information(self, digits) -> tuple[list[bytes], np.ndarray]:
+        """`compress` and `information_bits` from one pass of the analysis transform."""
+        latents = self.transforms.latents(check_digits(digits))
+        return (self.entropy_model.encode_symbols(latents),
+                self.entropy_model.information_bits(latents))
+
+    __call__ = compress_with_information
+
+
+class MNISTDecompressor:
+    """Decoder side: byte strings back to uint8 digits [N, 28, 28, 1]; `lmbda` and `codec` as
+    for the compressor."""
+
+    def __init__(self, entropy_model: EntropyCoder, transforms: ExactTransforms,
+                 fingerprint: bytes, lmbda: float | None = None, codec=None):
+        self.entropy_model = entropy_model
+        self.transforms = transforms
+        self.fingerprint = fingerprint
+        self.lmbda = lmbda
+        self.codec = codec
+
+    def decompress(self, strings) -> np.ndarray:
+        """uint8 digits [N, 28, 28, 1] from a batch of strings (bytes)."""
+        try:
+            symbols = self.entropy_model.decode_symbols(strings)
+        except DecodeError as err:
+            raise ValueError(
+                f"{err} Strings made by another model, or random bytes, usually fail this check "
+                f"(short ones can pass it); a string cut short or with a changed last byte often "
+                f"passes it and decodes to another digit, so keep strings in .mnc files, which "
+                f"detect that. To decode arbitrary bytes anyway, build the codec with "
+                f"decode_sanity_check=False."
+            ) from None
+        return self.transforms.digits(symbols)
+
+    __call__ = decompress
+
+
+def _coder_options(tail_mass: float = DEFAULT_TAIL_MASS,
+                   range_coder_precision: int = DEFAULT_PRECISION,
+                   decode_sanity_check: bool = True) -> dict:
+    """The options every codec takes (`EntropyCoder`'s)."""
+    return dict(tail_mass=tail_mass, range_coder_precision=range_coder_precision,
+                decode_sanity_check=decode_sanity_check)
+
+
+def _analysis(record: dict, arrays: dict) -> FixedPointTransform:
+    layers = architecture(record["latent_dims"])["analysis"]
+    return FixedPointTransform.from_arrays(layers, arrays, "analysis", input_divisor=255)
+
+
+def _synthesis(record: dict, arrays: dict, input_bits: int = 0) -> FixedPointTransform:
+    layers = architecture(record["latent_dims"])["synthesis"]
+    return FixedPointTransform.from_arrays(layers, arrays, "synthesis", output_factor=255,
+                                           input_bits=input_bits)
+
+
+class FixedRateCodec:
+    """The codec of a model trained for one λ (notebook 04): one (compressor, decompressor)
+    pair, whose files (`.mnc` version 1) record no λ."""
+
+    kind = "fixed-rate"
+    levels = None
+
+    def __init__(self, transforms: ExactTransforms, log_scales, lmbda: float, **options):
+        scales = tf_float32.exp(np.asarray(log_scales, np.float32))  # as TF 2.14 computes them
+        entropy_model = EntropyCoder(scales, **_coder_options(**options))
+        self.lmbda = float(lmbda)
+        self.transforms = transforms
+        self.fingerprint = codec_fingerprint(entropy_model, transforms)
+        self._pair = (MNISTCompressor(transforms, entropy_model, self.fingerprint, codec=self),
+                      MNISTDecompressor(entropy_model, transforms, self.fingerprint, codec=self))
+
+    @classmethod
+    def from_arrays(cls, record: dict, arrays: dict, **options) -> FixedRateCodec:
+        transforms = ExactTransforms(_analysis(record, arrays), _synthesis(record, arrays))
+        return cls(transforms, arrays["prior/log_scales"], record["lmbda"], **options)
+
+    def at(self, lmbda: float | None = None) -> tuple[MNISTCompressor, MNISTDecompressor]:
+        """The pair; `lmbda` may only name the model's own λ."""
+        if lmbda is not None and lmbda != self.lmbda:
+            raise ValueError(f"This model codes at the one λ it was trained for, "
+                             f"{self.lmbda:g}; only a variable-rate model takes lmbda.")
+        return self._pair
+
+    def for_file(self, lmbda: float | None, path) -> MNISTDecompressor:
+        """The decompressor for a file with this codec's fingerprint that records `lmbda`."""
+        if lmbda is not None:
+            raise MNCError(f"{path} records a λ, as only a variable-rate model's files do, but "
+                           f"carries this fixed-rate model's fingerprint; it is damaged.")
+        return self._pair[1]
+
+
+class VariableRateCodec:
+    """A variable-rate model's codec (notebook 08): `at(λ)` gives the (compressor,
+    decompressor) pair for any λ from the lowest to the highest level, built once per λ.
+
+    The pairs share the fixed-point transforms; each has its own integer gains
+    (`gains.fixed_point_gains`) and coding tables for the prior scaled by its gains
+    (`gains.level_scales`), so its strings are the same on every stack. `fingerprint`
+    identifies the model (every λ); `.mnc` files (version 2) record the λ beside it.
+    """
+
+    kind = "variable-rate"
+
+    def __init__(self, analysis: FixedPointTransform, synthesis: FixedPointTransform, levels,
+                 lmbda: float, log_gains, log_inverse_gains, log_scales, **options):
+        self.levels = tuple(float(v) for v in levels)
+        self.lmbda = float(lmbda)
+        self._log_gains = np.asarray(log_gains, np.float32)
+        self._log_inverse_gains = np.asarray(log_inverse_gains, np.float32)
+        self._log_scales = np.asarray(log_scales, np.float32)
+        self._analysis, self._synthesis = analysis, synthesis
+        self._options = _coder_options(**options)
+        coding = [np.array([self._options["range_coder_precision"]], np.int64),
+                  np.array([self._options["tail_mass"]], np.float64)]
+        self.fingerprint = typed_arrays_digest(
+            b"mnist-compression variable-rate codec 1",
+            [*coding, np.array(self.levels, np.float64), self._log_gains,
+             self._log_inverse_gains, self._log_scales, *self._synthesis.parameters()],
+            FINGERPRINT_BYTES)
+        self._pairs = {}
+
+    @classmethod
+    def from_arrays(cls, record: dict, arrays: dict, **options) -> VariableRateCodec:
+        return cls(_analysis(record, arrays), _synthesis(record, arrays, ACTIVATION_BITS),
+                   record["levels"], record["lmbda"], arrays["gains/log_gains"],
+                   arrays["gains/log_inverse_gains"], arrays["prior/log_scales"], **options)
+
+    def at(self, lmbda: float | None = None) -> tuple[MNISTCompressor, MNISTDecompressor]:
+        """The codec at λ (default: the model's own `lmbda`); ValueError outside the levels."""
+        lmbda = self.lmbda if lmbda is None else lmbda
+        interpolation(self.levels, lmbda)  # a real number within the levels, or ValueError
+        lmbda = float(lmbda)
+        if lmbda not in self._pairs:
+            gains = fixed_point_gains(self.levels, self._log_gains, lmbda)
+            transforms = ExactTransforms(
+                self._analysis, self._synthesis, gains,
+                fixed_point_gains(self.levels, self._log_inverse_gains, lmbda))
+            entropy_model = EntropyCoder(level_scales(self._log_scales, gains), **self._options)
+            self._pairs[lmbda] = (
+                MNISTCompressor(transforms, entropy_model, self.fingerprint, lmbda, self),
+                MNISTDecompressor(entropy_model, transforms, self.fingerprint, lmbda, self))
+        return self._pairs[lmbda]
+
+    def for_file(self, lmbda: float | None, path) -> MNISTDecompressor:
+        """The decompressor for a file with this codec's fingerprint that records `lmbda`."""
+        if lmbda is None:
+            raise MNCError(f"{path} carries this variable-rate model's fingerprint but no λ (a "
+                           f"version 1 file, written without the λ its strings were coded at), "
+                           f"so it cannot be decoded.")
+        try:
+            return self.at(lmbda)[1]
+        except ValueError as err:
+            raise MNCError(f"{path} records a λ this model cannot code at ({err}); the file "
+                           f"is damaged.") from None
+
+
+# Each kind of model file (`storage.model_files.model_kind`) and the codec that reads it.
+CODECS = {codec.kind: codec for codec in (FixedRateCodec, VariableRateCodec)}
+
+
+def codec_from_arrays(record: dict, arrays: dict, **options):
+    """The codec of a model from its file's record and arrays (see `read_model_file`);
+    `options` go to the entropy coder (e.g. ``decode_sanity_check=False``)."""
+    return CODECS[model_kind(record)].from_arrays(record, arrays, **options)
+
+
+def load_codec(path, **options):
+    """The codec of the model file at `path`, without TensorFlow."""
+    return codec_from_arrays(*read_model_file(path), **options)
+
+
+def compress_to_file(compressor: MNISTCompressor, digits, path, overwrite=False,
+                     progress: bool = False) -> MNCFile:
+    """Compresses digits into one .mnc file; returns what was written (strings, size). A
+    variable-rate model's compressor writes a version 2 file that records its λ."""
+    digits = check_digits(digits)
+    strings = []
+    for start in _steps(len(digits), progress, "compress"):
+        strings += compressor._encode(digits[start:start + PROGRESS_CHUNK])
+    size = write_mnc(path, strings, compressor.fingerprint, overwrite, compressor.lmbda)
+    return MNCFile(strings, compressor.fingerprint, size, compressor.lmbda)
+
+
+def decompress_file(decoder, path, progress: bool = False) -> np.ndarray:
+    """The digits in an .mnc file, uint8 [N, 28, 28, 1]; the file must come from this model.
+    `decoder` is a codec, which decodes at the λ the file records, or one of its
+    decompressors, which decodes files of its own λ only."""
+    contents = read_mnc(path, expected_fingerprint=decoder.fingerprint)
+    codec = decoder.codec if isinstance(decoder, MNISTDecompressor) else decoder
+    decompressor = codec.for_file(contents.lmbda, path)
+    if decompressor.lmbda != decoder.lmbda and isinstance(decoder, MNISTDecompressor):
+        shown = (f"{contents.lmbda:g}", f"{decoder.lmbda:g}")
+        if shown[0] == shown[1]:
+            shown = (repr(contents.lmbda), repr(decoder.lmbda))
+        raise MNCError(f"{path} was coded at λ={shown[0]}; this decompressor decodes "
+                       f"λ={shown[1]}. Pass the model's codec to decode at the file's λ.")
+    parts = [np.zeros((0, 28, 28, 1), np.uint8)]
+    for start in _steps(len(contents.strings), progress, "decompress"):
+        parts.append(decompressor.decompress(contents.strings[start:start + PROGRESS_CHUNK]))
+    return np.concatenate(parts)
+
+
+def _steps(count: int, progress: bool, label: str):
+    steps = range(0, count, PROGRESS_CHUNK)
+    if not progress or count <= PROGRESS_CHUNK:
+        return steps
+    from tqdm import tqdm
+
+    return tqdm(steps, desc=f"{label} ({count:,} digits, {PROGRESS_CHUNK:,} per step)",
+                unit="step", file=sys.stderr)
+
+
+__all__ = ["CODECS", "FixedRateCodec", "MNISTCompressor", "MNISTDecompressor",
+           "VariableRateCodec", "check_digits", "codec_fingerprint", "codec_from_arrays",
+           "compress_to_file", "decompress_file", "load_codec"]

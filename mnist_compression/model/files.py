@@ -1,0 +1,127 @@
+"""A trainer as a model file and as a codec: its parameters as named arrays, and back.
+
+Introduced in notebook 04. `storage.model_files` reads and writes the files and the codec reads
+their arrays, both without TensorFlow; this module is the TensorFlow side: `model_arrays` names a
+trainer's parameters, `save_model` / `load_model` store and rebuild trainers, and `make_codec` /
+`make_mnist_codec` build the codec of a trainer in memory from exactly the arrays a model file
+would hold, so a notebook's codec and the command line's are the same codec.
+"""
+
+from __future__ import annotations
+
+import platform
+
+import numpy as np
+import tensorflow as tf
+
+from .. import __version__
+from ..codec.codecs import codec_from_arrays
+from ..storage.model_files import ModelFileError, read_model_file, write_model_file
+from .autoencoder import MNISTCompressionTrainer
+from .variable_rate import VariableRateTrainer
+
+
+def model_arrays(trainer) -> dict[str, np.ndarray]:
+    """The trainer's parameters as named float32 arrays ("synthesis/fc_1/kernel", ...)."""
+    arrays = {}
+    for prefix, transform in (("analysis", trainer.analysis_transform),
+                              ("synthesis", trainer.synthesis_transform)):
+        for layer in transform.layers:
+            for role, value in zip(("kernel", "bias"), layer.get_weights()):
+                arrays[f"{prefix}/{layer.name}/{role}"] = np.asarray(value, np.float32)
+    arrays["prior/log_scales"] = np.asarray(trainer.prior_log_scales.numpy(), np.float32)
+    if isinstance(trainer, VariableRateTrainer):
+        arrays["gains/log_gains"] = np.asarray(trainer.log_gains.numpy(), np.float32)
+        arrays["gains/log_inverse_gains"] = np.asarray(trainer.log_inverse_gains.numpy(),
+                                                       np.float32)
+    return arrays
+
+
+def model_record(trainer) -> dict:
+    """What a model file's record says of the trainer itself: λ, latent size, rate levels."""
+    record = dict(lmbda=float(trainer.lmbda), latent_dims=int(trainer.latent_dims))
+    if isinstance(trainer, VariableRateTrainer):
+        record["levels"] = [float(v) for v in trainer.levels]
+    return record
+
+
+def _versions() -> dict:
+    return dict(mnist_compression=__version__, python=platform.python_version(),
+                tensorflow=tf.__version__,
+                keras=str(getattr(tf.keras, "__version__", "2 (tf.keras)")))
+
+
+def save_model(trainer, path, *, settings=None, history=None, overwrite: bool = False):
+    """Writes the trainer to `path` (an .npz file) and returns the path.
+
+    `settings` (a TrainingSettings) and `history` (Keras' per-epoch metrics) are recorded with
+    it. The file appears complete or not at all; an existing file is kept unless `overwrite`.
+    """
+    return write_model_file(path, model_arrays(trainer), **model_record(trainer),
+                            written_with=_versions(),
+                            settings=None if settings is None else settings.as_dict(),
+                            history=history, overwrite=overwrite)
+
+
+def trainer_from_arrays(record: dict, arrays: dict[str, np.ndarray]):
+    """A built MNISTCompressionTrainer (a VariableRateTrainer when the record has levels) with
+    the given parameters."""
+    settings = record.get("settings") or {}
+    common = dict(latent_dims=record["latent_dims"], lmbda=record["lmbda"],
+                  distortion=settings.get("distortion", "mae"))
+    if "levels" not in record and any(name.startswith("gains/") for name in arrays):
+        raise ModelFileError("The model file holds gain arrays but no levels: it is damaged.")
+    try:
+        trainer = (MNISTCompressionTrainer(**common) if "levels" not in record else
+                   VariableRateTrainer(record["levels"], level_sampling=settings.get(
+                       "level_sampling", 0.0), **common))
+    except ValueError as err:
+        raise ModelFileError(f"The model file's record does not describe a model: {err}") from None
+    trainer(tf.zeros((1, 28, 28, 1), tf.uint8))
+    try:
+        for prefix, transform in (("analysis", trainer.analysis_transform),
+                                  ("synthesis", trainer.synthesis_transform)):
+            for layer in transform.layers:
+                if layer.get_weights():
+                    layer.set_weights([arrays[f"{prefix}/{layer.name}/{role}"]
+                                       for role in ("kernel", "bias")])
+        trainer.prior_log_scales.assign(arrays["prior/log_scales"])
+        if "levels" in record:
+            trainer.log_gains.assign(arrays["gains/log_gains"])
+            trainer.log_inverse_gains.assign(arrays["gains/log_inverse_gains"])
+    except KeyError as err:
+        raise ModelFileError(f"The model file has no array {err}, which the model needs.") from None
+    except ValueError as err:
+        raise ModelFileError(f"The model file's arrays do not fit the model its record "
+                             f"describes: {' '.join(str(err).split())}") from None
+    return trainer
+
+
+def load_model(path):
+    """The trainer stored at `path` by `save_model`, on any stack (`read_model_file` gives its
+    record: settings, history, versions)."""
+    record, arrays = read_model_file(path)
+    try:
+        return trainer_from_arrays(record, arrays)
+    except ModelFileError as err:
+        raise ModelFileError(f"{path}: {err}") from None
+
+
+def make_codec(trainer, **options):
+    """The trainer's codec (`codec.FixedRateCodec` or `codec.VariableRateCodec`), built from
+    the arrays its model file would hold; `options` go to the entropy coder (e.g.
+    ``decode_sanity_check=False``)."""
+    return codec_from_arrays(model_record(trainer), model_arrays(trainer), **options)
+
+
+def make_mnist_codec(trainer, lmbda: float | None = None, **options):
+    """The trainer's (compressor, decompressor) pair: ``make_codec(trainer).at(lmbda)``.
+
+    A model of one λ has one pair; a variable-rate model's pair codes at `lmbda` (default: the
+    trainer's `lmbda`); keep `make_codec(trainer)` to code at several.
+    """
+    return make_codec(trainer, **options).at(lmbda)
+
+
+__all__ = ["load_model", "make_codec", "make_mnist_codec", "model_arrays", "model_record",
+           "save_model", "trainer_from_arrays"]
