@@ -8,8 +8,9 @@ tensorflow-compression 2.14.1 computes on TF 2.14 (x86-64, the published wheels)
 and depends on no TensorFlow at all:
 
 - `exp` (the prior's scales), and `sigmoid`: Eigen's logistic, exp(x) / (1 + exp(x)). Eigen
-  evaluates a flattened tensor eight floats at a time with its own polynomial `exp`, and the last ``n % 8`` elements one at a time
-  with the C library's `expf` (glibc's algorithm, in double precision);
+  evaluates a flattened tensor eight floats at a time with its own polynomial `exp`, and the
+  last ``n % 8`` elements one at a time with the C library's `expf` (glibc's algorithm, in
+  double precision);
 - results below the smallest normal float become zero, as on TensorFlow's CPU threads, which
   run with flush-to-zero set;
 - `reduce_sum`: Eigen's summation order for a float32 vector;
