@@ -10,17 +10,19 @@ PYTEST_ARGS ?=
 export TF_CPP_MIN_LOG_LEVEL ?= 3
 export PYTHONHASHSEED ?= 0
 
-.PHONY: help install test test-fast smoke smoke-wheel tutorial figures release-models lab sync lint bench clean
+.PHONY: locks help install test test-fast smoke smoke-wheel tutorial figures release-models lab sync lint bench clean
 
 help:  ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
 
 install: $(VENV)/.installed  ## create the virtual environment (from locks/ when there is a lock)
 
+# With a lock, every package is that exact file (--require-hashes), then the project itself.
 $(VENV)/.installed: pyproject.toml $(LOCK)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet $(if $(LOCK),-r $(LOCK)) -e '.[dev]'
+	$(if $(LOCK),$(PY) -m pip install --quiet --require-hashes -r $(LOCK))
+	$(PY) -m pip install --quiet $(if $(LOCK),--no-deps) -e '.[dev]'
 	touch $@
 
 test: install  ## unit and integration tests, the slow ones too (not the notebooks)
@@ -73,6 +75,10 @@ sync: install  ## after editing a notebook or its .py twin: bring the other side
 lint: install  ## ruff on the package, tests, tools and notebook twins; the layers (import-linter)
 	$(PY) -m ruff check mnist_compression tests benchmarks tools notebooks
 	$(VENV)/bin/lint-imports --no-cache
+
+locks: install  ## after editing a pin in locks/: every file's SHA-256 (uv, installed on first use)
+	$(PY) -m pip install --quiet uv
+	$(PY) tools/hash_locks.py
 
 bench: install  ## time training against the original tutorial's pipeline
 	$(PY) benchmarks/training_speed.py

@@ -36,9 +36,9 @@ import numpy as np
 import tensorflow as tf
 
 from mnist_compression.data import load_mnist_arrays
+from mnist_compression.lambdas import STUDY_LAMBDAS
 from mnist_compression.model.autoencoder import MNISTCompressionTrainer
 from mnist_compression.settings import TrainingSettings
-from mnist_compression.study.sweep import DEFAULT_LAMBDAS
 from mnist_compression.training import (
     digit_batches,
     final_metrics,
@@ -212,7 +212,7 @@ def main(argv=None) -> dict:
     parser.add_argument("--json", help="also write the results to this file")
     args = parser.parse_args(argv)
     if args.warm_starts:
-        rows = warm_start_study(args.lambdas or DEFAULT_LAMBDAS, args.prior_factors,
+        rows = warm_start_study(args.lambdas or STUDY_LAMBDAS, args.prior_factors,
                                 args.max_epochs, args.data_dir)
         if args.json:
             with open(args.json, "w") as f:

@@ -14,8 +14,8 @@ import argparse
 import json
 import statistics
 
+from mnist_compression.lambdas import STUDY_LAMBDAS
 from mnist_compression.settings import TrainingSettings
-from mnist_compression.study.sweep import DEFAULT_LAMBDAS
 from mnist_compression.training import load_training_data, train_model
 
 
@@ -34,9 +34,9 @@ def main(argv=None) -> dict:
         _, history = train_model(settings.replace(epochs=args.epochs), data=data, verbose=0)
         seconds[name] = statistics.median(history["seconds"])
         print(f"{name}: {seconds[name]:.2f} s per epoch (median of {args.epochs})")
-    eight = len(DEFAULT_LAMBDAS) * fixed.epochs * seconds["one λ"]
+    eight = len(STUDY_LAMBDAS) * fixed.epochs * seconds["one λ"]
     one = variable.epochs * seconds["variable-rate"]
-    print(f"at this pace: {len(DEFAULT_LAMBDAS)} models × {fixed.epochs} epochs = "
+    print(f"at this pace: {len(STUDY_LAMBDAS)} models × {fixed.epochs} epochs = "
           f"{eight / 60:.1f} min; the variable-rate model's {variable.epochs} epochs = "
           f"{one / 60:.1f} min ({one / eight:.0%})")
     result = dict(seconds_per_epoch=seconds, eight_models_seconds=eight,

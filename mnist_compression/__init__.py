@@ -4,14 +4,17 @@ Its folders are layers; a module imports only from layers below its own (`make l
 with import-linter). From the top, with the notebooks that introduce each module:
 
 - `cli`: the command line, `mnist-compression` or `python -m mnist_compression`
-  (`cli.main`): `codec` (export, compress, decompress, info), `train`, `sweep`, `release`;
-  `cli.digit_files` reads and writes digits for it;
+  (`cli.main`), one module per command: `cli.codec` (export, compress, decompress, info),
+  `cli.training` (train), `cli.sweep` (sweep), `cli.release` (release); `cli.digit_files` reads
+  and writes digits for them, `cli.settings_options` turns `TrainingSettings` into options;
 - `teaching`: `teaching.exercises` (01-08, the check cells), `teaching.slider` (08, the λ
   slider), `teaching.coding_primer` (02, 04: code lengths and interval narrowing on a toy
   alphabet), `teaching.notebook_tools` (`show_source`, the Colab model cache);
 - `study`: measurements. `study.evaluation` and `study.classifier` (05: real strings, decoded
-  digits, whether they are recognised), `study.sweep` and `study.baselines` (05, 07: the λ sweep,
-  the whole study, the classical codecs), `study.bd_rate` (07, 08: Bjøntegaard delta rates),
+  digits, whether they are recognised), `study.sweep` (05: a model per λ, measured),
+  `study.curves` (05, 07, 08: secants, bits at equal distortion, BD-rates of measured rows),
+  `study.bd_rate` (the Bjøntegaard delta rate of two curves), `study.baselines` (07: PNG, JPEG,
+  WebP, zlib, LZMA), `study.rate_distortion_study` (07: the whole study into one folder),
   `study.reference` (the original tutorial's numbers);
 - `plotting` (01-08): the figures;
 - `training` (03): `train_model` and `train_or_load`, which reuses the model cache and
@@ -25,15 +28,20 @@ with import-linter). From the top, with the notebooks that introduce each module
   kind of model, `load_codec`), `codec.entropy_coder` (tables and strings from a prior),
   `codec.exact_transforms` (the transforms in integer arithmetic), `codec.gains` (a
   variable-rate model's gains in exact fixed point), `codec.mnc` (the `.mnc` file format);
-- `storage` (numpy only): `storage.model_files` (the model file format), `storage.cache` (the
-  model cache, 03), `storage.pretrained` (04-08: published models, checked downloads);
+- `storage` (numpy only): `storage.array_files` (arrays and a checksummed record in one `.npz`,
+  the container of model files and the classifier), `storage.model_files` (the model file
+  format), `storage.cache` (the model cache, 03), `storage.pretrained` (04-08: published
+  models, checked downloads);
 - `coding` (numpy only): coding tables and the range coder, byte-identical to
   tensorflow-compression's;
 - `settings` (03): `TrainingSettings`, recipes and training-time estimates;
 - the base: `data` (01: MNIST from IDX files or tensorflow-datasets), `architecture` (01: the
-  layers as data), `lambdas` (03, 08: λ and rate levels, checked), `hashing` (digests),
-  `atomic_files` (files written whole, never over an existing one unless asked).
+  layers as data), `lambdas` (03, 08: λ and rate levels, checked), `checks` (the declarative
+  checks of settings and model-file records), `hashing` (digests), `atomic_files` (files written
+  whole, never over an existing one unless asked).
 """
+
+import importlib
 
 __version__ = "0.2.0"
 
@@ -42,3 +50,49 @@ __version__ = "0.2.0"
 REPOSITORY = "mnist-compression/mnist-compression"
 RELEASE = f"v{__version__}"
 INSTALL_SOURCE = f"mnist-compression @ git+https://github.com/{REPOSITORY}@{RELEASE}"
+
+# What the notebooks use, importable from the package itself (`from mnist_compression import
+# train_or_load`), each module imported on first use (PEP 562): `import mnist_compression` stays
+# light, and the codec's command lines never load TensorFlow.
+_FACE = {
+    "codec.codecs": ("MNISTCompressor", "MNISTDecompressor", "compress_to_file", "decompress_file",
+                     "load_codec"),
+    "codec.entropy_coder": ("DecodeError",),
+    "data": ("load_mnist_arrays",),
+    "model.autoencoder": ("MNISTCompressionTrainer", "make_analysis_transform",
+                          "make_synthesis_transform", "to_unit_range"),
+    "model.elbo": ("negative_elbo",),
+    "model.entropy_models": ("ContinuousBatchedEntropyModel", "NoisyLogistic"),
+    "model.files": ("load_model", "make_codec", "make_mnist_codec", "save_model"),
+    "plotting": ("display_digits", "plot_coding_table", "plot_digit_strip", "plot_gains",
+                 "plot_history", "plot_latent_bits", "plot_layer_shapes", "plot_narrowing",
+                 "plot_overhead", "plot_prior", "plot_quantization_grids", "plot_rate_distortion",
+                 "plot_rd_study", "plot_variable_rate", "show_digits"),
+    "settings": ("TrainingSettings",),
+    "storage.cache": ("cache_dir",),
+    "study.baselines": ("DEFAULT_QUALITIES", "evaluate_baselines"),
+    "study.classifier": ("train_or_load_classifier",),
+    "study.curves": ("bd_rate_against_classical", "compare_at_equal_distortion",
+                     "describe_bd_rate", "rows_bd_rate", "secant_slopes"),
+    "study.evaluation": ("bits_per_latent", "code_digits", "evaluate_codec", "string_bits"),
+    "study.rate_distortion_study": ("run_study",),
+    "study.reference": ("ORIGINAL_TUTORIAL", "TUTORIAL_LAMBDAS"),
+    "study.sweep": ("measure_variable_rate", "run_sweep", "write_rows"),
+    "teaching.coding_primer": ("code_lengths", "entropy", "narrow", "shortest_bits"),
+    "teaching.exercises": ("check_answer",),
+    "teaching.notebook_tools": ("keep_cache_in_drive", "show_source"),
+    "teaching.slider": ("describe", "lambda_slider"),
+    "training": ("load_training_data", "train_model", "train_or_load"),
+}
+_HOMES = {name: module for module, names in _FACE.items() for name in names}
+__all__ = sorted(_HOMES)
+
+
+def __getattr__(name: str):
+    if name not in _HOMES:
+        raise AttributeError(f"module 'mnist_compression' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_HOMES[name]}"), name)
+
+
+def __dir__() -> list:
+    return sorted(set(globals()) | set(_HOMES))

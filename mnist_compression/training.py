@@ -20,8 +20,7 @@ import tensorflow as tf
 from .data import load_mnist_arrays
 from .hashing import data_fingerprint
 from .model.autoencoder import MNISTCompressionTrainer
-from .model.files import save_model, trainer_from_arrays
-from .model.variable_rate import VariableRateTrainer
+from .model.files import TRAINERS, save_model, trainer_from_arrays
 from .settings import SECONDS_PER_EPOCH, TrainingSettings
 from .storage.cache import MODEL_FILE, fetch_pretrained, find_cached, model_key, store_in_cache
 from .storage.model_files import read_model_file
@@ -29,20 +28,26 @@ from .storage.model_files import read_model_file
 
 class LearningRate(tf.keras.optimizers.schedules.LearningRateSchedule):
     """The learning rate at each step: `peak`, warmed up linearly over the first `warmup`
-    steps, then constant or decayed to zero along a cosine by step `total`; multiplied by a
-    factor that grows linearly from 1 to `factor` over the first `ramp` steps."""
+    steps, then constant, or decayed to zero along a cosine by step `total` (Keras'
+    `CosineDecay` with its warm-up); multiplied by a factor that grows linearly from 1 to
+    `factor` over the first `ramp` steps (the prior's faster steps: the one part that is ours).
+
+    Step 0 already takes the first warm-up step (peak / warmup), as Keras' schedule does at its
+    step 1."""
 
     def __init__(self, peak, total, schedule="constant", warmup=0, factor=1.0, ramp=0):
         self.peak, self.total, self.schedule = float(peak), int(total), schedule
         self.warmup, self.factor, self.ramp = int(warmup), float(factor), int(ramp)
+        self._cosine = tf.keras.optimizers.schedules.CosineDecay(
+            0.0, max(self.total - self.warmup, 1), warmup_target=self.peak,
+            warmup_steps=self.warmup) if schedule == "cosine" else None
 
     def __call__(self, step):
         step = tf.cast(step, tf.float32)
-        rate = self.peak * tf.minimum(1.0, (step + 1) / max(self.warmup, 1))
-        if self.schedule == "cosine":
-            progress = tf.clip_by_value((step - self.warmup) / max(self.total - self.warmup, 1),
-                                        0.0, 1.0)
-            rate *= 0.5 * (1 + tf.cos(math.pi * progress))
+        if self._cosine is None:
+            rate = self.peak * tf.minimum(1.0, (step + 1) / max(self.warmup, 1))
+        else:
+            rate = self._cosine(step + 1)
         return rate * (1 + (self.factor - 1) * tf.minimum(1.0, step / max(self.ramp, 1)))
 
     def get_config(self):
@@ -58,13 +63,7 @@ def make_trainer(settings: TrainingSettings, steps_per_epoch: int) -> MNISTCompr
     (`prior_lr_factor`), they get an Adam of their own. Variables are created in the current
     `tf.distribute` strategy's scope, if any.
     """
-    if settings.levels is None:
-        trainer = MNISTCompressionTrainer(latent_dims=settings.latent_dims, lmbda=settings.lmbda,
-                                          distortion=settings.distortion)
-    else:
-        trainer = VariableRateTrainer(settings.rate_levels, latent_dims=settings.latent_dims,
-                                      lmbda=settings.lmbda, distortion=settings.distortion,
-                                      level_sampling=settings.level_sampling)
+    trainer = TRAINERS[settings.kind].from_settings(settings)
     total = steps_per_epoch * settings.epochs
     common = dict(total=total, schedule=settings.schedule,
                   warmup=round(settings.warmup * total))

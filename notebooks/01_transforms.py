@@ -88,15 +88,15 @@ seed = 0  # fixes the random initial weights
 import matplotlib.pyplot as plt
 import tensorflow as tf
 
-from mnist_compression.data import load_mnist_arrays
-from mnist_compression.model.autoencoder import (
+from mnist_compression import (
+    check_answer,
+    load_mnist_arrays,
     make_analysis_transform,
     make_synthesis_transform,
+    plot_layer_shapes,
+    show_source,
     to_unit_range,
 )
-from mnist_compression.plotting import plot_layer_shapes
-from mnist_compression.teaching.exercises import check_answer
-from mnist_compression.teaching.notebook_tools import show_source
 
 tf.keras.utils.set_random_seed(seed)
 print("TensorFlow", tf.__version__)

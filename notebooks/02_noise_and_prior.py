@@ -67,18 +67,21 @@ seed = 0  # fixes the random weights and noise
 import numpy as np
 import tensorflow as tf
 
-from mnist_compression.data import load_mnist_arrays
-from mnist_compression.model.autoencoder import (
+from mnist_compression import (
+    ContinuousBatchedEntropyModel,
     MNISTCompressionTrainer,
+    NoisyLogistic,
+    check_answer,
+    code_lengths,
+    entropy,
+    load_mnist_arrays,
     make_analysis_transform,
     make_synthesis_transform,
+    plot_coding_table,
+    plot_prior,
+    show_source,
     to_unit_range,
 )
-from mnist_compression.model.entropy_models import ContinuousBatchedEntropyModel, NoisyLogistic
-from mnist_compression.plotting import plot_coding_table, plot_prior
-from mnist_compression.teaching.coding_primer import code_lengths, entropy
-from mnist_compression.teaching.exercises import check_answer
-from mnist_compression.teaching.notebook_tools import show_source
 
 tf.keras.utils.set_random_seed(seed)
 

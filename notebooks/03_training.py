@@ -86,14 +86,17 @@ pretrained = False  # True: a published model with these settings, if any (part 
 import numpy as np
 import tensorflow as tf
 
-from mnist_compression.data import load_mnist_arrays
-from mnist_compression.model.autoencoder import MNISTCompressionTrainer
-from mnist_compression.plotting import plot_history
-from mnist_compression.settings import TrainingSettings
-from mnist_compression.storage.cache import cache_dir
-from mnist_compression.teaching.exercises import check_answer
-from mnist_compression.teaching.notebook_tools import keep_cache_in_drive, show_source
-from mnist_compression.training import train_or_load
+from mnist_compression import (
+    MNISTCompressionTrainer,
+    TrainingSettings,
+    cache_dir,
+    check_answer,
+    keep_cache_in_drive,
+    load_mnist_arrays,
+    plot_history,
+    show_source,
+    train_or_load,
+)
 
 if cache_in_drive:
     keep_cache_in_drive()

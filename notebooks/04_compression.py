@@ -82,23 +82,28 @@ from pathlib import Path
 
 import numpy as np
 
-from mnist_compression.codec.codecs import (
+from mnist_compression import (
+    DecodeError,
     MNISTCompressor,
     MNISTDecompressor,
+    TrainingSettings,
+    bits_per_latent,
+    check_answer,
+    code_digits,
     compress_to_file,
     decompress_file,
+    display_digits,
+    keep_cache_in_drive,
+    load_mnist_arrays,
+    make_mnist_codec,
+    narrow,
+    plot_latent_bits,
+    plot_narrowing,
+    shortest_bits,
+    show_source,
+    to_unit_range,
+    train_or_load,
 )
-from mnist_compression.data import load_mnist_arrays
-from mnist_compression.model.autoencoder import to_unit_range
-from mnist_compression.model.entropy_models import DecodeError
-from mnist_compression.model.files import make_mnist_codec
-from mnist_compression.plotting import display_digits, plot_latent_bits, plot_narrowing
-from mnist_compression.settings import TrainingSettings
-from mnist_compression.study.evaluation import bits_per_latent, code_digits
-from mnist_compression.teaching.coding_primer import narrow, shortest_bits
-from mnist_compression.teaching.exercises import check_answer
-from mnist_compression.teaching.notebook_tools import keep_cache_in_drive, show_source
-from mnist_compression.training import train_or_load
 
 if cache_in_drive:
     keep_cache_in_drive()

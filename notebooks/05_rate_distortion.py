@@ -83,13 +83,18 @@ from pathlib import Path
 
 import numpy as np
 
-from mnist_compression.data import load_mnist_arrays
-from mnist_compression.plotting import display_digits, plot_rate_distortion
-from mnist_compression.settings import TrainingSettings
-from mnist_compression.study.classifier import train_or_load_classifier
-from mnist_compression.study.reference import ORIGINAL_TUTORIAL
-from mnist_compression.study.sweep import run_sweep, secant_slopes, write_rows
-from mnist_compression.teaching.notebook_tools import keep_cache_in_drive
+from mnist_compression import (
+    ORIGINAL_TUTORIAL,
+    TrainingSettings,
+    display_digits,
+    keep_cache_in_drive,
+    load_mnist_arrays,
+    plot_rate_distortion,
+    run_sweep,
+    secant_slopes,
+    train_or_load_classifier,
+    write_rows,
+)
 
 if cache_in_drive:
     keep_cache_in_drive()

@@ -79,16 +79,19 @@ samples = 16
 # %%
 import numpy as np
 
-from mnist_compression.data import load_mnist_arrays
-from mnist_compression.model.elbo import negative_elbo
-from mnist_compression.model.files import make_mnist_codec
-from mnist_compression.plotting import show_digits
-from mnist_compression.settings import TrainingSettings
-from mnist_compression.study.classifier import train_or_load_classifier
-from mnist_compression.study.evaluation import bits_per_latent, string_bits
-from mnist_compression.teaching.exercises import check_answer
-from mnist_compression.teaching.notebook_tools import keep_cache_in_drive
-from mnist_compression.training import train_or_load
+from mnist_compression import (
+    TrainingSettings,
+    bits_per_latent,
+    check_answer,
+    keep_cache_in_drive,
+    load_mnist_arrays,
+    make_mnist_codec,
+    negative_elbo,
+    show_digits,
+    string_bits,
+    train_or_load,
+    train_or_load_classifier,
+)
 
 if cache_in_drive:
     keep_cache_in_drive()

@@ -82,17 +82,19 @@ output_dir = "build/rd_study"  # where the CSV and JSON results are written
 
 import numpy as np
 
-from mnist_compression.model.autoencoder import make_synthesis_transform
-from mnist_compression.plotting import plot_digit_strip, plot_overhead, plot_rd_study
-from mnist_compression.settings import TrainingSettings
-from mnist_compression.study.reference import TUTORIAL_LAMBDAS
-from mnist_compression.study.sweep import (
+from mnist_compression import (
+    TUTORIAL_LAMBDAS,
+    TrainingSettings,
     bd_rate_against_classical,
     describe_bd_rate,
+    keep_cache_in_drive,
+    make_synthesis_transform,
+    plot_digit_strip,
+    plot_overhead,
+    plot_rd_study,
     rows_bd_rate,
     run_study,
 )
-from mnist_compression.teaching.notebook_tools import keep_cache_in_drive
 
 if cache_in_drive:
     keep_cache_in_drive()

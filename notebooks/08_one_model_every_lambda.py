@@ -85,20 +85,25 @@ slider_digits = 16  # test digits the λ slider re-codes
 # %%
 import numpy as np
 
-from mnist_compression.model.files import make_codec
-from mnist_compression.plotting import plot_gains, plot_quantization_grids, plot_variable_rate
-from mnist_compression.settings import TrainingSettings
-from mnist_compression.study.baselines import DEFAULT_QUALITIES, evaluate_baselines
-from mnist_compression.study.sweep import (
+from mnist_compression import (
+    DEFAULT_QUALITIES,
+    TrainingSettings,
     bd_rate_against_classical,
+    describe,
     describe_bd_rate,
+    evaluate_baselines,
+    keep_cache_in_drive,
+    lambda_slider,
+    load_training_data,
+    make_codec,
     measure_variable_rate,
+    plot_gains,
+    plot_quantization_grids,
+    plot_variable_rate,
     rows_bd_rate,
     run_sweep,
+    train_or_load,
 )
-from mnist_compression.teaching.notebook_tools import keep_cache_in_drive
-from mnist_compression.teaching.slider import describe, lambda_slider
-from mnist_compression.training import load_training_data, train_or_load
 
 if cache_in_drive:
     keep_cache_in_drive()
@@ -229,7 +234,7 @@ plot_variable_rate(fixed.rows, one.rows, inside.rows);
 # (BD-rate) draws a smooth curve through each codec's (log rate, quality) points and averages the
 # rate difference over the quality range both cover: +5% means the test codec needs 5% more
 # bits than the anchor for the same quality, on average. We use the maintained `bjontegaard`
-# package (Akima interpolation) through `sweep.rows_bd_rate`, with the eight models as anchor,
+# package (Akima interpolation) through `curves.rows_bd_rate`, with the eight models as anchor,
 # on the levels $\lambda \ge 300$ (below that, fully trained models send next to nothing and the
 # curve is flat), both along PSNR and along the MAE, the distortion the models were trained for
 # (as −MAE, so that quality rises with rate; the range is printed in MAE):

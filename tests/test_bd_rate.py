@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from mnist_compression.study.bd_rate import bd_rate, shared_quality
-from mnist_compression.study.sweep import bd_rate_against_classical, rows_bd_rate
+from mnist_compression.study.curves import bd_rate_against_classical, rows_bd_rate
 
 RATES = np.array([8.0, 11.0, 17.0, 27.0, 43.0, 75.0, 109.0])
 PSNR = np.array([10.5, 13.5, 15.1, 17.0, 18.9, 21.4, 23.2])

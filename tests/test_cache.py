@@ -78,7 +78,7 @@ def test_an_architecture_change_trains_a_new_model(tiny_mnist, model_cache, caps
 
 
 def test_changed_data_trains_a_new_model(tmp_path, model_cache, capsys):
-    from conftest import make_idx_folder
+    from helpers import make_idx_folder
 
     for name, seed in (("a", 1), ("b", 2)):
         (tmp_path / name).mkdir()

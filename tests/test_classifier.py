@@ -8,6 +8,7 @@ import pytest
 import tensorflow as tf
 
 from mnist_compression.hashing import named_float32_sha256
+from mnist_compression.storage.array_files import checksum, read_array_file
 from mnist_compression.study.classifier import DigitClassifier, train_or_load_classifier
 
 TRAINING = "Training the digit classifier on 40 digits (4 epochs)...\n"
@@ -73,17 +74,17 @@ def _damage(path, damage):
     elif damage == "format":  # intact weights and checksum, but not a classifier's record
         def other_format(record, weights):
             record["format"] = "something-else"
-            assert record["sha256"] == named_float32_sha256(weights)
+            record["sha256"] = checksum(record, weights)
         _resave(path, other_format)
     else:
         path.unlink()
 
 
 @pytest.mark.parametrize("damage, reason", [
-    ("truncate", "classifier.npz is not readable"),
+    ("truncate", "classifier.npz is not a readable classifier file"),
     ("weight", "classifier.npz is not an intact classifier file"),
     ("format", "classifier.npz is not an intact classifier file"),
-    ("delete", "No such file or directory"),
+    ("delete", "No classifier file at"),
 ])
 def test_a_damaged_classifier_is_reported_kept_and_replaced(tiny_mnist, model_cache, capsys,
                                                             monkeypatch, damage, reason):
@@ -136,3 +137,21 @@ def test_probabilities_are_a_softmax_that_agrees_with_the_labels(tiny_mnist, mod
     expected = np.exp(logits[0]) / np.exp(logits[0]).sum()
     np.testing.assert_allclose(probabilities[0], expected, rtol=1e-5)
     np.testing.assert_array_equal(classifier.predict(digits), probabilities.argmax(axis=1))
+
+
+def test_the_classifier_is_kept_in_the_model_file_container_and_old_files_still_load(
+        tiny_mnist, model_cache, monkeypatch):
+    folder, arrays = tiny_mnist
+    first = train_or_load_classifier(folder)
+    [stored] = model_cache.iterdir()
+    record, weights = read_array_file(stored / "classifier.npz", "classifier file", "a test")
+    assert record["format"] == "mnist-compression-classifier" and record["version"] == 2
+    assert record["sha256"] == checksum(record, weights) != named_float32_sha256(weights)
+    # As version 1 wrote it: no version, a checksum of the weights alone.
+    _resave(stored / "classifier.npz", lambda record, weights: record.update(
+        sha256=named_float32_sha256(weights), version=None) or record.pop("version"))
+    with monkeypatch.context() as patched:
+        _no_training(patched)
+        loaded = train_or_load_classifier(folder)
+    digits = arrays["test"][0][..., None]
+    np.testing.assert_array_equal(loaded.predict(digits), first.predict(digits))

@@ -6,7 +6,7 @@ import zlib
 
 import numpy as np
 import pytest
-from conftest import synthetic_digits
+from helpers import synthetic_digits
 from PIL import Image
 
 from mnist_compression.cli import digit_files

@@ -7,7 +7,7 @@ import stat
 import numpy as np
 import pytest
 import tensorflow as tf
-from conftest import synthetic_digits, write_idx
+from helpers import synthetic_digits, write_idx
 from PIL import Image
 
 from mnist_compression.cli.codec import main

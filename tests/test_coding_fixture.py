@@ -9,7 +9,7 @@ TensorFlow this stack has, our tables and strings must equal those bytes.
 
 import numpy as np
 import pytest
-from conftest import FIXTURES
+from helpers import FIXTURES
 
 from mnist_compression.coding.range_coder import CodingTables, decode, encode
 from mnist_compression.coding.tables import build_tables, quantization_offsets

@@ -12,7 +12,7 @@ import time
 import numpy as np
 import pytest
 import tensorflow as tf
-from conftest import make_idx_folder, write_idx
+from helpers import make_idx_folder, write_idx
 
 from mnist_compression import data
 from mnist_compression.data import MNISTFormatError, load_mnist, load_mnist_arrays, read_idx

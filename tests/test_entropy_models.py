@@ -11,7 +11,7 @@ import sys
 import numpy as np
 import pytest
 import tensorflow as tf
-from conftest import FIXTURES
+from helpers import FIXTURES
 
 from mnist_compression.coding.range_coder import decode
 from mnist_compression.model.entropy_models import (

@@ -1,5 +1,6 @@
 """The conda environment, pyproject.toml and the lock files must describe the same stack."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -59,10 +60,22 @@ def test_tensorflow_compression_is_a_test_reference_only():
 def _lock(name):
     versions = {}
     for line in (REPO / "locks" / name).read_text().splitlines():
-        if "==" in line and not line.startswith("#"):
-            package, version = line.split("==")
+        if "==" in line and not line.startswith((" ", "#")):
+            package, version = line.split()[0].split("==")
             versions[canonicalize_name(package)] = version
     return versions
+
+
+@pytest.mark.parametrize("lock", ["py311.txt", "py313.txt"])
+def test_every_pin_of_a_lock_has_its_files_sha256(lock):
+    text = (REPO / "locks" / lock).read_text()
+    entries = [entry for entry in text.split("\n") if entry and not entry.startswith(" ")
+               and not entry.startswith("#")]
+    assert len(entries) == len(_lock(lock)) > 50
+    for entry in re.split(r"\n(?=[^\s#])", text.split("\n", 3)[-1]):
+        if entry.startswith("#") or not entry.strip():
+            continue
+        assert re.search(r"--hash=sha256:[0-9a-f]{64}", entry), entry.splitlines()[0]
 
 
 @pytest.mark.parametrize("lock, environment", [

@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+from helpers import model_file_contents
 
 from mnist_compression.hashing import named_float32_sha256
 from mnist_compression.model.files import load_model, model_arrays, save_model
@@ -21,13 +22,6 @@ def model_file(small_trainer, tmp_path_factory):
     save_model(small_trainer, path, settings=TrainingSettings(lmbda=2000.0, epochs=1),
                history={"val_rate": [50.0, 40.0], "val_distortion": [float("nan"), 0.04]})
     return path
-
-
-def _contents(path):
-    """The record and the arrays of a model file, read without any check."""
-    with np.load(path) as archive:
-        arrays = {name: archive[name] for name in archive.files}
-    return json.loads(str(arrays.pop("record"))), arrays
 
 
 def _checksum(record, arrays):
@@ -50,7 +44,7 @@ def _write(path, record, arrays, sign=True):
 
 def _version_1(model_file, target):
     """The model of `model_file` as version 1 wrote it: the checksum covers the arrays alone."""
-    record, arrays = _contents(model_file)
+    record, arrays = model_file_contents(model_file)
     record.update(version=1, sha256=named_float32_sha256(arrays))
     return _write(target, record, arrays, sign=False)
 
@@ -58,7 +52,7 @@ def _version_1(model_file, target):
 def test_fixed_rate_files_are_version_2_and_their_checksum_covers_the_record(model_file):
     """Version 3 only adds a variable-rate model's levels; a model of one λ is written as
     version 2, which every earlier release reads."""
-    record, arrays = _contents(model_file)
+    record, arrays = model_file_contents(model_file)
     assert VERSION == 3 and record["format"] == FORMAT and record["version"] == 2
     assert "levels" not in record
     assert record["sha256"] == _checksum(record, arrays) != named_float32_sha256(arrays)
@@ -78,7 +72,7 @@ def test_version_1_files_still_load(small_trainer, model_file, tmp_path):
 
 
 def test_version_1_checksums_still_cover_the_arrays(model_file, tmp_path):
-    record, arrays = _contents(_version_1(model_file, tmp_path / "v1.npz"))
+    record, arrays = model_file_contents(_version_1(model_file, tmp_path / "v1.npz"))
     arrays["synthesis/fc_1/bias"][0] += 1.0
     with pytest.raises(ModelFileError, match="the arrays do not match the checksum.*damaged"):
         read_model_file(_write(tmp_path / "bad.npz", record, arrays, sign=False))
@@ -90,7 +84,7 @@ def test_version_1_checksums_still_cover_the_arrays(model_file, tmp_path):
     ("version", 1), ("version", 3), ("version", 255),
 ])
 def test_any_change_to_a_version_2_record_is_damage(model_file, tmp_path, field, value):
-    record, arrays = _contents(model_file)
+    record, arrays = model_file_contents(model_file)
     record[field] = value
     with pytest.raises(ModelFileError, match="do not match the checksum.*damaged") as caught:
         read_model_file(_write(tmp_path / "edited.npz", record, arrays, sign=False))
@@ -98,7 +92,7 @@ def test_any_change_to_a_version_2_record_is_damage(model_file, tmp_path, field,
 
 
 def test_changed_architecture_is_damage_not_another_architecture(model_file, tmp_path):
-    record, arrays = _contents(model_file)
+    record, arrays = model_file_contents(model_file)
     record["architecture"]["synthesis"][0]["units"] = 400
     with pytest.raises(ModelFileError, match="arrays and record do not match the checksum"):
         read_model_file(_write(tmp_path / "edited.npz", record, arrays, sign=False))
@@ -111,7 +105,7 @@ def test_changed_architecture_is_damage_not_another_architecture(model_file, tmp
     dict(version=4, lmbda="a new kind of field", arrays=[], settings="garbage", new_field=1),
 ])
 def test_a_newer_version_with_a_valid_checksum_says_upgrade(model_file, tmp_path, changes):
-    record, arrays = _contents(model_file)
+    record, arrays = model_file_contents(model_file)
     record.update(changes)
     arrays["new/array"] = np.zeros(3, np.float32)
     with pytest.raises(ModelFileError, match="model format 4, newer than the format 3 .*upgrade"):
@@ -119,7 +113,7 @@ def test_a_newer_version_with_a_valid_checksum_says_upgrade(model_file, tmp_path
 
 
 def test_a_newer_version_whose_arrays_cannot_be_checked_is_damage(model_file, tmp_path):
-    record, arrays = _contents(model_file)
+    record, arrays = model_file_contents(model_file)
     record["version"] = 4
     arrays["new/names"] = np.array(["not", "numbers"])
     with pytest.raises(ModelFileError, match="arrays and record do not match the checksum"):
@@ -127,10 +121,10 @@ def test_a_newer_version_whose_arrays_cannot_be_checked_is_damage(model_file, tm
 
 
 BAD_FIELDS = [
-    ("lmbda", None, 'field "lmbda" must be a finite number > 0, got null'),
+    ("lmbda", None, 'field "lmbda" must be a positive finite number, got null'),
     ("lmbda", float("nan"), '"lmbda" .* got NaN'),
     ("lmbda", float("inf"), '"lmbda" .* got Infinity'),
-    ("lmbda", 0, '"lmbda" must be a finite number > 0, got 0'),
+    ("lmbda", 0, '"lmbda" must be a positive finite number, got 0'),
     ("lmbda", -5.0, '"lmbda" .* got -5.0'),
     ("lmbda", "2000", '"lmbda" .* got "2000"'),
     ("lmbda", True, '"lmbda" .* got true'),
@@ -178,7 +172,7 @@ def test_bad_records_are_refused_naming_the_field(model_file, tmp_path, version,
                                                   message):
     """Each bad record carries a checksum that fits it (as a buggy writer would make it), so
     what is refused is the field itself, in one line that names the file."""
-    record, arrays = _contents(model_file)
+    record, arrays = model_file_contents(model_file)
     record["version"] = version
     if value is MISSING:
         del record[field]
@@ -192,7 +186,7 @@ def test_bad_records_are_refused_naming_the_field(model_file, tmp_path, version,
 
 
 def test_long_values_are_shortened_in_messages(model_file, tmp_path):
-    record, arrays = _contents(model_file)
+    record, arrays = model_file_contents(model_file)
     record["settings"] = "x" * 1000
     with pytest.raises(ModelFileError, match='got "x{56}\\.\\.\\.\\.$') as caught:
         read_model_file(_write(tmp_path / "long.npz", record, arrays))
@@ -209,7 +203,7 @@ def test_long_values_are_shortened_in_messages(model_file, tmp_path):
 @pytest.mark.parametrize("version", [1, 2])
 def test_arrays_that_do_not_fit_the_model_are_refused(model_file, tmp_path, change, message,
                                                       version):
-    record, arrays = _contents(model_file)
+    record, arrays = model_file_contents(model_file)
     record["version"] = version
     change(record, arrays)
     path = _write(tmp_path / "misfit.npz", record, arrays)
@@ -220,7 +214,7 @@ def test_arrays_that_do_not_fit_the_model_are_refused(model_file, tmp_path, chan
 
 @pytest.mark.parametrize("version", [1, 2])
 def test_non_finite_weights_are_refused(model_file, tmp_path, version):
-    record, arrays = _contents(model_file)
+    record, arrays = model_file_contents(model_file)
     record["version"] = version
     arrays["synthesis/fc_2/kernel"][0, 0] = np.nan
     with pytest.raises(ModelFileError, match="synthesis/fc_2/kernel holds non-finite values"):

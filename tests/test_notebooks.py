@@ -159,7 +159,6 @@ def test_the_original_tutorial_and_papers_are_credited():
 def smoke_run(request):
     """Executes every notebook with small parameters into build/smoke; returns that folder.
     Progress goes straight to the terminal, past pytest's capturing."""
-    sys.path.insert(0, str(REPO / "tools"))
     import run_notebooks
 
     out = REPO / "build" / "smoke"
@@ -277,9 +276,9 @@ def test_smoke_run_reuses_the_model_trained_in_part_3(smoke_run):
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_the_overview_says_what_is_trained_and_how_long_it_takes(path):
-    """One measured source of training times (`training.SECONDS_PER_EPOCH`) for every notebook,
+    """One measured source of training times (`settings.SECONDS_PER_EPOCH`) for every notebook,
     the cache's notice and the README."""
-    from mnist_compression.training import SECONDS_PER_EPOCH, training_minutes
+    from mnist_compression.settings import SECONDS_PER_EPOCH, training_minutes
 
     overview = nbformat.read(path, as_version=4).cells[0].source
     found = re.search(r"\*\*Time\.\*\*(.*?)(?:\n\n|$)", overview, re.S)
@@ -322,7 +321,7 @@ def test_retracted_sentences_do_not_come_back():
 def test_every_exercise_has_a_cost_and_a_hint_and_a_worked_solution(path):
     """Costs in minutes from the one measured source; the solutions notebook exists and has a
     section per exercise."""
-    from mnist_compression.training import training_minutes
+    from mnist_compression.settings import training_minutes
 
     text = path.with_suffix(".py").read_text()
     exercises = text[text.index("# ## Exercises"):]

@@ -10,7 +10,7 @@ import threading
 
 import numpy as np
 import pytest
-from conftest import make_idx_folder, synthetic_digits
+from helpers import make_idx_folder, synthetic_digits
 
 from mnist_compression.cli.release import run as release
 from mnist_compression.model.files import load_model, make_mnist_codec

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from conftest import random_tables
+from helpers import random_tables
 
 from mnist_compression.coding.range_coder import CodingTables, decode, encode
 from mnist_compression.coding.tables import tables_from_pmfs

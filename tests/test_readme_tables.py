@@ -1,14 +1,10 @@
 """README.md's result tables are printed from the records a full run writes."""
 
 import json
-import sys
 
-from conftest import REPO
+import readme_tables
 
 from mnist_compression.study.sweep import rd_record
-
-sys.path.insert(0, str(REPO / "tools"))
-import readme_tables  # noqa: E402
 
 
 def test_the_readme_tables_are_printed_from_the_records(tmp_path, capsys):

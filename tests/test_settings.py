@@ -4,7 +4,9 @@ import argparse
 
 import pytest
 
+from mnist_compression.cli.settings_options import add_settings_options, settings_from_options
 from mnist_compression.settings import TrainingSettings
+from mnist_compression.storage.cache import identity
 
 
 def test_defaults_are_the_original_tutorials():
@@ -18,15 +20,15 @@ def test_defaults_are_the_original_tutorials():
 
 
 @pytest.mark.parametrize("field, value, message", [
-    ("lmbda", 0, "lmbda must be a positive number"),
-    ("lmbda", float("nan"), "lmbda must be a positive number"),
-    ("lmbda", "2000", "lmbda must be a positive number"),
+    ("lmbda", 0, "lmbda must be a positive finite number, got 0"),
+    ("lmbda", float("nan"), "lmbda must be a positive finite number"),
+    ("lmbda", "2000", "lmbda must be a positive finite number"),
     ("epochs", 0, "epochs must be a positive integer"),
     ("epochs", True, "epochs must be a positive integer"),
     ("batch_size", 2.0, "batch_size must be a positive integer"),
     ("train_examples", -5, "train_examples must be a positive integer"),
-    ("learning_rate", 0.0, "learning_rate must be positive"),
-    ("seed", 1.5, "seed must be an integer or None"),
+    ("learning_rate", 0.0, "learning_rate must be a positive finite number"),
+    ("seed", 1.5, "seed must be an integer, or None"),
     ("warm_start", 0, "warm_start must be the positive λ of the model to start from, or None"),
     ("warm_start", True, "warm_start must be the positive λ"),
     ("warm_start", float("inf"), "warm_start must be the positive λ"),
@@ -51,28 +53,28 @@ def test_settings_are_frozen_and_replace_checks_again():
 
 def test_identity_leaves_out_where_the_data_lives():
     a, b = TrainingSettings(data_dir="/x"), TrainingSettings(data_dir="/y")
-    assert a.identity() == b.identity()
+    assert identity(a) == identity(b)
     warm = ("data_dir", "warm_start", "warm_start_epochs", "distortion", "levels",
             "level_sampling")  # the keys of old models stay valid
-    assert a.identity() == {k: v for k, v in a.as_dict().items() if k not in warm}
-    assert TrainingSettings(warm_start_epochs=4).identity() == TrainingSettings().identity()
-    assert TrainingSettings(warm_start=2000).identity() == dict(
-        TrainingSettings().identity(), warm_start=2000.0, warm_start_epochs=15)
-    assert TrainingSettings(warm_start=2000, warm_start_epochs=4).identity()[
+    assert identity(a) == {k: v for k, v in a.as_dict().items() if k not in warm}
+    assert identity(TrainingSettings(warm_start_epochs=4)) == identity(TrainingSettings())
+    assert identity(TrainingSettings(warm_start=2000)) == dict(
+        identity(TrainingSettings()), warm_start=2000.0, warm_start_epochs=15)
+    assert identity(TrainingSettings(warm_start=2000, warm_start_epochs=4))[
         "warm_start_epochs"] == 4
-    assert TrainingSettings(distortion="mse").identity() == dict(TrainingSettings().identity(),
+    assert identity(TrainingSettings(distortion="mse")) == dict(identity(TrainingSettings()),
                                                                  distortion="mse")
     for name, value in [("lmbda", 300.0), ("epochs", 2), ("train_examples", 10),
                         ("validation_examples", 10), ("batch_size", 8), ("latent_dims", 8),
                         ("learning_rate", 3e-4), ("schedule", "cosine"), ("warmup", 0.1),
                         ("prior_lr_factor", 3.0), ("prior_lr_ramp", 0.1), ("seed", 1)]:
-        assert TrainingSettings(**{name: value}).identity() == dict(
-            TrainingSettings().identity(), **{name: value}), name
+        assert identity(TrainingSettings(**{name: value})) == dict(
+            identity(TrainingSettings()), **{name: value}), name
 
 
 def test_every_field_becomes_a_command_line_option():
     parser = argparse.ArgumentParser()
-    TrainingSettings.add_arguments(parser)
+    add_settings_options(parser)
     options = {action.dest: action for action in parser._actions}
     fields = TrainingSettings.__dataclass_fields__
     assert set(options) == {"help", "recipe", *fields}
@@ -100,7 +102,7 @@ def test_every_field_becomes_a_command_line_option():
     assert given.keys() == fields.keys()
     argv = [text for name, value in given.items() if value is not None
             for text in (f"--{name.replace('_', '-')}", value)]
-    assert TrainingSettings.from_arguments(parser.parse_args(argv)) == TrainingSettings(
+    assert settings_from_options(parser.parse_args(argv)) == TrainingSettings(
         lmbda=300.0, distortion="mse", epochs=2, train_examples=4096, validation_examples=512,
         batch_size=64, latent_dims=20, learning_rate=3e-4, schedule="cosine", warmup=0.1,
         prior_lr_factor=5.0,
@@ -109,14 +111,14 @@ def test_every_field_becomes_a_command_line_option():
 
 def test_command_lines_can_leave_out_some_fields():
     parser = argparse.ArgumentParser()
-    TrainingSettings.add_arguments(parser, skip=("seed",))
+    add_settings_options(parser, skip=("seed",))
     args = parser.parse_args(["--lmbda", "300", "--train-examples", "4096", "--data-dir", "d",
                               "--learning-rate", "3e-4"])
-    settings = TrainingSettings.from_arguments(args)
+    settings = settings_from_options(args)
     assert settings == TrainingSettings(lmbda=300, train_examples=4096, data_dir="d",
                                         learning_rate=3e-4)
     assert "--seed" not in parser.format_help() and "--latent-dims" in parser.format_help()
-    fast = TrainingSettings.from_arguments(parser.parse_args(["--recipe", "fast", "--epochs", "6"]))
+    fast = settings_from_options(parser.parse_args(["--recipe", "fast", "--epochs", "6"]))
     assert fast == TrainingSettings.from_recipe("fast", epochs=6)
 
 
@@ -138,7 +140,7 @@ def test_recipes_fill_in_what_is_not_given():
     ("schedule", "linear", "schedule must be one of"),
     ("warmup", 1.0, r"warmup must be a share of the steps in \[0, 1\)"),
     ("prior_lr_ramp", -0.1, "prior_lr_ramp must be a share"),
-    ("prior_lr_factor", 0.0, "prior_lr_factor must be positive"),
+    ("prior_lr_factor", 0.0, "prior_lr_factor must be a positive finite number"),
 ])
 def test_bad_schedule_values_are_named(field, value, message):
     with pytest.raises(ValueError, match=message):

@@ -3,11 +3,11 @@
 import numpy as np
 import pytest
 import tensorflow as tf
+from helpers import synthetic_digits
 
 from mnist_compression.model.files import make_codec
 from mnist_compression.model.variable_rate import VariableRateTrainer, initial_log_gains
 from mnist_compression.teaching.slider import describe, lambda_slider, recode
-from tests.conftest import synthetic_digits
 
 LEVELS = (50.0, 500.0, 5000.0)
 

@@ -11,7 +11,8 @@ from mnist_compression.cli.sweep import main, run
 from mnist_compression.settings import TrainingSettings
 from mnist_compression.study import baselines
 from mnist_compression.study.baselines import classical_codecs, evaluate_baselines
-from mnist_compression.study.sweep import compare_at_equal_distortion, run_sweep
+from mnist_compression.study.curves import compare_at_equal_distortion
+from mnist_compression.study.sweep import run_sweep
 
 SWEEP_COLUMNS = {"lmbda", "val_rate", "val_distortion", "information_bits", "string_bits",
                  "overhead_bits", "shorter_than_information", "longest_string_bits",
@@ -230,7 +231,7 @@ def test_rate_falls_and_distortion_rises_as_lambda_falls(mnist_dir, model_cache)
 
 
 def test_secant_slopes_join_neighbours_in_order_of_distortion():
-    from mnist_compression.study.sweep import secant_slopes
+    from mnist_compression.study.curves import secant_slopes
 
     rows = [dict(lmbda=500, val_rate=14.39, val_distortion=0.0612),
             dict(lmbda=2000, val_rate=40.32, val_distortion=0.0368),

@@ -147,9 +147,12 @@ def test_learning_rate_schedules():
     assert [float(constant(s)) for s in (0, 50, 99)] == pytest.approx([1e-3] * 3)
     cosine = LearningRate(1e-3, total=100, schedule="cosine", warmup=10)
     assert float(cosine(0)) == pytest.approx(1e-4)  # first of 10 warm-up steps
-    assert float(cosine(10)) == pytest.approx(1e-3)
-    assert float(cosine(55)) == pytest.approx(5e-4, rel=1e-3)  # half-way down the cosine
-    assert float(cosine(100)) == pytest.approx(0, abs=1e-9)
+    assert float(cosine(9)) == pytest.approx(1e-3)  # the peak, on the last warm-up step
+    for step in (10, 54, 80):  # then down a cosine over the 90 steps left, from the peak
+        assert float(cosine(step)) == pytest.approx(
+            0.5e-3 * (1 + np.cos(np.pi * (step - 9) / 90)), rel=1e-5)
+    assert float(cosine(54)) == pytest.approx(5e-4, rel=1e-3)  # half-way down
+    assert float(cosine(99)) == pytest.approx(0, abs=1e-9)
     ramped = LearningRate(1e-3, total=100, factor=30, ramp=50)
     assert [float(ramped(s)) for s in (0, 25, 50, 90)] == pytest.approx(
         [1e-3, 15.5e-3, 30e-3, 30e-3])

@@ -9,13 +9,16 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from mnist_compression.cli.settings_options import add_settings_options, settings_from_options
 from mnist_compression.codec.codecs import compress_to_file, decompress_file
 from mnist_compression.codec.gains import GAIN_BITS, fixed_point_gains, interpolation, level_scales
 from mnist_compression.codec.mnc import MNCError, decode_mnc, encode_mnc, read_mnc
 from mnist_compression.coding.tables import build_tables
+from mnist_compression.lambdas import STUDY_LAMBDAS
 from mnist_compression.model.files import load_model, make_codec, make_mnist_codec, save_model
 from mnist_compression.model.variable_rate import VariableRateTrainer, initial_log_gains
-from mnist_compression.settings import VARIABLE_RATE_LEVELS, TrainingSettings
+from mnist_compression.settings import TrainingSettings
+from mnist_compression.storage.cache import identity
 from mnist_compression.storage.model_files import ModelFileError, read_model_file
 
 LEVELS = (50.0, 300.0, 2000.0, 10000.0)
@@ -45,20 +48,22 @@ def codec(trainer):
 
 def test_levels_are_kept_in_one_canonical_form_and_shape_the_identity():
     settings = TrainingSettings(levels=" 2000, 50,300.0 ")
-    assert settings.levels == "50,300,2000" and settings.rate_levels == (50.0, 300.0, 2000.0)
-    identity = settings.identity()
-    assert identity["levels"] == "50,300,2000" and "lmbda" not in identity
-    assert settings.replace(lmbda=300).identity() == identity  # λ only picks the codec's default
-    assert "levels" not in TrainingSettings().identity()
-    assert TrainingSettings().identity()["lmbda"] == 2000.0
+    assert settings.levels == (50.0, 300.0, 2000.0)
+    assert settings.as_dict()["levels"] == "50,300,2000"  # as files and keys write them
+    assert TrainingSettings(levels=[2000, 50, 300.0]) == settings
+    shaping = identity(settings)
+    assert shaping["levels"] == "50,300,2000" and "lmbda" not in shaping
+    assert identity(settings.replace(lmbda=300)) == shaping  # λ only picks the codec's default
+    assert "levels" not in identity(TrainingSettings())
+    assert identity(TrainingSettings())["lmbda"] == 2000.0
     assert settings.describe() == "variable-rate (3 levels, λ=50…2000)"
     assert TrainingSettings(lmbda=500).describe() == "λ=500"
 
 
 def test_the_variable_rate_recipe_spans_the_study_in_twice_one_models_epochs():
     settings = TrainingSettings.from_recipe("variable-rate")
-    assert settings.levels == VARIABLE_RATE_LEVELS
-    assert settings.rate_levels == (50, 100, 300, 500, 1000, 2000, 5000, 10000)
+    assert settings.levels == STUDY_LAMBDAS
+    assert settings.levels == (50, 100, 300, 500, 1000, 2000, 5000, 10000)
     assert settings.epochs == 2 * TrainingSettings().epochs
 
 
@@ -142,8 +147,9 @@ def test_the_loss_is_the_mean_of_rate_plus_each_digits_lambda_times_distortion(t
 
 
 def test_training_draws_levels_and_validation_reports_each(tmp_path):
+    from helpers import make_idx_folder
+
     from mnist_compression.training import train_model
-    from tests.conftest import make_idx_folder
 
     make_idx_folder(tmp_path, train=256, test=64)
     settings = TrainingSettings(levels="100,1000", lmbda=1000, epochs=1, batch_size=32,
@@ -181,7 +187,8 @@ def test_a_variable_rate_model_file_round_trips_as_version_3(trainer, tmp_path):
 
 
 def test_levels_in_a_version_2_record_or_out_of_order_are_refused(trainer, tmp_path):
-    from tests.test_model_files import _contents, _write
+    from helpers import model_file_contents as _contents
+    from test_model_files import _write
 
     record, arrays = _contents(save_model(trainer, tmp_path / "vr.npz"))
     for changes, message in ((dict(version=2), "unexpected fields \\['levels'\\]"),
@@ -324,7 +331,7 @@ def real_or_synthetic():
     use), else synthetic ones."""
     import os
 
-    from tests.conftest import synthetic_digits
+    from helpers import synthetic_digits
 
     folder = os.environ.get("MNIST_DATA_DIR")
     if folder:
@@ -384,13 +391,14 @@ def test_levels_and_their_sampling_come_from_the_command_line_and_shape_the_key(
     from mnist_compression.storage.cache import model_key
 
     parser = argparse.ArgumentParser()
-    TrainingSettings.add_arguments(parser)
-    settings = TrainingSettings.from_arguments(parser.parse_args(
+    add_settings_options(parser)
+    settings = settings_from_options(parser.parse_args(
         ["--recipe", "variable-rate", "--levels", "300,2000", "--lmbda", "500",
          "--level-sampling", "0.5"]))
-    assert (settings.levels, settings.lmbda, settings.level_sampling) == ("300,2000", 500.0, 0.5)
-    assert settings.epochs == 30 and settings.identity()["level_sampling"] == 0.5
-    assert "level_sampling" not in settings.replace(level_sampling=0.0).identity()
+    assert (settings.levels, settings.lmbda, settings.level_sampling) == ((300.0, 2000.0), 500.0,
+                                                                          0.5)
+    assert settings.epochs == 30 and identity(settings)["level_sampling"] == 0.5
+    assert "level_sampling" not in identity(settings.replace(level_sampling=0.0))
     key = model_key(settings, "data")
     assert key.startswith("levels2-300-2000-epochs30-")
     assert model_key(settings.replace(lmbda=2000), "data") == key  # the codec's default only
@@ -480,7 +488,8 @@ def test_an_mnc_lambda_must_be_a_positive_finite_number(lmbda):
 
 
 def test_gain_arrays_without_levels_are_damage_and_level_sampling_is_kept(trainer, tmp_path):
-    from tests.test_model_files import _contents, _write
+    from helpers import model_file_contents as _contents
+    from test_model_files import _write
 
     settings = TrainingSettings(levels="50,300,2000,10000", level_sampling=0.5)
     record, arrays = _contents(save_model(trainer, tmp_path / "vr.npz", settings=settings))
@@ -491,7 +500,7 @@ def test_gain_arrays_without_levels_are_damage_and_level_sampling_is_kept(traine
 
 
 def test_bd_rates_of_rows_refuse_empty_and_non_finite_rows_wherever_they_are():
-    from mnist_compression.study.sweep import rows_bd_rate
+    from mnist_compression.study.curves import rows_bd_rate
 
     rows = [dict(lmbda=lm, string_bits=b, psnr=p, mae=m) for lm, b, p, m in
             ((300, 11.0, 13.5, 0.076), (500, 17.0, 15.1, 0.06), (2000, 43.0, 18.9, 0.036))]

@@ -11,7 +11,7 @@ import sys
 import numpy as np
 import pytest
 import tensorflow as tf
-from conftest import synthetic_digits
+from helpers import synthetic_digits
 
 from mnist_compression.codec.codecs import compress_to_file
 from mnist_compression.model.files import make_codec, save_model

@@ -1,10 +1,11 @@
-"""The command lines, kept apart from the library: one module per command, each with
-`main(argv)`, so tests call them in-process (`codec`'s returns an exit status, the others their
-results; bad input exits with status 2 and one line).
+"""The command lines, kept apart from the library: `mnist-compression` (`cli.main`) and one module
+per command, each with `main(argv) -> int` (0, or 2 after one line on stderr for bad input), so
+tests call them in-process; `run(argv)` of `train`, `sweep` and `release` returns their results.
 
-    python -m mnist_compression codec ...      (`cli.codec`: export, compress, decompress, info)
-    python -m mnist_compression train ...   (`cli.training`: train one model)
-    python -m mnist_compression sweep ...      (`cli.sweep`: the rate–distortion study)
+    mnist-compression codec ...     (`cli.codec`: export, compress, decompress, info)
+    mnist-compression train ...     (`cli.training`: train one model)
+    mnist-compression sweep ...     (`cli.sweep`: the rate–distortion study)
+    mnist-compression release ...   (`cli.release`: a release's pretrained models)
 
-The library modules of the same names hand over to these when run with ``python -m``.
+`python -m mnist_compression ...` is the same command line.
 """

@@ -20,9 +20,10 @@ from pathlib import Path
 from ..atomic_files import refuse_existing
 from ..codec.codecs import codec_from_arrays, compress_to_file, decompress_file, load_codec
 from ..codec.mnc import MNCError, read_mnc
-from ..settings import TrainingSettings, training_minutes
-from ..storage.model_files import ModelFileError, read_model_file
+from ..settings import training_minutes
+from ..storage.model_files import OPTIONAL_FIELDS, ModelFileError, read_model_file
 from .digit_files import CommandError, read_digit_inputs, write_digits, write_grid
+from .settings_options import add_settings_options, settings_from_options
 
 
 def _refuse_existing(force: bool, *paths) -> None:
@@ -36,10 +37,10 @@ def _refuse_existing(force: bool, *paths) -> None:
 def _load(path, lmbda: float | None = None):
     """(compressor at λ, the model's codec, which decodes each file at the λ it records)."""
     codec = load_codec(path)
-    if lmbda is not None and codec.levels is None:
-        raise CommandError(f"{path} codes at the one λ it was trained for "
-                           f"({codec.lmbda:g}); --lmbda is for variable-rate models.")
-    return codec.at(lmbda)[0], codec
+    try:
+        return codec.at(lmbda)[0], codec
+    except ValueError as err:
+        raise CommandError(f"{path}: {err}") from None
 
 
 def _export(args) -> str:
@@ -48,7 +49,7 @@ def _export(args) -> str:
     from ..training import train_or_load
 
     _refuse_existing(args.force, args.output)
-    settings = TrainingSettings.from_arguments(args)
+    settings = settings_from_options(args)
     trainer, history = train_or_load(settings, verbose=0 if args.quiet else 2,
                                      pretrained=args.pretrained)
     save_model(trainer, args.output, settings=settings, history=history, overwrite=args.force)
@@ -113,7 +114,7 @@ def describe_file(path, model=None) -> dict:
     record, arrays = read_model_file(path)
     history = record.get("history") or {}
     info = dict(kind="model file", bytes=path.stat().st_size, lmbda=record["lmbda"],
-                **({} if "levels" not in record else dict(levels=record["levels"])),
+                **{name: record[name] for name in OPTIONAL_FIELDS if name in record},
                 latent_dims=record["latent_dims"], sha256=record["sha256"],
                 written_with=record["written_with"], settings=record.get("settings"),
                 fingerprint=codec_from_arrays(record, arrays).fingerprint.hex())
@@ -139,7 +140,7 @@ def _parser() -> argparse.ArgumentParser:
                     "the same settings is taken from the model cache; otherwise it is trained "
                     "now ({}-{} minutes on a 2-core CPU at the defaults).".format(
                         *training_minutes()))
-    TrainingSettings.add_arguments(export)
+    add_settings_options(export)
     export.add_argument("-o", "--output", type=Path, required=True, help="model file (.npz)")
     export.add_argument("--pretrained", nargs="?", const=True, default=False,
                         metavar="URL_OR_FOLDER",

@@ -17,15 +17,16 @@ from pathlib import Path
 
 from .. import RELEASE
 from ..atomic_files import write_atomically
+from ..lambdas import STUDY_LAMBDAS
 from ..model.files import make_mnist_codec
 from ..settings import TrainingSettings
-from ..storage.cache import find_cached, model_key
+from ..storage.cache import find_cached, identity, model_key
 from ..storage.pretrained import MANIFEST, file_sha256
 from ..study.classifier import FILE as CLASSIFIER_FILE
 from ..study.classifier import train_or_load_classifier
 from ..study.evaluation import evaluate_codec
-from ..study.sweep import DEFAULT_LAMBDAS
 from ..training import load_training_data, train_or_load
+from .settings_options import add_settings_options, settings_from_options
 
 _MEASURED = ("information_bits", "string_bits", "mnc_bytes_per_digit", "mae", "psnr",
              "recognised")
@@ -52,7 +53,7 @@ def _model_entry(settings: TrainingSettings, data, classifier, out: Path, name: 
                               data.validation_labels, classifier)
     folder = find_cached(key, lambda found: found)[1]  # where train_or_load keeps it
     seconds = history.get("seconds", [])
-    return dict(_published(folder, key, "model.npz", out, name), settings=settings.identity(),
+    return dict(_published(folder, key, "model.npz", out, name), settings=identity(settings),
                 seconds_per_epoch=_mean_or_none(seconds), training_seconds=sum(seconds),
                 **{name: measured[name] for name in _MEASURED}), trainer, history
 
@@ -79,9 +80,9 @@ def build_release(settings: TrainingSettings, lambdas, out: Path,
         entry, trainer, _ = _model_entry(chosen, data, classifier, out, "variable_rate.npz")
         levels = [dict(lmbda=level, **{name: value for name, value in evaluate_codec(
             *make_mnist_codec(trainer, level), data.validation, data.validation_labels,
-            classifier).items() if name in _MEASURED}) for level in chosen.rate_levels]
+            classifier).items() if name in _MEASURED}) for level in chosen.levels]
         files.append(dict(entry, kind="variable-rate model", lmbda=chosen.lmbda,
-                          levels=list(chosen.rate_levels), at_levels=levels))
+                          levels=list(chosen.levels), at_levels=levels))
     manifest = dict(release=RELEASE, files=files)
     text = json.dumps(manifest, indent=1, ensure_ascii=False).encode()
     write_atomically(out / MANIFEST, lambda f: f.write(text), overwrite=True)
@@ -94,14 +95,14 @@ def run(argv=None) -> dict:
         prog="python -m mnist_compression release",
         description="Train or load the models the notebooks use and write them, with a "
                     "manifest of their SHA-256 and measurements, into a release folder.")
-    parser.add_argument("--lambdas", type=float, nargs="+", default=list(DEFAULT_LAMBDAS),
-                        help=f"the λ values (default: {' '.join(map(str, DEFAULT_LAMBDAS))})")
+    parser.add_argument("--lambdas", type=float, nargs="+", default=list(STUDY_LAMBDAS),
+                        help=f"the λ values (default: {' '.join(f'{v:g}' for v in STUDY_LAMBDAS)})")
     parser.add_argument("--no-variable-rate", dest="variable_rate", action="store_false",
                         help="leave out notebook 08's variable-rate model")
-    TrainingSettings.add_arguments(parser, skip=("lmbda", "levels"))
+    add_settings_options(parser, skip=("lmbda", "levels"))
     parser.add_argument("--out", type=Path, default=Path("build/release"), help="output folder")
     args = parser.parse_args(argv)
-    manifest = build_release(TrainingSettings.from_arguments(args), args.lambdas, args.out,
+    manifest = build_release(settings_from_options(args), args.lambdas, args.out,
                              args.variable_rate)
     print(f"Wrote {len(manifest['files'])} files and {MANIFEST} for {RELEASE} to {args.out}")
     return manifest

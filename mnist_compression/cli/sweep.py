@@ -9,9 +9,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..settings import TrainingSettings
+from ..lambdas import STUDY_LAMBDAS
 from ..study.baselines import DEFAULT_QUALITIES
-from ..study.sweep import DEFAULT_LAMBDAS, run_study
+from ..study.rate_distortion_study import run_study
+from .settings_options import add_settings_options, settings_from_options
 
 QUICK = dict(lambdas=(100, 500, 3000), epochs=2, train_examples=4096, validation_examples=1000,
              qualities=(1, 10, 50, 90))
@@ -23,8 +24,8 @@ def _parser() -> argparse.ArgumentParser:
         description="Train one model per λ, measure real strings on the test digits, and "
                     "compare with PNG, JPEG, WebP, zlib and LZMA on the same digits.")
     parser.add_argument("--lambdas", type=float, nargs="+",
-                        help=f"the λ values (default: {' '.join(map(str, DEFAULT_LAMBDAS))})")
-    TrainingSettings.add_arguments(parser, skip=("lmbda",))
+                        help=f"the λ values (default: {' '.join(f'{v:g}' for v in STUDY_LAMBDAS)})")
+    add_settings_options(parser, skip=("lmbda",))
     parser.add_argument("--qualities", type=int, nargs="+",
                         help=f"JPEG and WebP qualities (default: {DEFAULT_QUALITIES})")
     parser.add_argument("--out", type=Path, default=Path("build/sweep"), help="output folder")
@@ -37,13 +38,13 @@ def _parser() -> argparse.ArgumentParser:
 def run(argv=None) -> dict:
     """Runs the study (see the module docstring); returns its tables as lists of dicts."""
     args = _parser().parse_args(argv)
-    defaults = dict(QUICK) if args.quick else dict(lambdas=DEFAULT_LAMBDAS,
+    defaults = dict(QUICK) if args.quick else dict(lambdas=STUDY_LAMBDAS,
                                                    qualities=DEFAULT_QUALITIES)
     for name, value in defaults.items():
         if getattr(args, name, None) is None:
             setattr(args, name, list(value) if isinstance(value, tuple) else value)
     try:
-        study = run_study(TrainingSettings.from_arguments(args), args.lambdas, args.qualities,
+        study = run_study(settings_from_options(args), args.lambdas, args.qualities,
                           args.out)
     except (ValueError, OSError, RuntimeError) as err:  # bad data, mostly
         _parser().exit(2, f"error: {' '.join(str(err).split())}\n")

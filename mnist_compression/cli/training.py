@@ -12,8 +12,8 @@ from pathlib import Path
 
 from ..atomic_files import refuse_existing, write_atomically
 from ..model.files import save_model
-from ..settings import TrainingSettings
 from ..training import final_metrics, train_model
+from .settings_options import add_settings_options, settings_from_options
 
 
 def run(argv=None) -> dict:
@@ -22,12 +22,12 @@ def run(argv=None) -> dict:
     parser = argparse.ArgumentParser(
         prog="python -m mnist_compression train",
         description="Train the tutorial's MNIST compression model for one λ.")
-    TrainingSettings.add_arguments(parser)
+    add_settings_options(parser)
     parser.add_argument("--output", type=Path, help="save the trained model here (.npz)")
     parser.add_argument("--json", type=Path, help="also write the results to this JSON file")
     parser.add_argument("--force", action="store_true", help="replace existing output files")
     args = parser.parse_args(argv)
-    settings = TrainingSettings.from_arguments(args)
+    settings = settings_from_options(args)
     try:
         for path in (args.output, args.json):
             refuse_existing(path, args.force)

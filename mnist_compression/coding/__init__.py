@@ -6,5 +6,6 @@
 - `range_coder`: a batch range coder in tensorflow-compression's byte format, whose decoder stops
   strings whose escape code never ends.
 
-`entropy_models.ContinuousBatchedEntropyModel` builds on these; nothing here imports TensorFlow.
+`codec.entropy_coder` codes with these (and `model.entropy_models` through it); nothing here
+imports TensorFlow.
 """

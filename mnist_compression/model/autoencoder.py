@@ -80,6 +80,32 @@ class MNISTCompressionTrainer(keras.Model):
         }
         self.prior_optimizer = None  # set by training.make_trainer for faster prior scales
 
+    kind = "fixed-rate"  # the kind of model file it is saved as (`storage.model_files`)
+
+    @classmethod
+    def from_settings(cls, settings) -> MNISTCompressionTrainer:
+        """An untrained trainer for a `TrainingSettings`."""
+        return cls(latent_dims=settings.latent_dims, lmbda=settings.lmbda,
+                   distortion=settings.distortion)
+
+    @classmethod
+    def from_record(cls, record: dict) -> MNISTCompressionTrainer:
+        """An untrained trainer for a model file's record (its settings may be missing)."""
+        settings = record.get("settings") or {}
+        return cls(latent_dims=record["latent_dims"], lmbda=record["lmbda"],
+                   distortion=settings.get("distortion", "mae"))
+
+    def record(self) -> dict:
+        """What a model file records of the trainer itself."""
+        return dict(lmbda=self.lmbda, latent_dims=self.latent_dims)
+
+    def own_arrays(self) -> dict:
+        """Parameters beyond the transforms and the prior, by their model-file names."""
+        return {}
+
+    def load_own_arrays(self, arrays: dict) -> None:
+        """Sets the parameters `own_arrays` names from a model file's arrays."""
+
     @property
     def prior(self) -> NoisyLogistic:
         """One zero-centred noisy logistic per latent dimension, with a learned scale."""

@@ -16,9 +16,12 @@ import tensorflow as tf
 
 from .. import __version__
 from ..codec.codecs import codec_from_arrays
-from ..storage.model_files import ModelFileError, read_model_file, write_model_file
+from ..storage.model_files import ModelFileError, model_kind, read_model_file, write_model_file
 from .autoencoder import MNISTCompressionTrainer
 from .variable_rate import VariableRateTrainer
+
+# Each kind of model file (`storage.model_files.model_kind`) and the trainer it holds.
+TRAINERS = {trainer.kind: trainer for trainer in (MNISTCompressionTrainer, VariableRateTrainer)}
 
 
 def model_arrays(trainer) -> dict[str, np.ndarray]:
@@ -30,19 +33,7 @@ def model_arrays(trainer) -> dict[str, np.ndarray]:
             for role, value in zip(("kernel", "bias"), layer.get_weights()):
                 arrays[f"{prefix}/{layer.name}/{role}"] = np.asarray(value, np.float32)
     arrays["prior/log_scales"] = np.asarray(trainer.prior_log_scales.numpy(), np.float32)
-    if isinstance(trainer, VariableRateTrainer):
-        arrays["gains/log_gains"] = np.asarray(trainer.log_gains.numpy(), np.float32)
-        arrays["gains/log_inverse_gains"] = np.asarray(trainer.log_inverse_gains.numpy(),
-                                                       np.float32)
-    return arrays
-
-
-def model_record(trainer) -> dict:
-    """What a model file's record says of the trainer itself: λ, latent size, rate levels."""
-    record = dict(lmbda=float(trainer.lmbda), latent_dims=int(trainer.latent_dims))
-    if isinstance(trainer, VariableRateTrainer):
-        record["levels"] = [float(v) for v in trainer.levels]
-    return record
+    return {**arrays, **trainer.own_arrays()}
 
 
 def _versions() -> dict:
@@ -57,24 +48,16 @@ def save_model(trainer, path, *, settings=None, history=None, overwrite: bool = 
     `settings` (a TrainingSettings) and `history` (Keras' per-epoch metrics) are recorded with
     it. The file appears complete or not at all; an existing file is kept unless `overwrite`.
     """
-    return write_model_file(path, model_arrays(trainer), **model_record(trainer),
+    return write_model_file(path, model_arrays(trainer), trainer.record(),
                             written_with=_versions(),
                             settings=None if settings is None else settings.as_dict(),
                             history=history, overwrite=overwrite)
 
 
 def trainer_from_arrays(record: dict, arrays: dict[str, np.ndarray]):
-    """A built MNISTCompressionTrainer (a VariableRateTrainer when the record has levels) with
-    the given parameters."""
-    settings = record.get("settings") or {}
-    common = dict(latent_dims=record["latent_dims"], lmbda=record["lmbda"],
-                  distortion=settings.get("distortion", "mae"))
-    if "levels" not in record and any(name.startswith("gains/") for name in arrays):
-        raise ModelFileError("The model file holds gain arrays but no levels: it is damaged.")
+    """A built trainer of the record's kind (`TRAINERS`) with the given parameters."""
     try:
-        trainer = (MNISTCompressionTrainer(**common) if "levels" not in record else
-                   VariableRateTrainer(record["levels"], level_sampling=settings.get(
-                       "level_sampling", 0.0), **common))
+        trainer = TRAINERS[model_kind(record)].from_record(record)
     except ValueError as err:
         raise ModelFileError(f"The model file's record does not describe a model: {err}") from None
     trainer(tf.zeros((1, 28, 28, 1), tf.uint8))
@@ -86,9 +69,7 @@ def trainer_from_arrays(record: dict, arrays: dict[str, np.ndarray]):
                     layer.set_weights([arrays[f"{prefix}/{layer.name}/{role}"]
                                        for role in ("kernel", "bias")])
         trainer.prior_log_scales.assign(arrays["prior/log_scales"])
-        if "levels" in record:
-            trainer.log_gains.assign(arrays["gains/log_gains"])
-            trainer.log_inverse_gains.assign(arrays["gains/log_inverse_gains"])
+        trainer.load_own_arrays(arrays)
     except KeyError as err:
         raise ModelFileError(f"The model file has no array {err}, which the model needs.") from None
     except ValueError as err:
@@ -108,10 +89,10 @@ def load_model(path):
 
 
 def make_codec(trainer, **options):
-    """The trainer's codec (`codec.FixedRateCodec` or `codec.VariableRateCodec`), built from
+    """The trainer's codec (`codec.codecs.FixedRateCodec` or `VariableRateCodec`), built from
     the arrays its model file would hold; `options` go to the entropy coder (e.g.
     ``decode_sanity_check=False``)."""
-    return codec_from_arrays(model_record(trainer), model_arrays(trainer), **options)
+    return codec_from_arrays(trainer.record(), model_arrays(trainer), **options)
 
 
 def make_mnist_codec(trainer, lmbda: float | None = None, **options):
@@ -123,5 +104,5 @@ def make_mnist_codec(trainer, lmbda: float | None = None, **options):
     return make_codec(trainer, **options).at(lmbda)
 
 
-__all__ = ["load_model", "make_codec", "make_mnist_codec", "model_arrays", "model_record",
+__all__ = ["TRAINERS", "load_model", "make_codec", "make_mnist_codec", "model_arrays",
            "save_model", "trainer_from_arrays"]

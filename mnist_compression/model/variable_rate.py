@@ -74,6 +74,32 @@ class VariableRateTrainer(MNISTCompressionTrainer):
                 key = f"{name}_at_{lmbda_k:g}"
                 self._trackers[key] = keras.metrics.Mean(name=key)
 
+    kind = "variable-rate"
+
+    @classmethod
+    def from_settings(cls, settings) -> VariableRateTrainer:
+        return cls(settings.levels, latent_dims=settings.latent_dims, lmbda=settings.lmbda,
+                   distortion=settings.distortion, level_sampling=settings.level_sampling)
+
+    @classmethod
+    def from_record(cls, record: dict) -> VariableRateTrainer:
+        settings = record.get("settings") or {}
+        return cls(record["levels"], latent_dims=record["latent_dims"], lmbda=record["lmbda"],
+                   distortion=settings.get("distortion", "mae"),
+                   level_sampling=settings.get("level_sampling", 0.0))
+
+    def record(self) -> dict:
+        return dict(super().record(), levels=list(self.levels))
+
+    def own_arrays(self) -> dict:
+        return {"gains/log_gains": np.asarray(self.log_gains.numpy(), np.float32),
+                "gains/log_inverse_gains": np.asarray(self.log_inverse_gains.numpy(),
+                                                      np.float32)}
+
+    def load_own_arrays(self, arrays: dict) -> None:
+        self.log_gains.assign(arrays["gains/log_gains"])
+        self.log_inverse_gains.assign(arrays["gains/log_inverse_gains"])
+
     def gains_at(self, lmbda: float) -> tuple[np.ndarray, np.ndarray]:
         """The gain and inverse gain at any λ in the levels' range, geometrically interpolated
         between the two levels around it (float64 [latent_dims] each)."""

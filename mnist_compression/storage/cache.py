@@ -1,7 +1,7 @@
 """Trained models kept on disk, so a later notebook reuses what an earlier one trained.
 
 Introduced in notebook 03 (training). A model is stored under a key made from every setting that
-shapes it (`TrainingSettings.identity`), the architecture the code builds, and a fingerprint of
+shapes it (`identity`), the architecture the code builds, and a fingerprint of
 the digits it was trained and validated on, so a changed setting, layer or data set never picks
 up a stale model: it trains a new one. Models are the portable files of `model_files`, which
 carry a checksum, so a cache folder also moves between stacks. Writes are atomic, nothing in the
@@ -12,6 +12,7 @@ by a freshly trained one in a new folder. `training.train_or_load` and the digit
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import tempfile
@@ -35,15 +36,41 @@ def cache_dir() -> Path:
         Path.home() / ".cache" / "mnist_compression")
 
 
+# Fields a model's key leaves out while they hold these values, so that models trained before the
+# fields existed keep their keys; a variable-rate model's λ only picks its codec's default λ.
+_LEFT_OUT = {
+    "warm_start": lambda settings: settings.warm_start is None,
+    "warm_start_epochs": lambda settings: settings.warm_start is None,
+    "distortion": lambda settings: settings.distortion == "mae",
+    "levels": lambda settings: settings.kind == "fixed-rate",
+    "lmbda": lambda settings: settings.kind == "variable-rate",
+    "level_sampling": lambda settings: settings.level_sampling == 0,
+}
+
+
+def identity(settings: TrainingSettings) -> dict:
+    """The settings that shape the trained model, as JSON values: every field but where the
+    data is read from, less those `_LEFT_OUT` names at their old defaults."""
+    values = settings.as_dict()
+    return {f.name: values[f.name] for f in dataclasses.fields(settings)
+            if f.metadata["identity"] and not _LEFT_OUT.get(f.name, lambda _: False)(settings)}
+
+
+# The readable start of a key's folder name, per kind of model.
+_FOLDER_NAMES = {
+    "fixed-rate": lambda settings: f"lmbda{settings.lmbda:g}",
+    "variable-rate": lambda settings: (f"levels{len(settings.levels)}-{settings.levels[0]:g}-"
+                                       f"{settings.levels[-1]:g}"),
+}
+
+
 def model_key(settings: TrainingSettings, data_fingerprint: str) -> str:
     """A folder name: readable λ (or levels) and epochs, then a hash of the settings that shape
     the model, the architecture and the data."""
-    identity = dict(settings=settings.identity(), architecture=architecture(settings.latent_dims),
-                    data=data_fingerprint)
-    levels = settings.rate_levels
-    name = (f"lmbda{settings.lmbda:g}" if levels is None else
-            f"levels{len(levels)}-{levels[0]:g}-{levels[-1]:g}")
-    return f"{name}-epochs{settings.epochs}-{json_sha256(identity, 12)}"
+    shaping = dict(settings=identity(settings), architecture=architecture(settings.latent_dims),
+                   data=data_fingerprint)
+    name = _FOLDER_NAMES[settings.kind](settings)
+    return f"{name}-epochs{settings.epochs}-{json_sha256(shaping, 12)}"
 
 
 def _candidates(key: str) -> list[Path]:
@@ -113,4 +140,4 @@ def fetch_pretrained(key: str, filename: str, what: str, pretrained=True) -> boo
 
 
 __all__ = ["CACHE_ENV", "MODEL_FILE", "cache_dir", "fetch_pretrained", "find_cached",
-           "model_key", "store_in_cache"]
+           "identity", "model_key", "store_in_cache"]

@@ -21,23 +21,21 @@ from __future__ import annotations
 import json
 import math
 import re
-import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from ..architecture import architecture
-from ..atomic_files import refuse_existing, write_atomically
-from ..hashing import json_sha256, named_float32_sha256
+from ..checks import POSITIVE_INTEGER, POSITIVE_NUMBER, Check, is_int, is_number
+from .array_files import ArrayFileError, checksum, read_array_file, write_array_file
 
 FORMAT = "mnist-compression-model"
 VERSION = 3  # 3 adds `levels`, the rate levels of a variable-rate model (notebook 08)
-_FIXED_RATE_VERSION = 2  # what a model of one λ is still written as: every release reads it
-_RECORD = "record"
+_WRITTEN_AS = {"fixed-rate": 2, "variable-rate": 3}  # the oldest version that holds each kind
 _SHA256_HEX = re.compile("[0-9a-f]{64}")
 
 
-class ModelFileError(ValueError):
+class ModelFileError(ArrayFileError):
     """A model file is missing, damaged, or not one this version can read."""
 
 
@@ -47,68 +45,43 @@ def model_kind(record: dict) -> str:
     return "variable-rate" if "levels" in record else "fixed-rate"
 
 
-def write_model_file(path, arrays: dict[str, np.ndarray], *, lmbda: float, latent_dims: int,
-                     written_with: dict, levels=None, settings: dict | None = None,
-                     history: dict | None = None, overwrite: bool = False) -> Path:
+def write_model_file(path, arrays: dict[str, np.ndarray], model: dict, *, written_with: dict,
+                     settings: dict | None = None, history: dict | None = None,
+                     overwrite: bool = False) -> Path:
     """Writes named float32 `arrays` and their record to `path` (an .npz file); returns the path.
 
-    A model with rate `levels` is written as version 3, any other as version 2, which every
-    release reads. The file appears complete or not at all; an existing file is kept unless
-    `overwrite`."""
-    refuse_existing(path, overwrite)
+    `model` holds what the trainer records of itself (λ, latent size, and a variable-rate
+    model's levels); each kind is written in the oldest version that holds it (`_WRITTEN_AS`),
+    so every release that knows the kind reads it. The file appears complete or not at all; an
+    existing file is kept unless `overwrite`."""
     arrays = {name: np.asarray(array, np.float32) for name, array in arrays.items()}
     bad = [name for name, array in arrays.items() if not np.isfinite(array).all()]
     if bad:
         raise ModelFileError(f"Not saved: the model has non-finite weights in {bad[0]} (training "
                              f"diverged?).")
-    levels = None if levels is None else [float(v) for v in levels]
-    record = json.loads(json.dumps(dict(  # as a reader parses it: what the checksum covers
-        format=FORMAT, version=_FIXED_RATE_VERSION if levels is None else VERSION,
-        lmbda=float(lmbda), latent_dims=int(latent_dims),
-        architecture=architecture(int(latent_dims)),
+    latent_dims = int(model["latent_dims"])
+    record = dict(
+        format=FORMAT, version=_WRITTEN_AS[model_kind(model)], lmbda=float(model["lmbda"]),
+        latent_dims=latent_dims, architecture=architecture(latent_dims),
         arrays={name: list(array.shape) for name, array in arrays.items()},
         written_with=written_with, settings=settings,
         history=None if history is None else {key: [float(v) for v in values]
                                               for key, values in history.items()},
-        **({} if levels is None else dict(levels=levels)),
-    )))
-    record["sha256"] = _checksum(record, arrays)
-    _check_fields(f"Not saved: {path}", record)
-    return write_atomically(
-        path, lambda f: np.savez(f, **arrays, **{_RECORD: np.array(json.dumps(record))}),
-        overwrite)
+        **{name: model[name] for name in OPTIONAL_FIELDS if name in model},
+    )
+    return write_array_file(path, arrays, record, lambda r: _check_fields(f"Not saved: {path}", r),
+                            overwrite)
 
 
 def read_model_file(path) -> tuple[dict, dict[str, np.ndarray]]:
     """The record and the checked arrays of a model file; raises ModelFileError naming the
     problem."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"No model file at {path}." + (
-            " It is a folder." if path.is_dir() else ""))
-    with open(path, "rb") as f:
-        if f.read(4) != b"PK\x03\x04":
-            raise ModelFileError(
-                f"{path} is not a model file: model files are .npz archives written by "
-                f"`python -m mnist_compression codec export` or `save_model`.")
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            contents = {name: archive[name] for name in archive.files}
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError, MemoryError) as err:
-        raise ModelFileError(f"{path} is not a readable model file ({err}); it may be "
-                             f"truncated or damaged.") from None
-    odd = [name for name, value in contents.items() if not isinstance(value, np.ndarray)]
-    if odd:
-        raise ModelFileError(f"{path}: member {odd[0]} is not a numpy array; the file is "
-                             f"damaged.")
-    if _RECORD not in contents:
-        raise ModelFileError(f"{path} is an .npz file but not a model file (no record).")
-    try:
-        record = json.loads(str(contents.pop(_RECORD)))
-    except (ValueError, RecursionError) as err:  # invalid, too deeply nested or too long a number
-        reason = " ".join(str(err).split())[:120] or type(err).__name__
-        raise ModelFileError(f"{path}: its record is not valid JSON ({reason}).") from None
-    if not isinstance(record, dict) or record.get("format") != FORMAT:
+        record, contents = read_array_file(
+            path, "model file", "`mnist-compression codec export` or `save_model`")
+    except ArrayFileError as err:
+        raise ModelFileError(str(err)) from None
+    if record.get("format") != FORMAT:
         raise ModelFileError(f"{path} is not a {FORMAT} file.")
     _check_integrity(path, record, contents)
     _check_fields(path, record)
@@ -118,80 +91,70 @@ def read_model_file(path) -> tuple[dict, dict[str, np.ndarray]]:
     bad = [name for name, array in contents.items() if not np.isfinite(array).all()]
     if bad:
         raise ModelFileError(f"{path}: array {bad[0]} holds non-finite values.")
+    if model_kind(record) == "fixed-rate" and any(name.startswith("gains/") for name in contents):
+        raise ModelFileError(f"{path} holds gain arrays but no levels: it is damaged.")
     return record, contents
-
-
-def _is_int(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _is_shapes(value) -> bool:
     return isinstance(value, dict) and all(
-        isinstance(shape, list) and all(_is_int(n) and n >= 0 for n in shape)
+        isinstance(shape, list) and all(is_int(n) and n >= 0 for n in shape)
         for shape in value.values())
 
 
 def _is_history(value) -> bool:
     return value is None or (isinstance(value, dict) and all(
-        isinstance(values, list) and all(_is_number(v) and not math.isinf(v) for v in values)
+        isinstance(values, list) and all(is_number(v) and not math.isinf(v) for v in values)
         for values in value.values()))
 
 
-# Every field of a record: a test of its value, and what the test expects (for messages).
+# Every field of a record and its check (`checks`: a test and, for messages, what it expects).
 _FIELDS = {
-    "format": (lambda v: v == FORMAT, json.dumps(FORMAT)),
-    "version": (lambda v: _is_int(v) and v >= 1, "a positive integer"),
-    "lmbda": (lambda v: _is_number(v) and math.isfinite(v) and v > 0, "a finite number > 0"),
-    "latent_dims": (lambda v: _is_int(v) and v >= 1, "a positive integer"),
-    "architecture": (lambda v: isinstance(v, dict), "an object describing the layers"),
-    "arrays": (_is_shapes, "an object mapping array names to shapes (lists of integers >= 0)"),
-    "sha256": (lambda v: isinstance(v, str) and _SHA256_HEX.fullmatch(v) is not None,
-               "64 lowercase hexadecimal digits"),
-    "written_with": (lambda v: isinstance(v, dict) and all(isinstance(x, str)
-                                                           for x in v.values()),
-                     "an object of version strings"),
-    "settings": (lambda v: v is None or isinstance(v, dict), "null or an object"),
-    "history": (_is_history, "null or an object of lists of numbers (finite or NaN)"),
-    "levels": (lambda v: isinstance(v, list) and len(v) >= 2 and all(
-        _is_number(x) and math.isfinite(x) and x > 0 for x in v) and v == sorted(set(v)),
-               "a list of at least two distinct λ > 0, ascending"),
+    "format": Check(lambda v: v == FORMAT, json.dumps(FORMAT)),
+    "version": POSITIVE_INTEGER,
+    "lmbda": POSITIVE_NUMBER,
+    "latent_dims": POSITIVE_INTEGER,
+    "architecture": Check(lambda v: isinstance(v, dict), "an object describing the layers"),
+    "arrays": Check(_is_shapes,
+                    "an object mapping array names to shapes (lists of integers >= 0)"),
+    "sha256": Check(lambda v: isinstance(v, str) and _SHA256_HEX.fullmatch(v) is not None,
+                    "64 lowercase hexadecimal digits"),
+    "written_with": Check(lambda v: isinstance(v, dict) and all(isinstance(x, str)
+                                                                for x in v.values()),
+                          "an object of version strings"),
+    "settings": Check(lambda v: v is None or isinstance(v, dict), "null or an object"),
+    "history": Check(_is_history, "null or an object of lists of numbers (finite or NaN)"),
+    "levels": Check(lambda v: isinstance(v, list) and len(v) >= 2 and all(
+        is_number(x) and math.isfinite(x) and x > 0 for x in v) and v == sorted(set(v)),
+                    "a list of at least two distinct λ > 0, ascending"),
 }
-_OPTIONAL = ("levels",)  # a variable-rate model's (version 3 on); absent for a model of one λ
+# Optional fields and the version that added each: a variable-rate model's levels (version 3 on);
+# a model of one λ has none.
+OPTIONAL_FIELDS = {"levels": 3}
 
 
 def _check_field(where, record: dict, name: str) -> None:
     """Raises ModelFileError naming the field if the record lacks it or it is not as expected."""
     if name not in record:
         raise ModelFileError(f'{where}: the record has no field "{name}".')
-    test, expected = _FIELDS[name]
-    if not test(record[name]):
+    check = _FIELDS[name]
+    if not check.test(record[name]):
         shown = json.dumps(record[name])
         shown = shown if len(shown) <= 60 else shown[:57] + "..."
-        raise ModelFileError(f'{where}: the record\'s field "{name}" must be {expected}, got '
-                             f'{shown}.')
+        raise ModelFileError(f'{where}: the record\'s field "{name}" must be {check.expected}, '
+                             f'got {shown}.')
 
 
 def _check_fields(where, record: dict) -> None:
     """Checks every field's type and range, and that there are no others."""
-    extra = sorted(set(record) - set(_FIELDS))
-    if extra or ("levels" in record and record.get("version", VERSION) < 3):
-        raise ModelFileError(f"{where}: the record has unexpected fields {extra or ['levels']}.")
+    version = record.get("version", VERSION)
+    extra = sorted(name for name in record if name not in _FIELDS
+                   or version < OPTIONAL_FIELDS.get(name, 1))
+    if extra:
+        raise ModelFileError(f"{where}: the record has unexpected fields {extra}.")
     for name in _FIELDS:
-        if name in record or name not in _OPTIONAL:
+        if name in record or name not in OPTIONAL_FIELDS:
             _check_field(where, record, name)
-
-
-def _checksum(record: dict, arrays: dict[str, np.ndarray]) -> str:
-    """The `sha256` a record of its version must hold: version 1 covers the arrays alone;
-    version 2 on, the arrays' digest and the rest of the record as canonical JSON."""
-    digest = named_float32_sha256(arrays)
-    if record["version"] == 1:
-        return digest
-    return json_sha256([digest, {key: value for key, value in record.items() if key != "sha256"}])
 
 
 def _check_integrity(path, record: dict, arrays: dict[str, np.ndarray]) -> None:
@@ -203,7 +166,7 @@ def _check_integrity(path, record: dict, arrays: dict[str, np.ndarray]) -> None:
         _check_field(path, record, "arrays")
         _check_array_shapes(path, record, arrays)
     try:
-        intact = _checksum(record, arrays) == record["sha256"]
+        intact = checksum(record, arrays) == record["sha256"]
     except (TypeError, ValueError):  # a newer file's arrays that are not numbers
         intact = False
     if not intact:
@@ -229,5 +192,5 @@ def _check_array_shapes(path, record: dict, arrays: dict[str, np.ndarray]) -> No
                                  f"{list(arrays[name].shape)}, the record says float32 {shape}.")
 
 
-__all__ = ["FORMAT", "ModelFileError", "VERSION", "model_kind", "read_model_file",
-           "write_model_file"]
+__all__ = ["FORMAT", "ModelFileError", "OPTIONAL_FIELDS", "VERSION", "model_kind",
+           "read_model_file", "write_model_file"]

@@ -1,9 +1,9 @@
 """The λ slider of notebook 08: drag λ and see digits re-coded by one variable-rate model.
 
-`recode` codes digits at one λ with a `codec.VariableRateCodec` and measures the real strings;
-`lambda_slider` puts it behind an ipywidgets slider (Colab and JupyterLab show it). Its update
-function is returned too, so a notebook run without a browser (papermill, CI) can call it for a
-few λ and check what dragging would show.
+`recode` codes digits at one λ with a variable-rate codec (`make_codec`, `load_codec`) and
+measures the real strings; `lambda_slider` puts it behind an ipywidgets slider (Colab and
+JupyterLab show it). Its update function is returned too, so a notebook run without a browser
+(papermill, CI) can call it for a few λ and check what dragging would show.
 """
 
 from __future__ import annotations

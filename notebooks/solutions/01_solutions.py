@@ -57,8 +57,7 @@ import math
 
 import tensorflow as tf
 
-from mnist_compression.model.autoencoder import make_analysis_transform, make_synthesis_transform
-from mnist_compression.teaching.exercises import check_answer
+from mnist_compression import check_answer, make_analysis_transform, make_synthesis_transform
 
 # %% [markdown]
 # ## Exercise 1: count the parameters

@@ -56,11 +56,15 @@ seed = 0  # fixes the random weights and the noise
 import numpy as np
 import tensorflow as tf
 
-from mnist_compression.data import load_mnist_arrays
-from mnist_compression.model.autoencoder import make_analysis_transform, to_unit_range
-from mnist_compression.model.entropy_models import ContinuousBatchedEntropyModel, NoisyLogistic
-from mnist_compression.plotting import plot_prior
-from mnist_compression.teaching.exercises import check_answer
+from mnist_compression import (
+    ContinuousBatchedEntropyModel,
+    NoisyLogistic,
+    check_answer,
+    load_mnist_arrays,
+    make_analysis_transform,
+    plot_prior,
+    to_unit_range,
+)
 
 tf.keras.utils.set_random_seed(seed)
 

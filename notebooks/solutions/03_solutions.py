@@ -60,10 +60,7 @@ pretrained = True  # part 3's model: a published one with these settings, if any
 # %%
 import numpy as np
 
-from mnist_compression.plotting import plot_history
-from mnist_compression.settings import TrainingSettings
-from mnist_compression.teaching.exercises import check_answer
-from mnist_compression.training import train_or_load
+from mnist_compression import TrainingSettings, check_answer, plot_history, train_or_load
 
 settings = TrainingSettings.from_recipe("original", epochs=epochs, train_examples=train_examples,
                                         validation_examples=validation_examples,

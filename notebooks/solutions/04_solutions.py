@@ -61,13 +61,15 @@ first_digit = 48  # the 16 digits of part 4
 # %%
 import numpy as np
 
-from mnist_compression.data import load_mnist_arrays
-from mnist_compression.model.files import make_mnist_codec
-from mnist_compression.plotting import display_digits
-from mnist_compression.settings import TrainingSettings
-from mnist_compression.study.evaluation import code_digits
-from mnist_compression.teaching.exercises import check_answer
-from mnist_compression.training import train_or_load
+from mnist_compression import (
+    TrainingSettings,
+    check_answer,
+    code_digits,
+    display_digits,
+    load_mnist_arrays,
+    make_mnist_codec,
+    train_or_load,
+)
 
 settings = TrainingSettings.from_recipe("original", epochs=epochs, train_examples=train_examples,
                                         validation_examples=validation_examples,

@@ -61,14 +61,18 @@ first_digit = 48  # the 16 digits of part 5
 # %%
 import numpy as np
 
-from mnist_compression.data import load_mnist_arrays
-from mnist_compression.model.files import make_mnist_codec
-from mnist_compression.plotting import display_digits, plot_rate_distortion
-from mnist_compression.settings import TrainingSettings
-from mnist_compression.study.classifier import train_or_load_classifier
-from mnist_compression.study.evaluation import evaluate_codec
-from mnist_compression.study.sweep import run_sweep, secant_slopes
-from mnist_compression.training import train_or_load
+from mnist_compression import (
+    TrainingSettings,
+    display_digits,
+    evaluate_codec,
+    load_mnist_arrays,
+    make_mnist_codec,
+    plot_rate_distortion,
+    run_sweep,
+    secant_slopes,
+    train_or_load,
+    train_or_load_classifier,
+)
 
 settings = TrainingSettings.from_recipe("original", epochs=epochs, train_examples=train_examples,
                                         validation_examples=validation_examples,

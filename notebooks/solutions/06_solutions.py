@@ -60,11 +60,13 @@ seed = 0  # fixes the random strings and samples
 # %%
 import numpy as np
 
-from mnist_compression.model.files import make_mnist_codec
-from mnist_compression.plotting import show_digits
-from mnist_compression.settings import TrainingSettings
-from mnist_compression.teaching.exercises import check_answer
-from mnist_compression.training import train_or_load
+from mnist_compression import (
+    TrainingSettings,
+    check_answer,
+    make_mnist_codec,
+    show_digits,
+    train_or_load,
+)
 
 settings = TrainingSettings.from_recipe("original", epochs=epochs, train_examples=train_examples,
                                         validation_examples=validation_examples,

@@ -60,11 +60,14 @@ pretrained = True  # published models with these settings, if any
 qualities = [1, 5, 10, 20, 30, 50, 70, 90]  # JPEG and WebP settings
 
 # %%
-from mnist_compression.plotting import plot_rd_study
-from mnist_compression.settings import TrainingSettings
-from mnist_compression.study.baselines import evaluate_baselines
-from mnist_compression.study.sweep import compare_at_equal_distortion, run_sweep
-from mnist_compression.training import load_training_data
+from mnist_compression import (
+    TrainingSettings,
+    compare_at_equal_distortion,
+    evaluate_baselines,
+    load_training_data,
+    plot_rd_study,
+    run_sweep,
+)
 
 settings = TrainingSettings.from_recipe("original", epochs=epochs, train_examples=train_examples,
                                         validation_examples=validation_examples,

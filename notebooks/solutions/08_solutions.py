@@ -61,10 +61,15 @@ pretrained = True  # published models with these settings, if any
 # %%
 import numpy as np
 
-from mnist_compression.model.files import make_codec
-from mnist_compression.settings import TrainingSettings
-from mnist_compression.study.sweep import measure_variable_rate, rows_bd_rate, run_sweep
-from mnist_compression.training import load_training_data, train_or_load
+from mnist_compression import (
+    TrainingSettings,
+    load_training_data,
+    make_codec,
+    measure_variable_rate,
+    rows_bd_rate,
+    run_sweep,
+    train_or_load,
+)
 
 settings = TrainingSettings.from_recipe("original", epochs=epochs, train_examples=train_examples,
                                         validation_examples=validation_examples,
@@ -104,7 +109,7 @@ for name, candidate in (("recipe", one.rows), ("low levels more often", rows)):
 # along the other.
 
 # %%
-for lmbda in variable.rate_levels:
+for lmbda in variable.levels:
     losses = [h[f"val_rate_at_{lmbda:g}"][-1] + lmbda * h[f"val_distortion_at_{lmbda:g}"][-1]
               for h in (history, often_history)]
     print(f"λ = {lmbda:6g}: recipe {losses[0]:8.2f}, low levels more often {losses[1]:8.2f} "

@@ -1,0 +1,64 @@
+"""Declarative checks of values: a test and the words for what it expects, in one table each.
+
+`TrainingSettings` (its fields) and model files (their records) both describe every value they
+accept with these checks, so a bad value is refused with the same kind of one-line message,
+"<name> must be <expected>, got <value>.", wherever it is read.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable
+
+
+def is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+@dataclass(frozen=True)
+class Check:
+    """A value's test, what it expects in words, and how an accepted value is stored."""
+
+    test: Callable[[object], bool]
+    expected: str
+    convert: Callable = staticmethod(lambda value: value)
+
+    def __call__(self, name: str, value):
+        """The value, converted, or ValueError naming `name` and what was expected."""
+        if not self.test(value):
+            raise ValueError(f"{name} must be {self.expected}, got {shown(value)}.")
+        return self.convert(value)
+
+    def or_none(self) -> Check:
+        """The same check that also accepts None (kept as None)."""
+        return Check(lambda v: v is None or self.test(v), f"{self.expected}, or None",
+                     lambda v: None if v is None else self.convert(v))
+
+
+def shown(value, limit: int = 60) -> str:
+    """A value as a message quotes it, cut short when long."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def one_of(choices: tuple) -> Check:
+    return Check(lambda v: v in choices, f"one of {choices}")
+
+
+POSITIVE_INTEGER = Check(lambda v: is_int(v) and v >= 1, "a positive integer")
+INTEGER = Check(is_int, "an integer")
+POSITIVE_NUMBER = Check(lambda v: is_number(v) and math.isfinite(v) and v > 0,
+                        "a positive finite number", float)
+NON_NEGATIVE_NUMBER = Check(lambda v: is_number(v) and math.isfinite(v) and v >= 0,
+                            "a finite number >= 0", float)
+SHARE = Check(lambda v: is_number(v) and 0 <= v < 1, "a share of the steps in [0, 1)", float)
+TEXT = Check(lambda v: isinstance(v, (str, bytes)) or hasattr(v, "__fspath__"), "a path or text",
+             str)
+
+__all__ = ["Check", "INTEGER", "NON_NEGATIVE_NUMBER", "POSITIVE_INTEGER", "POSITIVE_NUMBER",
+           "SHARE", "TEXT", "is_int", "is_number", "one_of", "shown"]

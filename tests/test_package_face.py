@@ -1,0 +1,44 @@
+"""The package's face: what the notebooks import from `mnist_compression` itself."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import mnist_compression
+
+REPO = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((REPO / "notebooks").rglob("[0-9][0-9]_*.py"))
+
+
+@pytest.mark.parametrize("name", mnist_compression.__all__)
+def test_every_name_of_the_face_is_its_module_s_own(name):
+    home = mnist_compression._HOMES[name]
+    module = __import__(f"mnist_compression.{home}", fromlist=[name])
+    assert getattr(mnist_compression, name) is getattr(module, name)
+    assert name in getattr(module, "__all__", [name]), f"{name} is not public in {home}"
+
+
+def test_an_unknown_name_is_an_attribute_error():
+    with pytest.raises(AttributeError, match="has no attribute 'nothing_here'"):
+        mnist_compression.nothing_here  # noqa: B018
+
+
+def test_importing_the_package_and_the_codec_loads_no_tensorflow():
+    code = ("import sys, mnist_compression; from mnist_compression import load_codec, "
+            "TrainingSettings; print('tensorflow' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=60)
+    assert result.stdout.strip() == "False", result.stderr
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda path: path.stem)
+def test_notebooks_import_through_the_face(notebook):
+    text = notebook.read_text()
+    deep = re.findall(r"^(?:from|import) mnist_compression\.[\w.]+", text, re.M)
+    assert not deep, deep
+    for names in re.findall(r"^from mnist_compression import \(?([^)]*?)\)?$", text, re.M | re.S):
+        for name in re.split(r"[\s,]+", names.strip()):
+            assert not name or name in mnist_compression.__all__, name
