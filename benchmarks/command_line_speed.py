@@ -22,12 +22,16 @@ from pathlib import Path
 import numpy as np
 
 
-def _seconds(command: list[str], env: dict, repeats: int) -> tuple[float, float]:
+def _seconds(command: list[str], env: dict, repeats: int, cwd: Path) -> tuple[float, float]:
+    """The fewest and the median seconds of `repeats` runs (from `cwd`, so that the package is
+    the one the environment names, not a source tree in the current folder)."""
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
-        subprocess.run(command, env=env, check=True, capture_output=True)
+        result = subprocess.run(command, env=env, cwd=cwd, capture_output=True, text=True)
         times.append(time.perf_counter() - start)
+        if result.returncode:
+            sys.exit(f"{' '.join(command)} failed: {result.stderr.strip().splitlines()[-1]}")
     return min(times), statistics.median(times)
 
 
@@ -72,6 +76,7 @@ def main(argv=None) -> int:
                 "import tensorflow": [sys.executable, "-c", "import tensorflow"]}
         runs = [("this version", rows | _commands(
             [sys.executable, "-m", "mnist_compression", "codec"], folder, "new"), env)]
+        env["PYTHONPATH"] = str(Path(__file__).resolve().parents[1])  # this checkout
         if args.before:
             before_env = dict(env, PYTHONPATH=str(args.before.resolve()))
             runs.append(("before", _commands([sys.executable, "-m", "mnist_compression.codec"],
@@ -79,7 +84,7 @@ def main(argv=None) -> int:
         print(f"{'command':<22} {'version':<14} {'fewest s':>9} {'median s':>9}")
         for version, commands, environment in runs:
             for label, command in commands.items():
-                low, middle = _seconds(command, environment, args.repeats)
+                low, middle = _seconds(command, environment, args.repeats, folder)
                 print(f"{label:<22} {version:<14} {low:9.2f} {middle:9.2f}", flush=True)
     return 0
 
