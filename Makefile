@@ -76,9 +76,11 @@ lint: install  ## ruff on the package, tests, tools and notebook twins; the laye
 	$(PY) -m ruff check mnist_compression tests benchmarks tools notebooks
 	$(VENV)/bin/lint-imports --no-cache
 
-locks: install  ## after editing a pin in locks/: every file's SHA-256 (uv, installed on first use)
-	$(PY) -m pip install --quiet uv
-	$(PY) tools/hash_locks.py
+# Apart from the project's environment, which installs from the locks being rewritten.
+locks:  ## after editing a pin in locks/: every file's SHA-256 (uv, in build/uv on first use)
+	test -x build/uv/bin/python || $(PYTHON) -m venv build/uv
+	build/uv/bin/python -m pip install --quiet uv
+	build/uv/bin/python tools/hash_locks.py
 
 bench: install  ## time training against the original tutorial's pipeline
 	$(PY) benchmarks/training_speed.py

@@ -6,8 +6,9 @@ with import-linter). From the top, with the notebooks that introduce each module
 - `cli`: the command line, `mnist-compression` or `python -m mnist_compression`
   (`cli.main`), one module per command: `cli.codec` (export, compress, decompress, info),
   `cli.training` (train), `cli.sweep` (sweep), `cli.release` (release); `cli.digit_files` reads
-  and writes digits for them, `cli.settings_options` turns `TrainingSettings` into options;
-- `teaching`: `teaching.exercises` (01-08, the check cells), `teaching.slider` (08, the λ
+  and writes digits for them, `cli.settings_options` turns `TrainingSettings` into options,
+  `cli.exit_status` turns a command's work into its exit status;
+- `teaching`: `teaching.exercises` (01-07, the check cells), `teaching.slider` (08, the λ
   slider), `teaching.coding_primer` (02, 04: code lengths and interval narrowing on a toy
   alphabet), `teaching.notebook_tools` (`show_source`, the Colab model cache);
 - `study`: measurements. `study.evaluation` and `study.classifier` (05: real strings, decoded
@@ -15,7 +16,8 @@ with import-linter). From the top, with the notebooks that introduce each module
   `study.curves` (05, 07, 08: secants, bits at equal distortion, BD-rates of measured rows),
   `study.bd_rate` (the Bjøntegaard delta rate of two curves), `study.baselines` (07: PNG, JPEG,
   WebP, zlib, LZMA), `study.rate_distortion_study` (07: the whole study into one folder),
-  `study.reference` (the original tutorial's numbers);
+  `study.reference` (the original tutorial's numbers), `study.release_models` (a release's
+  pretrained models and their manifest);
 - `plotting` (01-08): the figures;
 - `training` (03): `train_model` and `train_or_load`, which reuses the model cache and
   pretrained models;
@@ -29,7 +31,8 @@ with import-linter). From the top, with the notebooks that introduce each module
   `codec.exact_transforms` (the transforms in integer arithmetic), `codec.gains` (a
   variable-rate model's gains in exact fixed point), `codec.mnc` (the `.mnc` file format);
 - `storage` (numpy only): `storage.array_files` (arrays and a checksummed record in one `.npz`,
-  the container of model files and the classifier), `storage.model_files` (the model file
+  the container of model files and the classifier), `storage.npy` (`.npy` arrays read only
+  after their header is checked), `storage.model_files` (the model file
   format), `storage.cache` (the model cache, 03), `storage.pretrained` (04-08: published
   models, checked downloads);
 - `coding` (numpy only): coding tables and the range coder, byte-identical to

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO, Callable
+from typing import BinaryIO
 
 
 def default_mode(mode: int = 0o666) -> int:
@@ -29,11 +30,37 @@ def refuse_existing(path, overwrite: bool = False) -> None:
                               f"(--force on the command line).")
 
 
-def write_atomically(path, write: Callable[[BinaryIO], object], overwrite: bool = False) -> Path:
-    """Calls `write(f)` on a temporary file beside `path`, then renames it to `path`. An existing
-    `path` (also one that appeared meanwhile) is kept unless `overwrite`."""
+def check_output(path, overwrite: bool = False) -> None:
+    """Raises OSError, in one line that names `path`, unless `write_atomically` can write it:
+    an existing entry must be a file (or a link) that may be replaced, and its folder one this
+    process can create files in (tried with a temporary file). Command lines call it before any
+    work, so a bad output name never costs a training or an encoding."""
     path = Path(path)
     refuse_existing(path, overwrite)
+    if path.is_dir() and not path.is_symlink():
+        raise IsADirectoryError(f"{path} is a folder; name a file to write.")
+    if os.path.lexists(path) and not path.is_symlink() and not path.is_file():
+        raise OSError(f"{path} is not a regular file (a device, pipe or socket); name a file to "
+                      f"write.")
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise NotADirectoryError(f"Cannot write {path}: {folder} is not a folder.")
+    try:
+        handle, probe = tempfile.mkstemp(prefix=".probe-", dir=folder)
+    except OSError as err:
+        raise OSError(f"Cannot write {path}: {err.strerror or err} in {folder}.") from None
+    os.close(handle)
+    os.unlink(probe)
+
+
+def write_atomically(path, write: Callable[[BinaryIO], object], overwrite: bool = False) -> Path:
+    """Calls `write(f)` on a temporary file beside `path`, then puts it at `path` in one step.
+    An existing `path` is kept unless `overwrite`: without it the file is linked into place,
+    which fails if the name appeared meanwhile, so two writers can never both succeed."""
+    path = Path(path)
+    check_output(path, overwrite)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial",
                                          dir=path.parent)
@@ -43,12 +70,32 @@ def write_atomically(path, write: Callable[[BinaryIO], object], overwrite: bool 
             f.flush()
             os.fsync(f.fileno())
         os.chmod(temporary, default_mode())
-        refuse_existing(path, overwrite)  # again: it may have appeared while writing
-        os.replace(temporary, path)
+        if overwrite:
+            os.replace(temporary, path)
+        else:
+            _link_new(temporary, path)
+    except FileExistsError:
+        raise
+    except OSError as err:  # named after the file the user asked for, not the temporary one
+        raise OSError(err.errno, f"Cannot write {path}: {err.strerror or err}") from None
     finally:
         if os.path.exists(temporary):
             os.unlink(temporary)
     return path
 
 
-__all__ = ["default_mode", "refuse_existing", "write_atomically"]
+def _link_new(temporary: str, path: Path) -> None:
+    """Gives the finished temporary file the name `path`, which must not exist: a hard link
+    fails atomically if it does. Where links are not supported (some network and cloud
+    drives), the name is checked and then replaced."""
+    try:
+        os.link(temporary, path)
+    except FileExistsError:
+        raise FileExistsError(f"{path} already exists; choose another name or allow overwriting "
+                              f"(--force on the command line).") from None
+    except OSError:
+        refuse_existing(path)
+        os.replace(temporary, path)
+
+
+__all__ = ["check_output", "default_mode", "refuse_existing", "write_atomically"]

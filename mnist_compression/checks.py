@@ -8,8 +8,9 @@ accept with these checks, so a bad value is refused with the same kind of one-li
 from __future__ import annotations
 
 import math
+import os
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 
 def is_int(value) -> bool:
@@ -34,15 +35,20 @@ class Check:
             raise ValueError(f"{name} must be {self.expected}, got {shown(value)}.")
         return self.convert(value)
 
+    def to(self, convert: Callable) -> Check:
+        """The same check that stores an accepted value as `convert(value)`."""
+        return Check(self.test, self.expected, convert)
+
     def or_none(self) -> Check:
         """The same check that also accepts None (kept as None)."""
         return Check(lambda v: v is None or self.test(v), f"{self.expected}, or None",
                      lambda v: None if v is None else self.convert(v))
 
 
-def shown(value, limit: int = 60) -> str:
-    """A value as a message quotes it, cut short when long."""
-    text = repr(value)
+def shown(value, limit: int = 60, as_text: Callable = repr) -> str:
+    """A value as a message quotes it (`as_text`: repr, or json.dumps for a file's values), cut
+    short when long."""
+    text = as_text(value)
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
@@ -53,12 +59,11 @@ def one_of(choices: tuple) -> Check:
 POSITIVE_INTEGER = Check(lambda v: is_int(v) and v >= 1, "a positive integer")
 INTEGER = Check(is_int, "an integer")
 POSITIVE_NUMBER = Check(lambda v: is_number(v) and math.isfinite(v) and v > 0,
-                        "a positive finite number", float)
+                        "a positive finite number")
 NON_NEGATIVE_NUMBER = Check(lambda v: is_number(v) and math.isfinite(v) and v >= 0,
-                            "a finite number >= 0", float)
-SHARE = Check(lambda v: is_number(v) and 0 <= v < 1, "a share of the steps in [0, 1)", float)
-TEXT = Check(lambda v: isinstance(v, (str, bytes)) or hasattr(v, "__fspath__"), "a path or text",
-             str)
+                            "a finite number >= 0")
+SHARE = Check(lambda v: is_number(v) and 0 <= v < 1, "a share of the steps in [0, 1)")
+PATH = Check(lambda v: isinstance(v, str) or hasattr(v, "__fspath__"), "a path", os.fspath)
 
-__all__ = ["Check", "INTEGER", "NON_NEGATIVE_NUMBER", "POSITIVE_INTEGER", "POSITIVE_NUMBER",
-           "SHARE", "TEXT", "is_int", "is_number", "one_of", "shown"]
+__all__ = ["Check", "INTEGER", "NON_NEGATIVE_NUMBER", "PATH", "POSITIVE_INTEGER",
+           "POSITIVE_NUMBER", "SHARE", "is_int", "is_number", "one_of", "shown"]

@@ -12,6 +12,7 @@ import gzip
 import os
 import struct
 import threading
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -58,45 +59,61 @@ def _find_file(folder: Path, stem: str) -> Path:
     )
 
 
-def _read_bytes(path: Path) -> bytes:
-    if path.suffix == ".gz":
-        try:
-            with gzip.open(path, "rb") as f:
-                return f.read()
-        except (OSError, EOFError) as err:
-            raise MNISTFormatError(f"{path}: not a readable gzip file ({err}).") from None
-    return path.read_bytes()
+def _open(path: Path):
+    """The file's bytes as a stream: decompressed when it ends in .gz."""
+    return gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")
+
+
+def _read_at_most(stream, count: int) -> bytes:
+    """Up to `count` bytes, read in pieces, so that memory grows only with what arrives."""
+    pieces, left = [], count
+    while left > 0:
+        piece = stream.read(min(left, 1 << 20))
+        if not piece:
+            break
+        pieces.append(piece)
+        left -= len(piece)
+    return b"".join(pieces)
 
 
 def read_idx(path: str | os.PathLike, magic: int, limit: int | None = None) -> np.ndarray:
     """Reads one MNIST IDX file (2049: labels, 2051: images) into a uint8 array, checking it.
 
     `limit` keeps only the first examples. Raises MNISTFormatError naming the file and the fault.
+    Only what the header promises is read, plus one byte to tell a longer file, so a gzip file
+    that inflates far beyond its header costs no more memory than an honest one.
     """
     path = Path(path)
-    raw = _read_bytes(path)
     ndim = {_LABEL_MAGIC: 1, _IMAGE_MAGIC: 3}[magic]
     header_size = 4 + 4 * ndim
-    if len(raw) < header_size:
+    try:
+        with _open(path) as stream:
+            header = _read_at_most(stream, header_size)
+            if len(header) < header_size:
+                raise MNISTFormatError(
+                    f"{path}: {len(header)} bytes is shorter than the {header_size}-byte IDX "
+                    f"header.")
+            found_magic, *dims = struct.unpack(f">{1 + ndim}I", header)
+            if found_magic != magic:
+                kind = "labels" if magic == _LABEL_MAGIC else "images"
+                raise MNISTFormatError(
+                    f"{path}: magic {found_magic}, expected {magic} (IDX {kind}, uint8).")
+            if ndim == 3 and tuple(dims[1:]) != IMAGE_SHAPE[:2]:
+                raise MNISTFormatError(f"{path}: images are {dims[1]}x{dims[2]}, expected 28x28.")
+            size = int(np.prod(dims, dtype=np.int64))
+            payload = _read_at_most(stream, size + 1)
+    except (OSError, EOFError, zlib.error) as err:
+        raise MNISTFormatError(f"{path}: not a readable {'gzip ' if path.suffix == '.gz' else ''}"
+                               f"file ({err}).") from None
+    if len(payload) != size:
+        found = (f"{header_size + len(payload)} bytes" if len(payload) <= size else
+                 f"more than {header_size + size} bytes" if path.suffix == ".gz" else
+                 f"{path.stat().st_size} bytes")
         raise MNISTFormatError(
-            f"{path}: {len(raw)} bytes is shorter than the {header_size}-byte IDX header."
-        )
-    found_magic, *dims = struct.unpack(f">{1 + ndim}I", raw[:header_size])
-    if found_magic != magic:
-        kind = "labels" if magic == _LABEL_MAGIC else "images"
-        raise MNISTFormatError(
-            f"{path}: magic {found_magic}, expected {magic} (IDX {kind}, uint8)."
-        )
-    if ndim == 3 and tuple(dims[1:]) != IMAGE_SHAPE[:2]:
-        raise MNISTFormatError(f"{path}: images are {dims[1]}x{dims[2]}, expected 28x28.")
-    expected = header_size + int(np.prod(dims))
-    if len(raw) != expected:
-        raise MNISTFormatError(
-            f"{path}: header promises {dims[0]} examples ({expected} bytes in all), "
-            f"but the file has {len(raw)} bytes."
-        )
+            f"{path}: header promises {dims[0]} examples ({header_size + size} bytes in all), "
+            f"but the file has {found}.")
     count = dims[0] if limit is None else min(limit, dims[0])
-    data = np.frombuffer(raw, np.uint8, offset=header_size, count=count * int(np.prod(dims[1:])))
+    data = np.frombuffer(payload, np.uint8, count=count * int(np.prod(dims[1:])))
     return data.reshape(count, *dims[1:])
 
 

@@ -1,30 +1,39 @@
 """λ, the price of distortion in bits, and a variable-rate model's rate levels: checked here once.
 
 Introduced in notebook 03 (λ) and notebook 08 (levels). `STUDY_LAMBDAS` are the eight λ of the
-rate–distortion study (notebook 07) and the levels of the variable-rate recipe (notebook 08).
+rate–distortion study (notebook 07) and the levels of the variable-rate recipe (notebook 08);
+`kind_of` tells the two kinds of model apart by their levels, for settings and model files alike.
 """
 
 from __future__ import annotations
 
+import decimal
 import math
 import numbers
 
+from .checks import shown
+
 STUDY_LAMBDAS = (50.0, 100.0, 300.0, 500.0, 1000.0, 2000.0, 5000.0, 10000.0)
+# The kinds of model: trained for one λ, or for rate levels (one gain per level).
+FIXED_RATE, VARIABLE_RATE = "fixed-rate", "variable-rate"
+
+
+def kind_of(levels) -> str:
+    """The kind of model that has these rate levels (None: a model of one λ)."""
+    return FIXED_RATE if levels is None else VARIABLE_RATE
 
 
 def check_lmbda(value, name: str = "lmbda") -> float:
     """λ as a float: a real number (int, float, numpy scalar, Decimal, Fraction), finite and
     > 0; otherwise ValueError naming `name` (long values cut short)."""
-    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+    if isinstance(value, (numbers.Real, decimal.Decimal)) and not isinstance(value, bool):
         try:
             number = float(value)
         except (OverflowError, ValueError):
             number = math.inf
         if math.isfinite(number) and number > 0:
             return number
-    shown = repr(value)
-    shown = shown if len(shown) <= 40 else shown[:37] + "..."
-    raise ValueError(f"{name} must be a positive finite number, got {shown}.")
+    raise ValueError(f"{name} must be a positive finite number, got {shown(value)}.")
 
 
 def check_levels(levels) -> tuple:
@@ -60,4 +69,5 @@ def levels_text(levels) -> str:
     return ",".join(f"{v:g}" for v in check_levels(levels))
 
 
-__all__ = ["STUDY_LAMBDAS", "check_levels", "check_lmbda", "levels_text", "parse_levels"]
+__all__ = ["FIXED_RATE", "STUDY_LAMBDAS", "VARIABLE_RATE", "check_levels", "check_lmbda",
+           "kind_of", "levels_text", "parse_levels"]

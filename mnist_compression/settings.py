@@ -16,25 +16,33 @@ from dataclasses import dataclass, field
 from .checks import (
     INTEGER,
     NON_NEGATIVE_NUMBER,
+    PATH,
     POSITIVE_INTEGER,
     POSITIVE_NUMBER,
     SHARE,
-    TEXT,
-    Check,
-    is_number,
     one_of,
+    shown,
 )
-from .lambdas import STUDY_LAMBDAS, levels_text, parse_levels
+from .lambdas import (
+    FIXED_RATE,
+    STUDY_LAMBDAS,
+    VARIABLE_RATE,
+    check_lmbda,
+    kind_of,
+    levels_text,
+    parse_levels,
+)
 
 SCHEDULES = ("constant", "cosine")
 DISTORTIONS = ("mae", "mse")  # mean absolute error (the tutorial's), mean squared error
-_WARM_START = Check(lambda v: v is None or (is_number(v) and math.isfinite(v) and v > 0),
-                    "the positive λ of the model to start from, or None",
-                    lambda v: None if v is None else float(v))
 
 
 def _levels(name: str, value):
-    return None if value is None else parse_levels(value)
+    """The levels as ascending floats; a refusal quotes them as they were given."""
+    try:
+        return None if value is None else parse_levels(value)
+    except ValueError as err:
+        raise ValueError(f"{str(err).rsplit(', got', 1)[0]}, got {shown(value)}.") from None
 
 
 def _same(value):
@@ -55,7 +63,7 @@ class TrainingSettings:
 
     lmbda: float = _option(2000.0, "weight of the distortion in the loss rate + λ·distortion "
                                    "(of a variable-rate model: the λ its codec uses unless "
-                                   "told another)", POSITIVE_NUMBER)
+                                   "told another)", lambda name, value: check_lmbda(value, name))
     levels: tuple | None = _option(
         None, "λ of a variable-rate model's rate levels, comma-separated (notebook 08), e.g. "
               "50,300,2000,10000: one model learns a gain per level and codes at any λ between "
@@ -76,7 +84,7 @@ class TrainingSettings:
     batch_size: int = _option(128, "digits per training step", POSITIVE_INTEGER)
     latent_dims: int = _option(50, "numbers per digit in the latent space", POSITIVE_INTEGER)
     learning_rate: float = _option(1e-3, "Adam's learning rate (the peak, with a schedule)",
-                                   POSITIVE_NUMBER)
+                                   POSITIVE_NUMBER.to(float))
     schedule: str = _option("constant", "learning-rate schedule: constant, or cosine (warm-up, "
                                         "then a cosine decay to zero at the last step)",
                             one_of(SCHEDULES))
@@ -92,17 +100,17 @@ class TrainingSettings:
     warm_start: float | None = _option(
         None, "λ of a model to start from instead of random weights: the original recipe's "
               "model for that λ, with these data, latent_dims, batch_size and seed (trained or "
-              "loaded first; default: None, random weights)", _WARM_START)
+              "loaded first; default: None, random weights)", POSITIVE_NUMBER.to(float).or_none())
     warm_start_epochs: int = _option(15, "epochs of the model a warm start starts from",
                                      POSITIVE_INTEGER)
     data_dir: str | None = _option(
         None, "folder with the MNIST IDX files (default: $MNIST_DATA_DIR, else tfds)",
-        TEXT.or_none(), identity=False)
+        PATH.or_none(), identity=False)
 
     def __post_init__(self):
         for f in dataclasses.fields(self):
             object.__setattr__(self, f.name, f.metadata["check"](f.name, getattr(self, f.name)))
-        if self.levels is not None:  # what a variable-rate model adds to the fields' own checks
+        if self.kind == VARIABLE_RATE:  # what its levels add to the fields' own checks
             low, high = self.levels[0], self.levels[-1]
             if not low <= self.lmbda <= high:
                 raise ValueError(f"lmbda of a variable-rate model is the λ its codec uses by "
@@ -115,7 +123,7 @@ class TrainingSettings:
     @property
     def kind(self) -> str:
         """The kind of model these settings train: "fixed-rate", or "variable-rate" (levels)."""
-        return "fixed-rate" if self.levels is None else "variable-rate"
+        return kind_of(self.levels)
 
     def describe(self) -> str:
         """How messages name the model: "λ=2000", or "variable-rate (8 levels, λ=50…10000)"."""
@@ -172,9 +180,9 @@ class TrainingSettings:
 
 # How messages name each kind of model (`TrainingSettings.describe`).
 _DESCRIPTIONS = {
-    "fixed-rate": lambda settings: f"λ={settings.lmbda:g}",
-    "variable-rate": lambda settings: (f"variable-rate ({len(settings.levels)} levels, "
-                                       f"λ={settings.levels[0]:g}…{settings.levels[-1]:g})"),
+    FIXED_RATE: lambda settings: f"λ={settings.lmbda:g}",
+    VARIABLE_RATE: lambda settings: (f"variable-rate ({len(settings.levels)} levels, "
+                                     f"λ={settings.levels[0]:g}…{settings.levels[-1]:g})"),
 }
 
 

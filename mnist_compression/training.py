@@ -17,37 +17,42 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
+from .atomic_files import check_output
 from .data import load_mnist_arrays
 from .hashing import data_fingerprint
 from .model.autoencoder import MNISTCompressionTrainer
 from .model.files import TRAINERS, save_model, trainer_from_arrays
 from .settings import SECONDS_PER_EPOCH, TrainingSettings
-from .storage.cache import MODEL_FILE, fetch_pretrained, find_cached, model_key, store_in_cache
+from .storage.cache import (
+    CACHE_ENV,
+    MODEL_FILE,
+    cache_dir,
+    fetch_pretrained,
+    find_cached,
+    identity,
+    model_key,
+    store_in_cache,
+)
 from .storage.model_files import read_model_file
 
 
 class LearningRate(tf.keras.optimizers.schedules.LearningRateSchedule):
     """The learning rate at each step: `peak`, warmed up linearly over the first `warmup`
     steps, then constant, or decayed to zero along a cosine by step `total` (Keras'
-    `CosineDecay` with its warm-up); multiplied by a factor that grows linearly from 1 to
-    `factor` over the first `ramp` steps (the prior's faster steps: the one part that is ours).
-
-    Step 0 already takes the first warm-up step (peak / warmup), as Keras' schedule does at its
-    step 1."""
+    `CosineDecay` over the steps after the warm-up); multiplied by a factor that grows linearly
+    from 1 to `factor` over the first `ramp` steps (the prior's faster steps)."""
 
     def __init__(self, peak, total, schedule="constant", warmup=0, factor=1.0, ramp=0):
         self.peak, self.total, self.schedule = float(peak), int(total), schedule
         self.warmup, self.factor, self.ramp = int(warmup), float(factor), int(ramp)
         self._cosine = tf.keras.optimizers.schedules.CosineDecay(
-            0.0, max(self.total - self.warmup, 1), warmup_target=self.peak,
-            warmup_steps=self.warmup) if schedule == "cosine" else None
+            1.0, max(self.total - self.warmup, 1)) if schedule == "cosine" else None
 
     def __call__(self, step):
         step = tf.cast(step, tf.float32)
-        if self._cosine is None:
-            rate = self.peak * tf.minimum(1.0, (step + 1) / max(self.warmup, 1))
-        else:
-            rate = self._cosine(step + 1)
+        rate = self.peak * tf.minimum(1.0, (step + 1) / max(self.warmup, 1))
+        if self._cosine is not None:
+            rate *= self._cosine(tf.maximum(step - self.warmup, 0.0))
         return rate * (1 + (self.factor - 1) * tf.minimum(1.0, step / max(self.ramp, 1)))
 
     def get_config(self):
@@ -196,9 +201,39 @@ def final_metrics(history: dict) -> dict:
     return {key: float(history[key][-1]) for key in ("val_rate", "val_distortion", "val_loss")}
 
 
-def _read_model(folder: Path):
-    record, arrays = read_model_file(folder / MODEL_FILE)
-    return trainer_from_arrays(record, arrays), record.get("history") or {}
+def _checked_record(path: Path, settings: TrainingSettings) -> tuple[dict, dict]:
+    """The model file's record and arrays, if it holds a model of these settings (those that
+    shape a model, as the cache key counts them); ValueError otherwise, so that a file put in
+    the wrong key's folder, by hand or by a mirror, is never taken for another model."""
+    record, arrays = read_model_file(path)
+    try:
+        recorded = TrainingSettings.from_dict(record.get("settings") or {})
+    except ValueError as err:
+        raise ValueError(f"{path} records settings that are not valid ({err})") from None
+    if record.get("settings") is None or identity(recorded) != identity(settings):
+        wanted, found = identity(settings), identity(recorded)
+        differ = sorted(name for name in set(wanted) | set(found)
+                        if wanted.get(name) != found.get(name)) or ["settings"]
+        raise ValueError(f"{path} holds a model trained with other settings than its place "
+                         f"in the cache names (they differ in {', '.join(differ)})")
+    return record, arrays
+
+
+def _model_reader(settings: TrainingSettings):
+    """What reads a cached model of these settings: (trainer, history)."""
+    def read(folder: Path):
+        record, arrays = _checked_record(folder / MODEL_FILE, settings)
+        return trainer_from_arrays(record, arrays), record.get("history") or {}
+    return read
+
+
+def _cache_problem() -> str | None:
+    """Why the model cache cannot take a new model (None when it can)."""
+    try:
+        check_output(cache_dir() / ".probe", overwrite=True)
+    except OSError as err:
+        return " ".join(str(err).split())
+    return None
 
 
 def _duration(seconds: float) -> str:
@@ -233,11 +268,13 @@ def train_or_load(settings: TrainingSettings | None = None, *, data: TrainingDat
     settings = (settings or TrainingSettings()).replace(**changes)
     data = data or load_training_data(settings)
     key = model_key(settings, data.fingerprint)
+    read = _model_reader(settings)
     if use_cache:
-        cached = find_cached(key, _read_model)
+        cached = find_cached(key, read)
         if cached is None and pretrained and fetch_pretrained(
-                key, MODEL_FILE, f"{settings.describe()} model", pretrained):
-            cached = find_cached(key, _read_model)
+                key, MODEL_FILE, f"{settings.describe()} model", pretrained,
+                check=lambda path: _checked_record(path, settings)):
+            cached = find_cached(key, read)
         if cached is not None:
             (trainer, history), folder = cached
             print(f"Loaded the {settings.describe()} model trained earlier with these settings "
@@ -248,14 +285,23 @@ def train_or_load(settings: TrainingSettings | None = None, *, data: TrainingDat
         start_from, _ = train_or_load(settings.warm_start_settings(), data=data,
                                       use_cache=use_cache, pretrained=pretrained,
                                       verbose=verbose, strategy=strategy)
+    problem = _cache_problem() if use_cache else None
+    if problem:  # said before the work, and the work is still returned
+        print(f"The model cache cannot keep a new model ({problem}); the {settings.describe()} "
+              f"model will be trained but not kept. Set ${CACHE_ENV} to a folder you can write.")
     if verbose:
         _announce_training(settings, len(data.train))
     trainer, history = train_model(settings, data=data, strategy=strategy, verbose=verbose,
                                    callbacks=callbacks, start_from=start_from)
-    if use_cache:
-        folder = store_in_cache(key, lambda staging: save_model(
-            trainer, staging / MODEL_FILE, settings=settings, history=history))
-        print(f"Saved the {settings.describe()} model to {folder}")
+    if use_cache and not problem:
+        try:
+            folder = store_in_cache(key, lambda staging: save_model(
+                trainer, staging / MODEL_FILE, settings=settings, history=history))
+        except OSError as err:  # the disk filled up meanwhile: keep the trained model anyway
+            print(f"The {settings.describe()} model could not be kept in the model cache "
+                  f"({' '.join(str(err).split())}); it is returned all the same.")
+        else:
+            print(f"Saved the {settings.describe()} model to {folder}")
     return trainer, history
 
 

@@ -65,7 +65,7 @@ if "google.colab" in sys.modules:
 
 # %% tags=["parameters"]
 lmbda = 2000.0
-recipe = "original"  # "original": the tutorial's; "fast": 4 epochs, not 15, loss 1.4-3.3% higher
+recipe = "original"  # "original": the tutorial's; "fast": 4 epochs, not 15 (see README)
 epochs = None  # None: the recipe's (15 original, 4 fast)
 train_examples = None  # None: all 60,000 training digits
 validation_examples = None  # None: all 10,000 test digits (also the digits written to a file)
@@ -266,8 +266,8 @@ print(f"the check notices {noticed:,} of {len(cut_short):,} strings cut short by
 # %% [markdown]
 # So the codec stores strings in
 # `.mnc` files: a header with the model's fingerprint, each string's length, and a CRC-32
-# checksum over everything. (The same works from a terminal: `python -m
-# mnist_compression.codec.codecs compress`, see the README.)
+# checksum over everything. (The same works from a terminal: `mnist-compression codec
+# compress`, see the README.)
 
 # %%
 path = Path(output_dir) / f"test_digits_lambda{lmbda:g}.mnc"

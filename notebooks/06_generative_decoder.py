@@ -64,7 +64,7 @@ if "google.colab" in sys.modules:
 
 # %% tags=["parameters"]
 lambdas = [2000.0, 300.0]  # the original tutorial's model, and the low-rate one
-recipe = "original"  # "original": the tutorial's; "fast": 4 epochs, not 15, loss 1.4-3.3% higher
+recipe = "original"  # "original": the tutorial's; "fast": 4 epochs, not 15 (see README)
 epochs = None  # None: the recipe's (15 original, 4 fast)
 train_examples = None  # None: all 60,000 training digits
 validation_examples = None  # None: all 10,000 test digits
@@ -104,9 +104,10 @@ models = {lmbda: train_or_load(TrainingSettings.from_recipe(
 # ## Turn off the sanity check
 #
 # By default the range decoder checks, after the last latent, that it read every byte and ended
-# where an encoder's final bytes would leave it, and fails otherwise: a cheap guard that rejects
-# random bytes, though, as part 4 measured, it misses most strings cut short by one byte. Random
-# bytes are what we want to decode here, so we build codecs without it.
+# where an encoder's final bytes would leave it, and fails otherwise: a cheap guard, not an
+# integrity check. It rejects most random strings of five bytes or more but few shorter ones,
+# and, as part 4 measured, misses most strings cut short (docs/reliability.md has the shares by
+# string length). Random bytes are what we want to decode here, so we build codecs without it.
 
 # %%
 codecs = {lmbda: make_mnist_codec(trainer, decode_sanity_check=False)

@@ -3,6 +3,7 @@ told in a note, or refused with a one-line reason; never changed without a word.
 
 import struct
 import zlib
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -242,9 +243,10 @@ def test_plain_8_bit_inputs_give_no_notes(model_file, tmp_path, capsys):
     np.testing.assert_array_equal(read[0, ..., 0], np.where(digits[1, ..., 0] > 127, 255, 0))
 
 
-def test_a_npy_header_claiming_a_huge_array_is_refused(model_file, tmp_path, capsys):
+@pytest.mark.parametrize("count", [9999999999, 10**30])
+def test_a_npy_header_claiming_a_huge_array_is_refused(model_file, tmp_path, capsys, count):
     path = tmp_path / "huge.npy"
-    header = "{'descr': '|u1', 'fortran_order': False, 'shape': (9999999999, 28, 28), }"
+    header = f"{{'descr': '|u1', 'fortran_order': False, 'shape': ({count}, 28, 28), }}"
     header += " " * (63 - len(header) % 64) + "\n"
     path.write_bytes(b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little")
                      + header.encode() + bytes(100))
@@ -269,11 +271,18 @@ def test_decoded_pngs_replace_links_in_the_folder_instead_of_following_them(
     capsys.readouterr()
 
 
-def test_grid_and_output_must_differ(model_file, tmp_path, capsys):
-    status = main(["decompress", "--model", str(model_file), str(tmp_path / "d.mnc"), "-o",
-                   str(tmp_path / "x.npy"), "--grid", str(tmp_path / "x.npy")])
+@pytest.mark.parametrize("grid", ["x.npy", "outs/../x.npy", "./x.npy", "link.npy"])
+def test_grid_and_output_must_differ(model_file, tmp_path, capsys, digit, grid, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "outs").mkdir()
+    (tmp_path / "link.npy").symlink_to(tmp_path / "x.npy")
+    np.save(tmp_path / "d.npy", np.stack([digit] * 2)[..., None])
+    assert main(["compress", "--model", str(model_file), "d.npy", "-o", "d.mnc", "--quiet"]) == 0
+    (tmp_path / "x.npy").write_bytes(b"precious")
+    status = main(["decompress", "--model", str(model_file), "d.mnc", "-o", "x.npy",
+                   "--grid", grid, "--force", "--quiet"])
     assert status == 2 and "--grid and -o name the same file" in capsys.readouterr().err
-    assert not (tmp_path / "x.npy").exists()
+    assert (tmp_path / "x.npy").read_bytes() == b"precious"
 
 
 def test_export_reports_bad_data_in_one_line(tmp_path, capsys):
@@ -281,3 +290,44 @@ def test_export_reports_bad_data_in_one_line(tmp_path, capsys):
                    "-o", str(tmp_path / "m.npz")])
     err = capsys.readouterr().err
     assert status == 2 and err.count("\n") == 1 and "MNIST folder" in err
+
+
+@pytest.mark.parametrize("target, reason", [
+    ("folder", "is a folder; name a file"),
+    ("/proc/version", "Cannot write /proc/version"),
+    ("/dev/null", "is not a regular file"),
+])
+def test_outputs_that_cannot_be_written_are_refused_before_any_work(
+        model_file, tmp_path, capsys, digit, target, reason, monkeypatch):
+    from mnist_compression.codec import codecs
+
+    monkeypatch.setattr(codecs, "compress_to_file", lambda *a, **k: pytest.fail("did the work"))
+    (tmp_path / "folder").mkdir()
+    np.save(tmp_path / "d.npy", np.stack([digit] * 2)[..., None])
+    output = tmp_path / target if target == "folder" else Path(target)
+    status = main(["compress", "--model", str(model_file), str(tmp_path / "d.npy"), "-o",
+                   str(output), "--force", "--quiet"])
+    _assert_refused(status, *capsys.readouterr(), output, reason)
+
+
+def test_decompress_into_an_existing_file_that_is_not_npy_says_so(model_file, tmp_path, capsys,
+                                                                  digit):
+    np.save(tmp_path / "d.npy", np.stack([digit] * 2)[..., None])
+    assert main(["compress", "--model", str(model_file), str(tmp_path / "d.npy"), "-o",
+                 str(tmp_path / "d.mnc"), "--quiet"]) == 0
+    capsys.readouterr()
+    (tmp_path / "out.txt").write_text("keep")
+    status = main(["decompress", "--model", str(model_file), str(tmp_path / "d.mnc"), "-o",
+                   str(tmp_path / "out.txt"), "--force", "--quiet"])
+    _assert_refused(status, *capsys.readouterr(), tmp_path / "out.txt",
+                    "exists and is not a folder; name a .npy file or a folder")
+    assert (tmp_path / "out.txt").read_text() == "keep"
+
+
+def test_info_on_a_device_or_pipe_says_what_it_is(tmp_path, capsys):
+    import os
+
+    os.mkfifo(tmp_path / "pipe")
+    for path in ("/dev/zero", tmp_path / "pipe"):
+        status = main(["info", str(path)])
+        _assert_refused(status, *capsys.readouterr(), path, "is not a regular file")

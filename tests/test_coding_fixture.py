@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 from helpers import FIXTURES
 
+from mnist_compression.codec.entropy_coder import DecodeError
 from mnist_compression.coding.range_coder import CodingTables, decode, encode
 from mnist_compression.coding.tables import build_tables, quantization_offsets
 from mnist_compression.model.entropy_models import (
     ContinuousBatchedEntropyModel,
-    DecodeError,
     NoisyLogistic,
 )
 

@@ -13,12 +13,11 @@ import pytest
 import tensorflow as tf
 from helpers import FIXTURES
 
+from mnist_compression.codec.entropy_coder import DecodeError, TableError
 from mnist_compression.coding.range_coder import decode
 from mnist_compression.model.entropy_models import (
     ContinuousBatchedEntropyModel,
-    DecodeError,
     NoisyLogistic,
-    TableError,
 )
 
 DOC_SCALES = np.linspace(0.01, 2.0, 10).astype(np.float32)

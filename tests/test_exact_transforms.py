@@ -23,6 +23,7 @@ from mnist_compression.model.autoencoder import (
     make_analysis_transform,
     make_synthesis_transform,
 )
+from mnist_compression.model.files import make_codec
 
 # An untrained encoder's latents all lie within ±0.2, so they would all round to 0; this one's
 # last layer is scaled up so that the latents spread over about ±6, as a trained model's do.
@@ -41,9 +42,14 @@ def trainer():
     return trainer
 
 
+def _exact(trainer) -> ExactTransforms:
+    """The trainer's transforms as the codec builds them: from its model-file arrays."""
+    return make_codec(trainer).transforms
+
+
 @pytest.fixture(scope="module")
 def transforms(trainer):
-    return ExactTransforms.from_trainer(trainer)
+    return _exact(trainer)
 
 
 def _float_latents(trainer, digits):
@@ -212,10 +218,10 @@ def test_rounding_is_half_to_even_like_tf_round():
 
 
 def test_unsupported_activations_are_named():
-    model = tf.keras.Sequential([tf.keras.layers.Dense(3, activation="relu", name="fc")])
-    model.build((None, 4))
+    entries = [dict(type="Dense", name="fc", units=3, activation="relu")]
+    arrays = {"t/fc/kernel": np.ones((4, 3), np.float32), "t/fc/bias": np.zeros(3, np.float32)}
     with pytest.raises(ValueError, match="activation 'relu'"):
-        FixedPointTransform.from_keras(model)
+        FixedPointTransform.from_arrays(entries, arrays, "t")
 
 
 def test_a_layer_too_small_for_its_biases_is_refused_in_one_line(small_trainer):
@@ -224,6 +230,6 @@ def test_a_layer_too_small_for_its_biases_is_refused_in_one_line(small_trainer):
     layer.set_weights([kernel * 1e-15, bias + 0.1])
     try:
         with pytest.raises(ValueError, match="too small beside its biases"):
-            ExactTransforms.from_trainer(small_trainer)
+            _exact(small_trainer)
     finally:
         layer.set_weights([kernel, bias])

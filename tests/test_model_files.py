@@ -3,6 +3,10 @@ version 2 on, damage told apart from a newer version, and version-1 files still 
 
 import hashlib
 import json
+import shutil
+import subprocess
+import sys
+import zipfile
 
 import numpy as np
 import pytest
@@ -254,3 +258,49 @@ def test_a_member_that_is_not_an_array_is_refused(small_trainer, tmp_path):
         archive.writestr("analysis/conv_1/bias.npy", b"")
     with pytest.raises(ModelFileError, match="not a numpy array|not a readable model file"):
         read_model_file(path)
+
+
+def _peak_kib_loading(path) -> tuple[int, str]:
+    """The peak memory (KiB) of a fresh process that reads the model file, and its error."""
+    code = ("import resource, sys\nfrom mnist_compression.storage.model_files import "
+            "read_model_file\ntry:\n    read_model_file(sys.argv[1])\nexcept Exception as err:\n"
+            "    print(err)\nprint(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+    result = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True,
+                            text=True, timeout=120, check=True)
+    *message, peak = result.stdout.strip().splitlines()
+    return int(peak), " ".join(message)
+
+
+def test_a_zip_bomb_member_is_refused_before_it_is_unpacked(model_file, tmp_path):
+    bomb = tmp_path / "bomb.npz"
+    shutil.copy(model_file, bomb)
+    with zipfile.ZipFile(bomb, "a", zipfile.ZIP_DEFLATED) as archive:  # 256 MiB of zeros
+        with archive.open("extra.npy", "w", force_zip64=True) as member:
+            np.lib.format.write_array_header_1_0(member, dict(
+                descr="<f4", fortran_order=False, shape=(1 << 26,)))
+            for _ in range(256):
+                member.write(bytes(1 << 20))
+    assert bomb.stat().st_size < model_file.stat().st_size + (2 << 20)
+    honest_peak, no_error = _peak_kib_loading(model_file)
+    bomb_peak, error = _peak_kib_loading(bomb)
+    assert no_error == "" and error == f"{bomb}: unexpected arrays ['extra']."
+    assert bomb_peak < honest_peak + 16 * 1024  # not the 256 MiB the member holds
+
+
+def test_an_array_header_that_claims_more_than_its_bytes_is_damage(model_file, tmp_path):
+    record, arrays = model_file_contents(model_file)
+    target = tmp_path / "huge.npz"
+    with zipfile.ZipFile(target, "w") as archive:
+        for name, array in arrays.items():
+            with archive.open(f"{name}.npy", "w") as member:
+                if name == "prior/log_scales":  # 10**30 elements claimed, 50 held
+                    header = dict(descr="<f4", fortran_order=False, shape=(10**30,))
+                    np.lib.format.write_array_header_2_0(member, header)
+                    member.write(array.tobytes())
+                else:
+                    np.lib.format.write_array(member, array)
+        with archive.open("record.npy", "w") as member:
+            np.lib.format.write_array(member, np.array(json.dumps(record)))
+    with pytest.raises(ModelFileError, match=r"array prior/log_scales: its header claims "
+                                             r"4\.00e\+30 bytes of float32 .*damaged"):
+        read_model_file(target)

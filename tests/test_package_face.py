@@ -42,3 +42,14 @@ def test_notebooks_import_through_the_face(notebook):
     for names in re.findall(r"^from mnist_compression import \(?([^)]*?)\)?$", text, re.M | re.S):
         for name in re.split(r"[\s,]+", names.strip()):
             assert not name or name in mnist_compression.__all__, name
+
+
+@pytest.mark.parametrize("notebook", [n for n in NOTEBOOKS if n.name[:2] in ("07", "08")],
+                         ids=lambda path: path.stem)
+def test_a_notebook_s_full_lambdas_are_the_study_s(notebook):
+    """Parameters must be literal values for papermill, so the study's λ are written out where
+    a notebook takes them as a parameter: they must be `STUDY_LAMBDAS`."""
+    from mnist_compression.lambdas import STUDY_LAMBDAS
+
+    line = re.search(r"^lambdas = (\[[^\]]*\])", notebook.read_text(), re.M).group(1)
+    assert tuple(float(v) for v in eval(line)) == STUDY_LAMBDAS  # noqa: S307 (a literal list)

@@ -29,9 +29,10 @@ def test_defaults_are_the_original_tutorials():
     ("train_examples", -5, "train_examples must be a positive integer"),
     ("learning_rate", 0.0, "learning_rate must be a positive finite number"),
     ("seed", 1.5, "seed must be an integer, or None"),
-    ("warm_start", 0, "warm_start must be the positive λ of the model to start from, or None"),
-    ("warm_start", True, "warm_start must be the positive λ"),
-    ("warm_start", float("inf"), "warm_start must be the positive λ"),
+    ("warm_start", 0, "warm_start must be a positive finite number, or None"),
+    ("warm_start", True, "warm_start must be a positive finite number, or None"),
+    ("warm_start", float("inf"), "warm_start must be a positive finite number, or None"),
+    ("data_dir", b"/data", "data_dir must be a path, or None"),
     ("warm_start_epochs", 0, "warm_start_epochs must be a positive integer"),
     ("distortion", "l1", r"distortion must be one of \('mae', 'mse'\), got 'l1'"),
 ])
@@ -156,3 +157,14 @@ def test_a_warm_start_starts_from_the_original_recipe_on_the_same_digits():
         lmbda=2000, epochs=10, train_examples=4096, validation_examples=512, batch_size=64,
         latent_dims=20, seed=None, data_dir="d", distortion="mse")
     assert TrainingSettings().warm_start_settings() is None
+
+
+def test_values_are_kept_as_given_so_cache_keys_do_not_change():
+    settings = TrainingSettings(prior_lr_factor=30, warmup=0, level_sampling=1, lmbda=500,
+                                learning_rate=1, warm_start=2000)
+    assert isinstance(settings.prior_lr_factor, int) and isinstance(settings.warmup, int)
+    assert isinstance(settings.level_sampling, int)
+    # λ, the learning rate and the warm start's λ were always kept as floats.
+    assert (settings.lmbda, settings.learning_rate, settings.warm_start) == (500.0, 1.0, 2000.0)
+    assert all(isinstance(v, float) for v in (settings.lmbda, settings.learning_rate,
+                                              settings.warm_start))

@@ -112,9 +112,9 @@ def test_command_line_trains_reports_and_saves(tiny_mnist, tmp_path, capsys):
 
 @pytest.mark.parametrize("option", ["--output", "--json"])
 def test_command_line_refuses_to_overwrite(tiny_mnist, tmp_path, capsys, monkeypatch, option):
-    from mnist_compression.cli import training as cli_training
+    from mnist_compression import training
 
-    monkeypatch.setattr(cli_training, "train_model",
+    monkeypatch.setattr(training, "train_model",
                         lambda *args, **kwargs: pytest.fail("trained despite the refusal"))
     folder = tmp_path / "out"
     folder.mkdir()
@@ -147,12 +147,13 @@ def test_learning_rate_schedules():
     assert [float(constant(s)) for s in (0, 50, 99)] == pytest.approx([1e-3] * 3)
     cosine = LearningRate(1e-3, total=100, schedule="cosine", warmup=10)
     assert float(cosine(0)) == pytest.approx(1e-4)  # first of 10 warm-up steps
-    assert float(cosine(9)) == pytest.approx(1e-3)  # the peak, on the last warm-up step
-    for step in (10, 54, 80):  # then down a cosine over the 90 steps left, from the peak
-        assert float(cosine(step)) == pytest.approx(
-            0.5e-3 * (1 + np.cos(np.pi * (step - 9) / 90)), rel=1e-5)
-    assert float(cosine(54)) == pytest.approx(5e-4, rel=1e-3)  # half-way down
-    assert float(cosine(99)) == pytest.approx(0, abs=1e-9)
+    assert float(cosine(10)) == pytest.approx(1e-3)
+    assert float(cosine(55)) == pytest.approx(5e-4, rel=1e-3)  # half-way down the cosine
+    assert float(cosine(100)) == pytest.approx(0, abs=1e-9)
+    for step in range(100):  # as the formula the models of the README were trained with
+        warm = min(1.0, (step + 1) / 10)
+        down = 0.5 * (1 + np.cos(np.pi * np.clip((step - 10) / 90, 0, 1)))
+        assert float(cosine(step)) == pytest.approx(1e-3 * warm * down, rel=1e-4, abs=1e-10)
     ramped = LearningRate(1e-3, total=100, factor=30, ramp=50)
     assert [float(ramped(s)) for s in (0, 25, 50, 90)] == pytest.approx(
         [1e-3, 15.5e-3, 30e-3, 30e-3])

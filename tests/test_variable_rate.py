@@ -450,11 +450,12 @@ def test_the_codec_checks_lambda_before_its_memory_of_earlier_ones(codec):
     from fractions import Fraction
 
     codec.at(2000.0)
-    for odd in (Decimal(2000), Fraction(2000), 2000 + 0j, np.array(2000.0), 10**400, True):
-        with pytest.raises(ValueError, match="codes at λ from 50 to 10000"):
+    for odd in (2000 + 0j, np.array(2000.0), 10**400, True, "2000"):
+        with pytest.raises(ValueError, match="codes at λ from 50 to 10000") as caught:
             codec.at(odd)
-    assert codec.at(np.float32(2000))[0].lmbda == 2000.0 and codec.at(2000)[0] is codec.at(
-        2000.0)[0]
+        assert len(str(caught.value)) < 150  # 10**400 is not printed whole
+    for exact in (Decimal("2000"), Fraction(2000), np.float32(2000), 2000):  # real numbers
+        assert codec.at(exact)[0] is codec.at(2000.0)[0] and codec.at(exact)[0].lmbda == 2000.0
 
 
 def _rewritten(path, lmbda=None, fingerprint=None):
@@ -513,3 +514,18 @@ def test_bd_rates_of_rows_refuse_empty_and_non_finite_rows_wherever_they_are():
             quality = "mae" if key == "mae" else "psnr"
             with pytest.raises(ValueError, match="not a finite number"):
                 rows_bd_rate(rows, broken, quality)
+
+
+def test_a_file_whose_lambda_was_edited_decodes_or_names_the_file(codec, real_or_synthetic,
+                                                                 tmp_path):
+    """A CRC is no authenticator: a λ edited (with the CRC recomputed) within the levels is a
+    valid file; decoding it at that λ either works (other digits) or fails naming the file."""
+    compress_to_file(codec.at(777.0)[0], real_or_synthetic[:8], tmp_path / "d.mnc")
+    for lmbda in (50.0, 10000.0):
+        path = _rewritten(tmp_path / "d.mnc", lmbda)
+        try:
+            decoded = decompress_file(codec, path)
+        except MNCError as err:
+            assert str(err).startswith(str(path)) and "Sanity check failed" in str(err)
+        else:
+            assert decoded.shape == (8, 28, 28, 1)

@@ -41,7 +41,8 @@ def test_the_guard_really_hides_tensorflow():
 
 
 @pytest.mark.parametrize("command", [[], ["codec"], ["codec", "compress"], ["codec", "decompress"],
-                                     ["codec", "info"], ["codec", "export"]])
+                                     ["codec", "info"], ["codec", "export"], ["train"], ["sweep"],
+                                     ["release"]])
 def test_help_needs_no_tensorflow(command):
     result = _run(*command, "--help")
     assert result.returncode == 0 and "usage:" in result.stdout, result.stderr
@@ -73,3 +74,32 @@ def test_compress_decompress_and_info_need_no_tensorflow(kind, lmbda, small_trai
         result = _run("codec", "info", tmp_path / path, "--model", tmp_path / "model.npz")
         assert result.returncode == 0, result.stderr
         assert json.loads(result.stdout)["fingerprint"] == compressor.fingerprint.hex()
+
+
+def test_a_model_file_without_an_array_its_kind_needs_is_refused_in_one_line(
+        variable_rate_trainer, tmp_path):
+    from mnist_compression.codec.codecs import load_codec
+    from mnist_compression.model.files import model_arrays
+    from mnist_compression.storage.model_files import ModelFileError, write_model_file
+
+    arrays = model_arrays(variable_rate_trainer)
+    del arrays["gains/log_gains"]  # a consistent file, checksum and all, but not a model
+    path = write_model_file(tmp_path / "m.npz", arrays, variable_rate_trainer.record(),
+                            written_with={})
+    with pytest.raises(ModelFileError, match=r"m\.npz: The model file has no array "
+                                             r"'gains/log_gains', which the model needs"):
+        load_codec(path)
+    result = _run("codec", "info", path)
+    assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
+
+
+def test_a_decompressor_built_by_hand_decodes_files_of_its_own_model(small_trainer, tmp_path):
+    from mnist_compression.codec.codecs import MNISTDecompressor, decompress_file
+
+    compressor, decompressor = make_codec(small_trainer).at()
+    digits = synthetic_digits(5, seed=2)
+    compress_to_file(compressor, digits, tmp_path / "d.mnc")
+    by_hand = MNISTDecompressor(decompressor.entropy_model, decompressor.transforms,
+                                decompressor.fingerprint)
+    np.testing.assert_array_equal(decompress_file(by_hand, tmp_path / "d.mnc"),
+                                  decompressor.decompress(compressor.compress(digits)))

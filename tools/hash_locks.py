@@ -54,7 +54,11 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("locks", nargs="*", type=Path,
                         default=[REPO / "locks" / name for name in PYTHONS])
-    for lock in parser.parse_args(argv).locks:
+    locks = parser.parse_args(argv).locks
+    unknown = [lock.name for lock in locks if lock.name not in PYTHONS]
+    if unknown:
+        parser.error(f"no Python version is known for {unknown}; the locks are {list(PYTHONS)}")
+    for lock in locks:
         hash_lock(lock, PYTHONS[lock.name])
         print(f"{lock}: {len(pins(lock.read_text()))} pins, hashed")
     return 0

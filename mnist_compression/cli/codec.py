@@ -17,26 +17,43 @@ import json
 import sys
 from pathlib import Path
 
-from ..atomic_files import refuse_existing
+from ..atomic_files import check_output
 from ..codec.codecs import codec_from_arrays, compress_to_file, decompress_file, load_codec
-from ..codec.mnc import MNCError, read_mnc
+from ..codec.mnc import read_mnc
+from ..lambdas import FIXED_RATE
 from ..settings import training_minutes
-from ..storage.model_files import OPTIONAL_FIELDS, ModelFileError, read_model_file
+from ..storage.model_files import OPTIONAL_FIELDS, read_model_file
 from .digit_files import CommandError, read_digit_inputs, write_digits, write_grid
+from .exit_status import exit_status
+from .main import PROG
 from .settings_options import add_settings_options, settings_from_options
 
 
-def _refuse_existing(force: bool, *paths) -> None:
-    """Stops before any work if an output file exists and --force was not given (a folder for
-    PNGs may exist: each file in it is checked as it is written)."""
+def _check_outputs(force: bool, *paths) -> None:
+    """Stops before any work unless every output file can be written (see `check_output`)."""
     for path in paths:
-        if path is not None and not path.is_dir():
-            refuse_existing(path, force)
+        if path is not None:
+            check_output(path, force)
+
+
+def _check_digit_output(path: Path, force: bool) -> None:
+    """-o of decompress: a .npy file, or a folder for PNGs (which may exist: each file in it is
+    checked as it is written)."""
+    if path.suffix.lower() == ".npy":
+        check_output(path, force)
+    elif path.exists() and not path.is_dir():
+        raise CommandError(f"{path} exists and is not a folder; name a .npy file or a folder "
+                           f"for the PNG files.")
+    else:
+        check_output(path / "digit_00000.png", force)
 
 
 def _load(path, lmbda: float | None = None):
     """(compressor at λ, the model's codec, which decodes each file at the λ it records)."""
     codec = load_codec(path)
+    if lmbda is not None and codec.kind == FIXED_RATE:
+        raise CommandError(f"{path} codes at the one λ it was trained for ({codec.lmbda:g}); "
+                           f"--lmbda is for variable-rate models.")
     try:
         return codec.at(lmbda)[0], codec
     except ValueError as err:
@@ -48,7 +65,7 @@ def _export(args) -> str:
     from ..model.files import save_model
     from ..training import train_or_load
 
-    _refuse_existing(args.force, args.output)
+    _check_outputs(args.force, args.output)
     settings = settings_from_options(args)
     trainer, history = train_or_load(settings, verbose=0 if args.quiet else 2,
                                      pretrained=args.pretrained)
@@ -57,7 +74,7 @@ def _export(args) -> str:
 
 
 def _compress(args) -> str:
-    _refuse_existing(args.force, args.output)
+    _check_outputs(args.force, args.output)
     notes = []
     digits = read_digit_inputs(args.inputs, notes)
     if not len(digits):
@@ -74,9 +91,10 @@ def _compress(args) -> str:
 
 
 def _decompress(args) -> str:
-    if args.grid is not None and args.grid.absolute() == args.output.absolute():
+    if args.grid is not None and _same_file(args.grid, args.output):
         raise CommandError(f"--grid and -o name the same file, {args.output}; give two names.")
-    _refuse_existing(args.force, args.output, args.grid)
+    _check_digit_output(args.output, args.force)
+    _check_outputs(args.force, args.grid)
     _, decompressor = _load(args.model)
     digits = decompress_file(decompressor, args.input, not args.quiet)
     lines = [f"Decoded {_digits(len(digits))} to {write_digits(digits, args.output, args.force)}."]
@@ -84,6 +102,16 @@ def _decompress(args) -> str:
         write_grid(digits, args.grid, overwrite=args.force)
         lines.append(f"Grid of the first {_digits(min(len(digits), 100))}: {args.grid}")
     return "\n".join(lines)
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """Whether two paths name one file: resolved (.., links), or the same file on disk."""
+    if a.resolve() == b.resolve():
+        return True
+    try:
+        return a.exists() and b.exists() and a.samefile(b)
+    except OSError:
+        return False
 
 
 def _digits(count: int) -> str:
@@ -94,8 +122,9 @@ def describe_file(path, model=None) -> dict:
     """What a model file or an .mnc file holds (for `info`)."""
     path = Path(path)
     if not path.is_file():
-        raise CommandError(f"{path} is " + ("a folder" if path.is_dir() else "missing") +
-                           "; give a model file (.npz) or an .mnc file.")
+        what = ("a folder" if path.is_dir() else "not a regular file (a device, pipe or socket)"
+                if path.exists() else "missing")
+        raise CommandError(f"{path} is {what}; give a model file (.npz) or an .mnc file.")
     with open(path, "rb") as f:
         start = f.read(4)
     if start == b"\x89MNC" or path.suffix == ".mnc":
@@ -130,7 +159,7 @@ def _info(args) -> str:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m mnist_compression codec",
+        prog=f"{PROG} codec",
         description="Compress MNIST-style digits with a trained model, and decompress them, on "
                     "any supported stack (byte-identical results).")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -177,17 +206,19 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv=None) -> int:
-    """Runs one command; returns the exit status (0 on success, 2 with a one-line reason on
-    stderr for bad input)."""
+def run(argv=None) -> str:
+    """Runs one command; returns what it printed."""
     args = _parser().parse_args(argv)
     action = dict(export=_export, compress=_compress, decompress=_decompress, info=_info)
-    try:
-        print(action[args.command](args))
-    except (CommandError, MNCError, ModelFileError, ValueError, OSError, RuntimeError) as err:
-        print("error: " + " ".join(str(err).splitlines()), file=sys.stderr)  # one line
-        return 2
-    return 0
+    text = action[args.command](args)
+    print(text)
+    return text
 
 
-__all__ = ["describe_file", "main"]
+def main(argv=None) -> int:
+    """The command: `run`, as an exit status (`exit_status`): 0, or 2 with a one-line reason on
+    stderr for bad input."""
+    return exit_status(run, argv)
+
+
+__all__ = ["describe_file", "main", "run"]

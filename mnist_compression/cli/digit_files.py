@@ -9,12 +9,15 @@ colour, transparency, bool arrays and other sizes are refused.
 from __future__ import annotations
 
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
 
 from ..atomic_files import refuse_existing, write_atomically
 from ..codec.codecs import check_digits
+from ..data import read_idx
+from ..storage.npy import NpyError, read_npy
 
 
 class CommandError(Exception):
@@ -24,6 +27,7 @@ class CommandError(Exception):
 _GREY_16_BIT = ("I;16", "I;16B", "I;16L", "I")  # 16-bit grey PNGs (Pillow's modes for them)
 _COLOUR = ("RGB", "RGBA", "LA", "P", "PA")  # read if every pixel is opaque grey
 _SHOWN = 3  # names listed in a note
+MAX_NPY_BYTES = 1 << 30  # a .npy input of at most 1 GiB: about 1.4 million digits
 
 
 class _InputLog:
@@ -105,7 +109,6 @@ def read_digit_inputs(paths, notes: list | None = None) -> np.ndarray:
 
 def _read_input(path: Path, log: _InputLog) -> np.ndarray:
     """The digits in one input named on the command line, uint8 [N, 28, 28, 1]."""
-    from ..data import read_idx
 
     if path.is_dir():
         return _read_folder(path, log)
@@ -138,8 +141,9 @@ def _read_folder(folder: Path, log: _InputLog) -> np.ndarray:
 
 def _read_npy(path: Path) -> np.ndarray:
     try:
-        array = np.load(path, allow_pickle=False)
-    except (ValueError, EOFError, OSError, MemoryError) as err:
+        with open(path, "rb") as stream:
+            array = read_npy(stream, path.stat().st_size, MAX_NPY_BYTES)
+    except (NpyError, OSError) as err:
         raise CommandError(f"{path}: not a readable .npy array of uint8 digits "
                            f"({' '.join(str(err).split())[:160]}).") from None
     try:
@@ -151,7 +155,6 @@ def _read_npy(path: Path) -> np.ndarray:
 def _read_png(path: Path, log: _InputLog) -> np.ndarray:
     """One 28x28 digit, uint8 [1, 28, 28, 1], from an 8- or 16-bit grey image (or opaque grey
     stored as colour); refuses colour, transparency and other sizes."""
-    import warnings
 
     from PIL import Image, UnidentifiedImageError
 

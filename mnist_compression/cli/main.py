@@ -34,19 +34,19 @@ def _usage() -> str:
 def main(argv=None) -> int:
     """Runs one command and returns its exit status (2 with a usage line for an unknown one)."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0] in ("-h", "--help"):
+    if argv[:1] in (["-h"], ["--help"]):
         print(_usage())
-        return 0 if argv else 2
+        return 0
+    if not argv:
+        print(f"{_usage()}\n{PROG}: error: name a command", file=sys.stderr)
+        return 2
     if argv[0] not in COMMANDS:
         print(f"{_usage()}\n{PROG}: error: unknown command {argv[0]!r}", file=sys.stderr)
         return 2
     # A command's messages are not buried under TensorFlow's start-up logs.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     module = importlib.import_module(f"mnist_compression.cli.{COMMANDS[argv[0]][0]}")
-    try:
-        return module.main(argv[1:])
-    except SystemExit as stop:  # argparse's --help and usage errors
-        return stop.code if isinstance(stop.code, int) else 2
+    return module.main(argv[1:])
 
 
 __all__ = ["COMMANDS", "main"]

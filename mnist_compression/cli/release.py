@@ -1,121 +1,50 @@
-"""`python -m mnist_compression release` (`make release-models`): the release's models.
+"""`mnist-compression release` (`make release-models`): the release's models into one folder.
 
 Trains (or takes from the model cache) one model per λ of the study, the variable-rate model of
-notebook 08 and the digit classifier, copies each into the output folder, measures the models
-on the test digits, and writes the manifest `pretrained.json`: file, size, SHA-256, cache key,
-settings and measurements of each. `docs/releasing.md` says how the folder becomes a release.
+notebook 08 and the digit classifier, and writes them with their manifest (`study.release_models`;
+`docs/releasing.md` says how the folder becomes a release).
 
-    python -m mnist_compression release --out build/release
+    mnist-compression release --out build/release
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import shutil
 from pathlib import Path
 
 from .. import RELEASE
-from ..atomic_files import write_atomically
 from ..lambdas import STUDY_LAMBDAS
-from ..model.files import make_mnist_codec
-from ..settings import TrainingSettings
-from ..storage.cache import find_cached, identity, model_key
-from ..storage.pretrained import MANIFEST, file_sha256
-from ..study.classifier import FILE as CLASSIFIER_FILE
-from ..study.classifier import train_or_load_classifier
-from ..study.evaluation import evaluate_codec
-from ..training import load_training_data, train_or_load
-from .settings_options import add_settings_options, settings_from_options
-
-_MEASURED = ("information_bits", "string_bits", "mnc_bytes_per_digit", "mae", "psnr",
-             "recognised")
-
-
-def _published(folder: Path, key: str, source: str, out: Path, name: str) -> dict:
-    """Copies a file from a model cache folder into the release folder; its manifest entry."""
-    target = out / name
-    shutil.copyfile(folder / source, target)
-    return dict(key=key, file=name, bytes=target.stat().st_size, sha256=file_sha256(target))
-
-
-def _mean_or_none(values):
-    return None if not values else sum(values) / len(values)
-
-
-def _model_entry(settings: TrainingSettings, data, classifier, out: Path, name: str,
-                 lmbda: float | None = None) -> tuple[dict, object, dict]:
-    """Trains or loads one model, publishes it as `name` and measures it (a variable-rate
-    model at `lmbda`); its manifest entry, the trainer and its history."""
-    trainer, history = train_or_load(settings, data=data)
-    key = model_key(settings, data.fingerprint)
-    measured = evaluate_codec(*make_mnist_codec(trainer, lmbda), data.validation,
-                              data.validation_labels, classifier)
-    folder = find_cached(key, lambda found: found)[1]  # where train_or_load keeps it
-    seconds = history.get("seconds", [])
-    return dict(_published(folder, key, "model.npz", out, name), settings=identity(settings),
-                seconds_per_epoch=_mean_or_none(seconds), training_seconds=sum(seconds),
-                **{name: measured[name] for name in _MEASURED}), trainer, history
-
-
-def build_release(settings: TrainingSettings, lambdas, out: Path,
-                  variable_rate: bool = True) -> dict:
-    """Writes the models for `lambdas` (with `settings`), with `variable_rate` the
-    variable-rate model (`settings.variable_rate()`, measured at each level), the classifier
-    and the manifest into `out`; returns the manifest."""
-    out.mkdir(parents=True, exist_ok=True)
-    data = load_training_data(settings)
-    classifier = train_or_load_classifier(settings.data_dir, settings.train_examples)
-    files = [dict(_published(classifier.folder, classifier.key, CLASSIFIER_FILE, out,
-                             "classifier.npz"), kind="classifier",
-                  accuracy=classifier.accuracy(data.validation, data.validation_labels))]
-    for lmbda in sorted(lambdas, key=float, reverse=True):  # a lower λ may start from a higher
-        entry, _, history = _model_entry(settings.replace(lmbda=lmbda), data, classifier, out,
-                                         f"lmbda{lmbda:g}.npz")
-        files.append(dict(entry, kind="model", lmbda=float(lmbda),
-                          val_rate=history["val_rate"][-1],
-                          val_distortion=history["val_distortion"][-1]))
-    if variable_rate:
-        chosen = settings.variable_rate()
-        entry, trainer, _ = _model_entry(chosen, data, classifier, out, "variable_rate.npz")
-        levels = [dict(lmbda=level, **{name: value for name, value in evaluate_codec(
-            *make_mnist_codec(trainer, level), data.validation, data.validation_labels,
-            classifier).items() if name in _MEASURED}) for level in chosen.levels]
-        files.append(dict(entry, kind="variable-rate model", lmbda=chosen.lmbda,
-                          levels=list(chosen.levels), at_levels=levels))
-    manifest = dict(release=RELEASE, files=files)
-    text = json.dumps(manifest, indent=1, ensure_ascii=False).encode()
-    write_atomically(out / MANIFEST, lambda f: f.write(text), overwrite=True)
-    return manifest
+from ..storage.pretrained import MANIFEST
+from .exit_status import exit_status
+from .main import PROG
+from .settings_options import add_settings_options, lambdas_help, settings_from_options
 
 
 def run(argv=None) -> dict:
     """Builds the release folder (see the module docstring); returns the manifest."""
     parser = argparse.ArgumentParser(
-        prog="python -m mnist_compression release",
+        prog=f"{PROG} release",
         description="Train or load the models the notebooks use and write them, with a "
                     "manifest of their SHA-256 and measurements, into a release folder.")
     parser.add_argument("--lambdas", type=float, nargs="+", default=list(STUDY_LAMBDAS),
-                        help=f"the λ values (default: {' '.join(f'{v:g}' for v in STUDY_LAMBDAS)})")
+                        help=lambdas_help())
     parser.add_argument("--no-variable-rate", dest="variable_rate", action="store_false",
                         help="leave out notebook 08's variable-rate model")
     add_settings_options(parser, skip=("lmbda", "levels"))
     parser.add_argument("--out", type=Path, default=Path("build/release"), help="output folder")
     args = parser.parse_args(argv)
-    manifest = build_release(settings_from_options(args), args.lambdas, args.out,
-                             args.variable_rate)
+    settings = settings_from_options(args)
+    # Training needs TensorFlow: imported once the options are known good (--help needs none).
+    from ..study.release_models import build_release
+
+    manifest = build_release(settings, args.lambdas, args.out, args.variable_rate)
     print(f"Wrote {len(manifest['files'])} files and {MANIFEST} for {RELEASE} to {args.out}")
     return manifest
 
 
 def main(argv=None) -> int:
-    """Runs `run` and returns the exit status: 0, or 2 after one line on stderr for bad input
-    (argparse's own exits, such as --help, keep their status)."""
-    try:
-        run(argv)
-    except SystemExit as stop:
-        return stop.code if isinstance(stop.code, int) else 2
-    return 0
+    """The command: `run`, as an exit status (`exit_status`)."""
+    return exit_status(run, argv)
 
 
-__all__ = ["build_release", "main", "run"]
+__all__ = ["main", "run"]

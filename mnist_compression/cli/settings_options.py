@@ -11,6 +11,7 @@ import argparse
 import dataclasses
 import typing
 
+from ..lambdas import STUDY_LAMBDAS
 from ..settings import RECIPES, TrainingSettings
 
 
@@ -39,10 +40,15 @@ def add_settings_options(parser: argparse.ArgumentParser, skip=()) -> None:
                             metavar=kind.__name__.upper(), help=_help(f))
 
 
+def lambdas_help() -> str:
+    """The help of a --lambdas option: the study's λ by default."""
+    return f"the λ values (default: {' '.join(f'{v:g}' for v in STUDY_LAMBDAS)})"
+
+
 def settings_from_options(args: argparse.Namespace) -> TrainingSettings:
     """Settings from parsed options: the chosen recipe with every option the user gave."""
     given = {f.name: getattr(args, f.name, None) for f in dataclasses.fields(TrainingSettings)}
     return TrainingSettings.from_recipe(getattr(args, "recipe", "original"), **given)
 
 
-__all__ = ["add_settings_options", "settings_from_options"]
+__all__ = ["add_settings_options", "lambdas_help", "settings_from_options"]

@@ -1,7 +1,7 @@
-"""`python -m mnist_compression sweep`: the rate–distortion study into one folder.
+"""`mnist-compression sweep`: the rate–distortion study into one folder.
 
-    python -m mnist_compression sweep --out build/sweep            # the full study
-    python -m mnist_compression sweep --quick --out build/sweep    # a minute-long check
+    mnist-compression sweep --out build/sweep            # the full study
+    mnist-compression sweep --quick --out build/sweep    # a minute-long check
 """
 
 from __future__ import annotations
@@ -11,8 +11,9 @@ from pathlib import Path
 
 from ..lambdas import STUDY_LAMBDAS
 from ..study.baselines import DEFAULT_QUALITIES
-from ..study.rate_distortion_study import run_study
-from .settings_options import add_settings_options, settings_from_options
+from .exit_status import exit_status
+from .main import PROG
+from .settings_options import add_settings_options, lambdas_help, settings_from_options
 
 QUICK = dict(lambdas=(100, 500, 3000), epochs=2, train_examples=4096, validation_examples=1000,
              qualities=(1, 10, 50, 90))
@@ -20,11 +21,11 @@ QUICK = dict(lambdas=(100, 500, 3000), epochs=2, train_examples=4096, validation
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m mnist_compression sweep",
+        prog=f"{PROG} sweep",
         description="Train one model per λ, measure real strings on the test digits, and "
                     "compare with PNG, JPEG, WebP, zlib and LZMA on the same digits.")
     parser.add_argument("--lambdas", type=float, nargs="+",
-                        help=f"the λ values (default: {' '.join(f'{v:g}' for v in STUDY_LAMBDAS)})")
+                        help=lambdas_help())
     add_settings_options(parser, skip=("lmbda",))
     parser.add_argument("--qualities", type=int, nargs="+",
                         help=f"JPEG and WebP qualities (default: {DEFAULT_QUALITIES})")
@@ -43,11 +44,11 @@ def run(argv=None) -> dict:
     for name, value in defaults.items():
         if getattr(args, name, None) is None:
             setattr(args, name, list(value) if isinstance(value, tuple) else value)
-    try:
-        study = run_study(settings_from_options(args), args.lambdas, args.qualities,
-                          args.out)
-    except (ValueError, OSError, RuntimeError) as err:  # bad data, mostly
-        _parser().exit(2, f"error: {' '.join(str(err).split())}\n")
+    settings = settings_from_options(args)
+    # The study trains, which needs TensorFlow: imported once the options are known good.
+    from ..study.rate_distortion_study import run_study
+
+    study = run_study(settings, args.lambdas, args.qualities, args.out)
     print(f"{len(study.sweep.rows)} models and {len(study.baselines)} classical settings "
           f"measured in {study.seconds:.0f} s; results in {args.out}")
     for row in study.comparisons:
@@ -58,13 +59,8 @@ def run(argv=None) -> dict:
 
 
 def main(argv=None) -> int:
-    """Runs `run` and returns the exit status: 0, or 2 after one line on stderr for bad input
-    (argparse's own exits, such as --help, keep their status)."""
-    try:
-        run(argv)
-    except SystemExit as stop:
-        return stop.code if isinstance(stop.code, int) else 2
-    return 0
+    """The command: `run`, as an exit status (`exit_status`)."""
+    return exit_status(run, argv)
 
 
 __all__ = ["QUICK", "main", "run"]

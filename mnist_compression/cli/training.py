@@ -1,6 +1,6 @@
-"""`python -m mnist_compression train`: train one model and report its validation metrics.
+"""`mnist-compression train`: train one model and report its validation metrics.
 
-    python -m mnist_compression train --lmbda 2000 --epochs 15 --output model.npz
+    mnist-compression train --lmbda 2000 --epochs 15 --output model.npz
 """
 
 from __future__ import annotations
@@ -10,33 +10,34 @@ import json
 import time
 from pathlib import Path
 
-from ..atomic_files import refuse_existing, write_atomically
-from ..model.files import save_model
-from ..training import final_metrics, train_model
+from ..atomic_files import check_output, write_atomically
+from .exit_status import exit_status
+from .main import PROG
 from .settings_options import add_settings_options, settings_from_options
 
 
 def run(argv=None) -> dict:
     """Command line: train one model, print its final validation metrics and the time per epoch,
-    and optionally save it."""
+    and optionally save it; returns the results."""
     parser = argparse.ArgumentParser(
-        prog="python -m mnist_compression train",
-        description="Train the tutorial's MNIST compression model for one λ.")
+        prog=f"{PROG} train", description="Train the tutorial's MNIST compression model for one λ.")
     add_settings_options(parser)
     parser.add_argument("--output", type=Path, help="save the trained model here (.npz)")
     parser.add_argument("--json", type=Path, help="also write the results to this JSON file")
     parser.add_argument("--force", action="store_true", help="replace existing output files")
     args = parser.parse_args(argv)
     settings = settings_from_options(args)
-    try:
-        for path in (args.output, args.json):
-            refuse_existing(path, args.force)
-        start = time.perf_counter()
-        trainer, history = train_model(settings, verbose=2)
-    except (FileExistsError, ValueError, OSError, RuntimeError) as err:  # bad data, mostly
-        parser.exit(2, f"error: {' '.join(str(err).split())}\n")
+    for path in (args.output, args.json):
+        if path is not None:
+            check_output(path, args.force)
+    # Training needs TensorFlow: imported once the options are known good (--help needs none).
+    from .. import training
+    from ..model.files import save_model
+
+    start = time.perf_counter()
+    trainer, history = training.train_model(settings, verbose=2)
     seconds = time.perf_counter() - start
-    results = dict(final_metrics(history), seconds=seconds,
+    results = dict(training.final_metrics(history), seconds=seconds,
                    seconds_per_epoch=seconds / settings.epochs, history=history,
                    settings=settings.as_dict())
     if args.output:
@@ -51,13 +52,8 @@ def run(argv=None) -> dict:
 
 
 def main(argv=None) -> int:
-    """Runs `run` and returns the exit status: 0, or 2 after one line on stderr for bad input
-    (argparse's own exits, such as --help, keep their status)."""
-    try:
-        run(argv)
-    except SystemExit as stop:
-        return stop.code if isinstance(stop.code, int) else 2
-    return 0
+    """The command: `run`, as an exit status (`exit_status`)."""
+    return exit_status(run, argv)
 
 
 __all__ = ["main", "run"]

@@ -10,8 +10,8 @@ Every kind of model has one interface: ``codec.at(lmbda=None)`` gives its (compr
 decompressor) pair, `fingerprint` identifies it in `.mnc` files (`mnc`), `levels` are its rate
 levels (None for a model of one λ). `CODECS` maps a model file's kind to its class:
 `FixedRateCodec` (the tutorial's model) and `VariableRateCodec` (notebook 08: any λ between its
-levels). `load_codec(path)` reads a model file; `model.make_codec(trainer)` builds the same from a
-trainer in memory. `python -m mnist_compression codec` does the same for files (see `cli.codec`).
+levels). `load_codec(path)` reads a model file; `model.files.make_codec(trainer)` builds the
+same from a trainer in memory. `mnist-compression codec` does the same for files (`cli.codec`).
 """
 
 from __future__ import annotations
@@ -19,13 +19,15 @@ from __future__ import annotations
 import sys
 
 import numpy as np
+from tqdm import tqdm
 
 from ..architecture import architecture
 from ..coding import tf_float32
 from ..coding.range_coder import DEFAULT_PRECISION
 from ..coding.tables import DEFAULT_TAIL_MASS
 from ..hashing import typed_arrays_digest
-from ..storage.model_files import model_kind, read_model_file
+from ..lambdas import FIXED_RATE, VARIABLE_RATE
+from ..storage.model_files import ModelFileError, model_kind, read_model_file
 from .entropy_coder import DecodeError, EntropyCoder
 from .exact_transforms import ACTIVATION_BITS, ExactTransforms, FixedPointTransform
 from .gains import fixed_point_gains, interpolation, level_scales
@@ -71,16 +73,14 @@ def codec_fingerprint(entropy_model: EntropyCoder, transforms: ExactTransforms) 
 
 class MNISTCompressor:
     """Encoder side: uint8 digits to one range-coded byte string each. `lmbda` is the λ a
-    variable-rate model codes at, which its files record (None for a model of one λ); `codec`
-    is the codec it belongs to."""
+    variable-rate model codes at, which its files record (None for a model of one λ)."""
 
     def __init__(self, transforms: ExactTransforms, entropy_model: EntropyCoder,
-                 fingerprint: bytes, lmbda: float | None = None, codec=None):
+                 fingerprint: bytes, lmbda: float | None = None):
         self.transforms = transforms
         self.entropy_model = entropy_model
         self.fingerprint = fingerprint
         self.lmbda = lmbda
-        self.codec = codec
 
     def compress(self, digits) -> list[bytes]:
         """One byte string per digit (uint8 [N, 28, 28(, 1)])."""
@@ -104,8 +104,9 @@ class MNISTCompressor:
 
 
 class MNISTDecompressor:
-    """Decoder side: byte strings back to uint8 digits [N, 28, 28, 1]; `lmbda` and `codec` as
-    for the compressor."""
+    """Decoder side: byte strings back to uint8 digits [N, 28, 28, 1]; `lmbda` as for the
+    compressor; `codec` is the codec it belongs to (None for one built by hand), which
+    `decompress_file` asks about a file's λ."""
 
     def __init__(self, entropy_model: EntropyCoder, transforms: ExactTransforms,
                  fingerprint: bytes, lmbda: float | None = None, codec=None):
@@ -116,16 +117,17 @@ class MNISTDecompressor:
         self.codec = codec
 
     def decompress(self, strings) -> np.ndarray:
-        """uint8 digits [N, 28, 28, 1] from a batch of strings (bytes)."""
+        """uint8 digits [N, 28, 28, 1] from a batch of strings (bytes). With the sanity check
+        (the default), strings the tables cannot have made raise ValueError; a string cut short
+        usually passes it and decodes to another digit (`.mnc` files catch that)."""
         try:
             symbols = self.entropy_model.decode_symbols(strings)
         except DecodeError as err:
             raise ValueError(
-                f"{err} Strings made by another model, or random bytes, usually fail this check "
-                f"(short ones can pass it); a string cut short or with a changed last byte often "
-                f"passes it and decodes to another digit, so keep strings in .mnc files, which "
-                f"detect that. To decode arbitrary bytes anyway, build the codec with "
-                f"decode_sanity_check=False."
+                f"{err} The check is no integrity check: it misses most strings cut short and "
+                f"some damaged ones (docs/reliability.md measures it), so keep strings in .mnc "
+                f"files, which detect any damage. To decode arbitrary bytes anyway, build the "
+                f"codec with decode_sanity_check=False."
             ) from None
         return self.transforms.digits(symbols)
 
@@ -155,7 +157,7 @@ class FixedRateCodec:
     """The codec of a model trained for one λ (notebook 04): one (compressor, decompressor)
     pair, whose files (`.mnc` version 1) record no λ."""
 
-    kind = "fixed-rate"
+    kind = FIXED_RATE
     levels = None
 
     def __init__(self, transforms: ExactTransforms, log_scales, lmbda: float, **options):
@@ -164,7 +166,7 @@ class FixedRateCodec:
         self.lmbda = float(lmbda)
         self.transforms = transforms
         self.fingerprint = codec_fingerprint(entropy_model, transforms)
-        self._pair = (MNISTCompressor(transforms, entropy_model, self.fingerprint, codec=self),
+        self._pair = (MNISTCompressor(transforms, entropy_model, self.fingerprint),
                       MNISTDecompressor(entropy_model, transforms, self.fingerprint, codec=self))
 
     @classmethod
@@ -197,7 +199,7 @@ class VariableRateCodec:
     identifies the model (every λ); `.mnc` files (version 2) record the λ beside it.
     """
 
-    kind = "variable-rate"
+    kind = VARIABLE_RATE
 
     def __init__(self, analysis: FixedPointTransform, synthesis: FixedPointTransform, levels,
                  lmbda: float, log_gains, log_inverse_gains, log_scales, **options):
@@ -235,7 +237,7 @@ class VariableRateCodec:
                 fixed_point_gains(self.levels, self._log_inverse_gains, lmbda))
             entropy_model = EntropyCoder(level_scales(self._log_scales, gains), **self._options)
             self._pairs[lmbda] = (
-                MNISTCompressor(transforms, entropy_model, self.fingerprint, lmbda, self),
+                MNISTCompressor(transforms, entropy_model, self.fingerprint, lmbda),
                 MNISTDecompressor(entropy_model, transforms, self.fingerprint, lmbda, self))
         return self._pairs[lmbda]
 
@@ -258,13 +260,20 @@ CODECS = {codec.kind: codec for codec in (FixedRateCodec, VariableRateCodec)}
 
 def codec_from_arrays(record: dict, arrays: dict, **options):
     """The codec of a model from its file's record and arrays (see `read_model_file`);
-    `options` go to the entropy coder (e.g. ``decode_sanity_check=False``)."""
-    return CODECS[model_kind(record)].from_arrays(record, arrays, **options)
+    `options` go to the entropy coder (e.g. ``decode_sanity_check=False``). Raises
+    ModelFileError for arrays the model needs but the file lacks."""
+    try:
+        return CODECS[model_kind(record)].from_arrays(record, arrays, **options)
+    except KeyError as err:
+        raise ModelFileError(f"The model file has no array {err}, which the model needs.") from None
 
 
 def load_codec(path, **options):
     """The codec of the model file at `path`, without TensorFlow."""
-    return codec_from_arrays(*read_model_file(path), **options)
+    try:
+        return codec_from_arrays(*read_model_file(path), **options)
+    except ModelFileError as err:
+        raise ModelFileError(err if str(err).startswith(str(path)) else f"{path}: {err}") from None
 
 
 def compress_to_file(compressor: MNISTCompressor, digits, path, overwrite=False,
@@ -284,26 +293,38 @@ def decompress_file(decoder, path, progress: bool = False) -> np.ndarray:
     `decoder` is a codec, which decodes at the λ the file records, or one of its
     decompressors, which decodes files of its own λ only."""
     contents = read_mnc(path, expected_fingerprint=decoder.fingerprint)
-    codec = decoder.codec if isinstance(decoder, MNISTDecompressor) else decoder
-    decompressor = codec.for_file(contents.lmbda, path)
-    if decompressor.lmbda != decoder.lmbda and isinstance(decoder, MNISTDecompressor):
-        shown = (f"{contents.lmbda:g}", f"{decoder.lmbda:g}")
-        if shown[0] == shown[1]:
-            shown = (repr(contents.lmbda), repr(decoder.lmbda))
-        raise MNCError(f"{path} was coded at λ={shown[0]}; this decompressor decodes "
-                       f"λ={shown[1]}. Pass the model's codec to decode at the file's λ.")
+    decompressor = _decompressor_for(decoder, contents.lmbda, path)
     parts = [np.zeros((0, 28, 28, 1), np.uint8)]
     for start in _steps(len(contents.strings), progress, "decompress"):
-        parts.append(decompressor.decompress(contents.strings[start:start + PROGRESS_CHUNK]))
+        try:
+            parts.append(decompressor.decompress(contents.strings[start:start + PROGRESS_CHUNK]))
+        except ValueError as err:
+            raise MNCError(f"{path}: {err}") from None
     return np.concatenate(parts)
+
+
+def _decompressor_for(decoder, lmbda: float | None, path) -> MNISTDecompressor:
+    """What decodes a file of `decoder`'s model that records `lmbda` (None: version 1)."""
+    if not isinstance(decoder, MNISTDecompressor):
+        return decoder.for_file(lmbda, path)
+    if lmbda is not None and decoder.lmbda is not None and lmbda != decoder.lmbda:
+        shown = (f"{lmbda:g}", f"{decoder.lmbda:g}")
+        if shown[0] == shown[1]:
+            shown = (repr(lmbda), repr(decoder.lmbda))
+        raise MNCError(f"{path} was coded at λ={shown[0]}; this decompressor decodes "
+                       f"λ={shown[1]}. Pass the model's codec to decode at the file's λ.")
+    if decoder.codec is not None:
+        return decoder.codec.for_file(lmbda, path)  # says which of the two is damaged
+    if lmbda != decoder.lmbda:
+        raise MNCError(f"{path} records λ={lmbda}, but this decompressor decodes "
+                       f"λ={decoder.lmbda}; the file is damaged.")
+    return decoder
 
 
 def _steps(count: int, progress: bool, label: str):
     steps = range(0, count, PROGRESS_CHUNK)
     if not progress or count <= PROGRESS_CHUNK:
         return steps
-    from tqdm import tqdm
-
     return tqdm(steps, desc=f"{label} ({count:,} digits, {PROGRESS_CHUNK:,} per step)",
                 unit="step", file=sys.stderr)
 

@@ -71,19 +71,11 @@ class FixedPointLayer:
 _KINDS = {"Conv2D": "conv", "Dense": "dense", "Conv2DTranspose": "conv_transpose"}
 
 
-def _layer_kind(layer) -> str | None:
-    return _KINDS.get(type(layer).__name__)
-
-
 def _leaky(name: str, activation: str) -> bool:
     if activation not in ("leaky_relu", "linear"):
         raise ValueError(f"Layer {name} uses activation {activation!r}; the fixed-point "
                          f"transforms support leaky_relu and linear only.")
     return activation == "leaky_relu"
-
-
-def _is_leaky(layer) -> bool:
-    return _leaky(layer.name, getattr(layer.activation, "__name__", str(layer.activation)))
 
 
 def quantize_layer(kind, kernel, bias, leaky, input_bits, input_divisor=1, output_factor=1,
@@ -118,31 +110,13 @@ class FixedPointTransform:
         self._matrices = [(layer.matrix, layer.piece_bits) for layer in self.layers]
 
     @classmethod
-    def from_keras(cls, model, input_divisor: int = 1, output_factor: int = 1,
-                   input_bits: int = 0):
-        """Reads a built keras Sequential of Conv2D / Dense / Conv2DTranspose layers (with
-        Flatten and Reshape between them). Inputs are divided by `input_divisor` (255 turns
-        pixels into [0, 1]) and have `input_bits` fractional bits; outputs are multiplied by
-        `output_factor`."""
-        weighted = [layer for layer in model.layers if _layer_kind(layer)]
-        layers, bits = [], input_bits
-        for index, layer in enumerate(weighted):
-            kernel, bias = layer.get_weights()
-            following = model.layers[model.layers.index(layer) + 1:]
-            reshape = next((tuple(lay.target_shape) for lay in following[:1]
-                            if type(lay).__name__ == "Reshape"), ())
-            layers.append(quantize_layer(
-                _layer_kind(layer), kernel, bias, _is_leaky(layer), bits,
-                input_divisor if index == 0 else 1,
-                output_factor if index == len(weighted) - 1 else 1, reshape))
-            bits = ACTIVATION_BITS
-        return cls(layers, input_bits)
-
-    @classmethod
     def from_arrays(cls, entries: list[dict], arrays: dict, prefix: str, input_divisor: int = 1,
                     output_factor: int = 1, input_bits: int = 0):
-        """The same from a transform's layer entries (`architecture.architecture`) and a model
-        file's arrays ("<prefix>/<layer name>/kernel" and "/bias"), without Keras."""
+        """A transform from its layer entries (`architecture.architecture`) and a model file's
+        arrays ("<prefix>/<layer name>/kernel" and "/bias"): Conv2D / Dense / Conv2DTranspose
+        layers (with Flatten and Reshape between them). Inputs are divided by `input_divisor`
+        (255 turns pixels into [0, 1]) and have `input_bits` fractional bits; outputs are
+        multiplied by `output_factor`."""
         weighted = [entry for entry in entries if entry["type"] in _KINDS]
         layers, bits = [], input_bits
         for index, entry in enumerate(weighted):
@@ -264,12 +238,6 @@ class ExactTransforms:
     synthesis: FixedPointTransform
     gains: np.ndarray | None = None
     inverse_gains: np.ndarray | None = None
-
-    @classmethod
-    def from_trainer(cls, trainer) -> ExactTransforms:
-        """A model of one λ's transforms, read from its Keras layers."""
-        return cls(FixedPointTransform.from_keras(trainer.analysis_transform, input_divisor=255),
-                   FixedPointTransform.from_keras(trainer.synthesis_transform, output_factor=255))
 
     def latents(self, digits: np.ndarray) -> np.ndarray:
         """uint8 digits [N, 28, 28, 1] to integer latents [N, C] (int64): round(analysis(x)),

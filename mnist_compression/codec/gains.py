@@ -21,6 +21,9 @@ import math
 
 import numpy as np
 
+from ..checks import shown
+from ..lambdas import check_lmbda
+
 GAIN_BITS = 20
 MAX_GAIN = 2.0**10  # gains and inverse gains must lie in [2**-20, 2**10]; trained ones do
 _CONTEXT = decimal.Context(prec=40, rounding=decimal.ROUND_HALF_EVEN)
@@ -36,15 +39,13 @@ def interpolation(levels, lmbda: float) -> tuple[int, decimal.Decimal]:
     """The level k below `lmbda` and its weight t (a Decimal in [0, 1]) in the interpolation
     above. Raises ValueError for anything but a real number within the levels' range."""
     levels = [float(v) for v in levels]
-    value = math.nan
-    if isinstance(lmbda, (int, float, np.floating, np.integer)) and not isinstance(lmbda, bool):
-        try:
-            value = float(lmbda)
-        except OverflowError:
-            pass
+    try:
+        value = check_lmbda(lmbda, "λ")
+    except ValueError:
+        value = math.nan
     if not (math.isfinite(value) and levels[0] <= value <= levels[-1]):
         raise ValueError(f"This variable-rate model codes at λ from {levels[0]:g} to "
-                         f"{levels[-1]:g}, got {lmbda!r}.")
+                         f"{levels[-1]:g}, got {shown(lmbda)}.")
     k = min(int(np.searchsorted(levels, value, side="right")) - 1, len(levels) - 2)
     with decimal.localcontext(_CONTEXT):
         low, high = (_exact(v).ln() for v in levels[k:k + 2])

@@ -21,13 +21,13 @@ Varints are unsigned LEB128: 7 bits per byte, low bits first, high bit set on al
 from __future__ import annotations
 
 import math
-import numbers
 import struct
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..atomic_files import write_atomically
+from ..lambdas import check_lmbda
 
 MAGIC = b"\x89MNC"
 VERSION = 2
@@ -35,6 +35,7 @@ _LMBDA = struct.Struct(">d")
 FINGERPRINT_BYTES = 16
 _CRC_BYTES = 4
 _MAX_VARINT_BYTES = 10
+MAX_BYTES = 1 << 30  # an .mnc file read at once: 1 GiB, over 100 million of the tutorial's digits
 
 
 class MNCError(ValueError):
@@ -97,15 +98,7 @@ def encode_mnc(strings, fingerprint: bytes, lmbda: float | None = None) -> bytes
 
 def _checked_lmbda(lmbda) -> float:
     """λ as a float; ValueError unless it is a real number, positive and finite."""
-    value = math.nan
-    if isinstance(lmbda, numbers.Real) and not isinstance(lmbda, bool):
-        try:
-            value = float(lmbda)
-        except OverflowError:
-            pass
-    if not 0 < value < math.inf:
-        raise ValueError(f"λ must be a positive finite number, got {lmbda!r}.")
-    return value
+    return check_lmbda(lmbda, "λ")
 
 
 def decode_mnc(data: bytes, expected_fingerprint: bytes | None = None) -> MNCFile:
@@ -196,7 +189,11 @@ def read_mnc(path, expected_fingerprint: bytes | None = None) -> MNCFile:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"No .mnc file at {path}." + (
-            " It is a folder." if path.is_dir() else ""))
+            " It is a folder." if path.is_dir() else " It is not a regular file."
+            if path.exists() else ""))
+    if path.stat().st_size > MAX_BYTES:
+        raise MNCError(f"{path}: {path.stat().st_size:,} bytes, more than an .mnc file may hold "
+                       f"({MAX_BYTES:,}); it is not one.")
     try:
         return decode_mnc(path.read_bytes(), expected_fingerprint)
     except MNCError as err:

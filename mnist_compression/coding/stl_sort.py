@@ -8,7 +8,7 @@ order lets `range_coder.quantize_pmf` build the very same tables, and so the ver
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 _THRESHOLD = 16  # below this length libstdc++ leaves ranges to the final insertion sort
 

@@ -2,8 +2,8 @@
 
 Encoder and decoder must use identical range-coding tables, or decoding goes astray. The tables
 come from the prior's probabilities in float32, and TensorFlow's kernels round differently from
-release to release (`tf.sigmoid` in TF 2.20 differs from TF 2.14 in the last bit for about 40%
-of inputs). So the tables are built from this module, which reproduces what
+release to release (`tf.sigmoid` in TF 2.20 differs from TF 2.14 in the last bit for many
+inputs). So the tables are built from this module, which reproduces what
 tensorflow-compression 2.14.1 computes on TF 2.14 (x86-64, the published wheels) bit for bit,
 and depends on no TensorFlow at all:
 

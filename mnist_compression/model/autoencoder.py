@@ -11,6 +11,7 @@ from __future__ import annotations
 import tensorflow as tf
 
 from ..architecture import architecture
+from ..lambdas import FIXED_RATE
 from ..settings import DISTORTIONS
 from .entropy_models import ContinuousBatchedEntropyModel, NoisyLogistic
 
@@ -80,7 +81,7 @@ class MNISTCompressionTrainer(keras.Model):
         }
         self.prior_optimizer = None  # set by training.make_trainer for faster prior scales
 
-    kind = "fixed-rate"  # the kind of model file it is saved as (`storage.model_files`)
+    kind = FIXED_RATE  # the kind of model file it is saved as (`storage.model_files`)
 
     @classmethod
     def from_settings(cls, settings) -> MNISTCompressionTrainer:
@@ -172,8 +173,9 @@ _DESCRIBED = ("units", "filters", "kernel_size", "strides", "padding", "target_s
 
 
 def describe_transform(transform: keras.Sequential) -> list[dict]:
-    """Each layer's type, name, size and activation: what a saved model must match to load.
-    The same on Keras 2 and 3."""
+    """Each layer's type, name, size and activation as Keras reports them, in the form of
+    `architecture.architecture` (the tests check that the Keras transforms are the layers it
+    lists, on Keras 2 and 3)."""
     layers = []
     for layer in transform.layers:
         entry = dict(type=type(layer).__name__, name=layer.name)

@@ -19,8 +19,8 @@ import os
 import numpy as np
 import tensorflow as tf
 
-from ..codec.entropy_coder import DecodeError, EntropyCoder, check_precision, check_strings
-from ..coding.range_coder import DEFAULT_PRECISION, TableError
+from ..codec.entropy_coder import EntropyCoder, check_precision
+from ..coding.range_coder import DEFAULT_PRECISION
 from ..coding.tables import DEFAULT_TAIL_MASS
 
 _RETIRED_ENV = "MNIST_COMPRESSION_BACKEND"
@@ -222,5 +222,4 @@ class ContinuousBatchedEntropyModel(tf.Module):
         return tf.constant(values.reshape(batch + [self.channels]))
 
 
-__all__ = ["ContinuousBatchedEntropyModel", "DecodeError", "NoisyLogistic", "TableError",
-           "check_strings"]
+__all__ = ["ContinuousBatchedEntropyModel", "NoisyLogistic"]

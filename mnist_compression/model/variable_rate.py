@@ -11,9 +11,9 @@ table builder. Between two levels, gains are interpolated geometrically in λ (`
 exactly for the codec), so the codec works at any λ in the levels' range.
 
 Training draws a level for every digit and minimises the mean of rate + λ_level · distortion.
-The loss of a level grows with its λ (about as λ**0.67 for the tutorial's models), so drawn
-alike, the high λ would dominate the shared transforms; `level_sampling` = a draws level k with
-probability proportional to λ_k**-a instead.
+The loss of a level grows with its λ (the rate–distortion records of notebook 07 show by how
+much), so drawn alike, the high λ would dominate the shared transforms; `level_sampling` = a
+draws level k with probability proportional to λ_k**-a instead.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import numpy as np
 import tensorflow as tf
 
 from ..codec.gains import interpolation
-from ..lambdas import check_levels
+from ..lambdas import VARIABLE_RATE, check_levels
 from .autoencoder import MNISTCompressionTrainer, _images_only, to_unit_range
 from .entropy_models import NoisyLogistic
 
@@ -74,7 +74,7 @@ class VariableRateTrainer(MNISTCompressionTrainer):
                 key = f"{name}_at_{lmbda_k:g}"
                 self._trackers[key] = keras.metrics.Mean(name=key)
 
-    kind = "variable-rate"
+    kind = VARIABLE_RATE
 
     @classmethod
     def from_settings(cls, settings) -> VariableRateTrainer:

@@ -13,14 +13,18 @@ from __future__ import annotations
 
 import json
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
 
 from ..atomic_files import refuse_existing, write_atomically
 from ..hashing import json_sha256, named_float32_sha256
+from .npy import NpyError, read_npy
 
 RECORD = "record"
+MAX_RECORD_BYTES = 16 << 20  # the JSON record: settings and a per-epoch history
+MAX_ARRAY_BYTES = 1 << 30  # all arrays of a file unless its format says more precisely
 
 
 class ArrayFileError(ValueError):
@@ -51,9 +55,15 @@ def write_array_file(path, arrays: dict[str, np.ndarray], record: dict,
         overwrite)
 
 
-def read_array_file(path, what: str, written_by: str) -> tuple[dict, dict[str, np.ndarray]]:
+def read_array_file(path, what: str, written_by: str, expected=None,
+                    max_bytes: int = MAX_ARRAY_BYTES) -> tuple[dict, dict[str, np.ndarray]]:
     """The record (a dict) and the arrays of the file at `path`, unchecked beyond their form;
-    `what` names the kind of file in messages, `written_by` what writes it."""
+    `what` names the kind of file in messages, `written_by` what writes it.
+
+    Nothing is unpacked before it is known to be bounded: the record (at most MAX_RECORD_BYTES)
+    is read first; `expected(record)` may name the arrays and shapes the file must hold (None:
+    any), and a member it does not name is refused unread; every array's header must describe
+    exactly the bytes its member holds, and all arrays together at most `max_bytes`."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"No {what} at {path}." + (
@@ -63,25 +73,63 @@ def read_array_file(path, what: str, written_by: str) -> tuple[dict, dict[str, n
             raise ArrayFileError(f"{path} is not a {what}: {what}s are .npz archives written "
                                  f"by {written_by}.")
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            contents = {name: archive[name] for name in archive.files}
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError, MemoryError) as err:
+        with zipfile.ZipFile(path) as archive:
+            return _read_members(path, archive, what, expected, max_bytes)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, zlib.error,
+            NotImplementedError, RuntimeError) as err:
         raise ArrayFileError(f"{path} is not a readable {what} ({err}); it may be truncated or "
                              f"damaged.") from None
-    odd = [name for name, value in contents.items() if not isinstance(value, np.ndarray)]
-    if odd:
-        raise ArrayFileError(f"{path}: member {odd[0]} is not a numpy array; the file is "
-                             f"damaged.")
-    if RECORD not in contents:
+
+
+def _read_members(path: Path, archive: zipfile.ZipFile, what: str, expected, max_bytes: int):
+    members = {}
+    for info in archive.infolist():
+        if not info.filename.endswith(".npy") or info.filename[:-4] in members:
+            raise ArrayFileError(f"{path}: member {info.filename} is not a numpy array; the "
+                                 f"file is damaged.")
+        members[info.filename[:-4]] = info
+    if RECORD not in members:
         raise ArrayFileError(f"{path} is an .npz file but not a {what} (no record).")
+    record = _read_record(path, archive, members.pop(RECORD))
+    shapes = expected(record) if expected is not None else None
+    if shapes is not None:
+        extra = sorted(set(members) - set(shapes))
+        if extra:
+            raise ArrayFileError(f"{path}: unexpected arrays {extra}.")
+    total = sum(info.file_size for info in members.values())
+    if total > max_bytes:
+        raise ArrayFileError(f"{path}: its arrays would take {total:,} bytes unpacked, more than "
+                             f"a {what} holds ({max_bytes:,}); it is damaged.")
+    arrays = {}
+    for name, info in members.items():
+        with archive.open(info) as stream:
+            try:
+                arrays[name] = read_npy(stream, info.file_size, max_bytes)
+            except NpyError as err:
+                raise ArrayFileError(f"{path}: array {name}: {err}; the file is damaged.") from None
+    return record, arrays
+
+
+def _read_record(path: Path, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> dict:
+    if info.file_size > MAX_RECORD_BYTES:
+        raise ArrayFileError(f"{path}: its record would take {info.file_size:,} bytes, more than "
+                             f"{MAX_RECORD_BYTES:,}; the file is damaged.")
+    with archive.open(info) as stream:
+        try:
+            text = read_npy(stream, info.file_size, MAX_RECORD_BYTES)
+        except NpyError as err:
+            raise ArrayFileError(f"{path}: its record: {err}; the file is damaged.") from None
+    if text.dtype.kind != "U" or text.ndim != 0:
+        raise ArrayFileError(f"{path}: its record is not a text; the file is damaged.")
     try:
-        record = json.loads(str(contents.pop(RECORD)))
+        record = json.loads(str(text))
     except (ValueError, RecursionError) as err:  # invalid, too deeply nested or too long a number
         reason = " ".join(str(err).split())[:120] or type(err).__name__
         raise ArrayFileError(f"{path}: its record is not valid JSON ({reason}).") from None
     if not isinstance(record, dict):
         raise ArrayFileError(f"{path}: its record is not a JSON object; the file is damaged.")
-    return record, contents
+    return record
 
 
-__all__ = ["ArrayFileError", "RECORD", "checksum", "read_array_file", "write_array_file"]
+__all__ = ["ArrayFileError", "MAX_ARRAY_BYTES", "MAX_RECORD_BYTES", "RECORD", "checksum",
+           "read_array_file", "write_array_file"]

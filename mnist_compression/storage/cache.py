@@ -13,19 +13,25 @@ by a freshly trained one in a new folder. `training.train_or_load` and the digit
 from __future__ import annotations
 
 import dataclasses
+import errno
 import os
 import shutil
 import tempfile
+import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from ..architecture import architecture
 from ..atomic_files import default_mode
 from ..hashing import json_sha256
+from ..lambdas import FIXED_RATE, VARIABLE_RATE
 from ..settings import TrainingSettings
 from . import pretrained as pretrained_models
 
 CACHE_ENV = "MNIST_COMPRESSION_CACHE"
+PARTIAL_PREFIX = ".partial-"  # a folder being filled; renamed to its key when complete
+STALE_SECONDS = 3600  # a partial folder untouched this long was left by a killed process
+_RENAME_TRIES = 100
 MODEL_FILE = "model.npz"  # the name of a model in its key's folder
 
 
@@ -42,8 +48,8 @@ _LEFT_OUT = {
     "warm_start": lambda settings: settings.warm_start is None,
     "warm_start_epochs": lambda settings: settings.warm_start is None,
     "distortion": lambda settings: settings.distortion == "mae",
-    "levels": lambda settings: settings.kind == "fixed-rate",
-    "lmbda": lambda settings: settings.kind == "variable-rate",
+    "levels": lambda settings: settings.kind == FIXED_RATE,
+    "lmbda": lambda settings: settings.kind == VARIABLE_RATE,
     "level_sampling": lambda settings: settings.level_sampling == 0,
 }
 
@@ -58,9 +64,9 @@ def identity(settings: TrainingSettings) -> dict:
 
 # The readable start of a key's folder name, per kind of model.
 _FOLDER_NAMES = {
-    "fixed-rate": lambda settings: f"lmbda{settings.lmbda:g}",
-    "variable-rate": lambda settings: (f"levels{len(settings.levels)}-{settings.levels[0]:g}-"
-                                       f"{settings.levels[-1]:g}"),
+    FIXED_RATE: lambda settings: f"lmbda{settings.lmbda:g}",
+    VARIABLE_RATE: lambda settings: (f"levels{len(settings.levels)}-{settings.levels[0]:g}-"
+                                     f"{settings.levels[-1]:g}"),
 }
 
 
@@ -107,31 +113,68 @@ def find_cached(key: str, read: Callable[[Path], object]):
 
 def store_in_cache(key: str, write: Callable[[Path], object]) -> Path:
     """Lets `write(folder)` fill a new folder for `key`, which appears complete or not at all;
-    returns the folder."""
-    folder = _free_folder(key)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".partial-", dir=folder.parent))
+    returns the folder. When another process stores the same key at the same moment, this one
+    takes the next free name (key.2, ...): both are kept, neither is lost."""
+    root = cache_dir()
+    root.mkdir(parents=True, exist_ok=True)
+    remove_stale_partials(root)
+    staging = Path(tempfile.mkdtemp(prefix=PARTIAL_PREFIX, dir=root))
     try:
         os.chmod(staging, default_mode(0o777))
         write(staging)
-        os.rename(staging, folder)  # fails rather than replace a folder that appeared meanwhile
+        for _ in range(_RENAME_TRIES):
+            folder = _free_folder(key)
+            try:
+                os.rename(staging, folder)  # fails rather than replace a folder that appeared
+                return folder
+            except OSError as err:
+                if err.errno not in (errno.EEXIST, errno.ENOTEMPTY):
+                    raise
+        raise OSError(f"Could not find a free folder for {key} in {root}.")
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return folder
 
 
-def fetch_pretrained(key: str, filename: str, what: str, pretrained=True) -> bool:
+def remove_stale_partials(root: Path, age: float = STALE_SECONDS) -> list[Path]:
+    """Removes what a killed process left in the cache: `.partial-*` folders older than `age`
+    seconds (a running download or save renews its folder's time as it writes). Returns them."""
+    removed = []
+    now = time.time()
+    for folder in root.glob(f"{PARTIAL_PREFIX}*"):
+        try:
+            newest = max([folder.stat().st_mtime] + [p.stat().st_mtime for p in folder.iterdir()])
+        except OSError:
+            continue
+        if now - newest > age:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
+def fetch_pretrained(key: str, filename: str, what: str, pretrained=True,
+                     check: Callable[[Path], object] = lambda path: None) -> bool:
     """Puts the published file for `key` into a new cache folder as `filename` (see
-    `pretrained`); True if it is there now. Otherwise says in one line why not (nothing
-    published for these settings, a failed download, a wrong SHA-256), leaving nothing behind."""
+    `pretrained`), after `check(path)` accepted it (it raises ValueError for a file that is
+    not what `key` names); True if it is there now. Otherwise says in one line why not (nothing
+    published for these settings, a failed download, a wrong SHA-256, a file that does not
+    check out), leaving nothing behind."""
     found, reason = pretrained_models.find(key, pretrained)
     if found is None:
         print(f"Pretrained {what}: {reason}.")
         return False
     entry, origin = found
+
+    def fill(staging: Path) -> None:
+        pretrained_models.download(origin, entry, staging / filename)
+        try:
+            check(staging / filename)
+        except ValueError as err:
+            raise pretrained_models.PretrainedError(
+                f"its SHA-256 matches, but it is not the {what} the manifest names ("
+                f"{' '.join(str(err).split())[:160]})") from None
+
     try:
-        folder = store_in_cache(key, lambda staging: pretrained_models.download(
-            origin, entry["sha256"], staging / filename))
+        folder = store_in_cache(key, fill)
     except pretrained_models.PretrainedError as err:  # on a line of its own, after any progress
         print(f"\nPretrained {what}: could not use {origin}: {err}. Nothing was stored.")
         return False
@@ -140,4 +183,4 @@ def fetch_pretrained(key: str, filename: str, what: str, pretrained=True) -> boo
 
 
 __all__ = ["CACHE_ENV", "MODEL_FILE", "cache_dir", "fetch_pretrained", "find_cached",
-           "identity", "model_key", "store_in_cache"]
+           "identity", "model_key", "remove_stale_partials", "store_in_cache"]

@@ -26,12 +26,16 @@ from pathlib import Path
 import numpy as np
 
 from ..architecture import architecture
-from ..checks import POSITIVE_INTEGER, POSITIVE_NUMBER, Check, is_int, is_number
+from ..checks import POSITIVE_INTEGER, POSITIVE_NUMBER, Check, is_int, is_number, shown
+from ..lambdas import FIXED_RATE, VARIABLE_RATE, check_levels, kind_of
 from .array_files import ArrayFileError, checksum, read_array_file, write_array_file
 
 FORMAT = "mnist-compression-model"
 VERSION = 3  # 3 adds `levels`, the rate levels of a variable-rate model (notebook 08)
-_WRITTEN_AS = {"fixed-rate": 2, "variable-rate": 3}  # the oldest version that holds each kind
+_WRITTEN_AS = {FIXED_RATE: 2, VARIABLE_RATE: 3}
+# The arrays of one model file, unpacked, at most: the tutorial's model holds about 10 MB, and a
+# latent size of 10,000 about 50 MB.
+MAX_MODEL_BYTES = 256 << 20  # the oldest version that holds each kind
 _SHA256_HEX = re.compile("[0-9a-f]{64}")
 
 
@@ -42,7 +46,7 @@ class ModelFileError(ArrayFileError):
 def model_kind(record: dict) -> str:
     """The kind of model a (checked) record describes: "variable-rate" when it has rate levels
     (version 3 on), else "fixed-rate"; `codec.CODECS` has each kind's codec."""
-    return "variable-rate" if "levels" in record else "fixed-rate"
+    return kind_of(record.get("levels"))
 
 
 def write_model_file(path, arrays: dict[str, np.ndarray], model: dict, *, written_with: dict,
@@ -78,7 +82,8 @@ def read_model_file(path) -> tuple[dict, dict[str, np.ndarray]]:
     problem."""
     try:
         record, contents = read_array_file(
-            path, "model file", "`mnist-compression codec export` or `save_model`")
+            path, "model file", "`mnist-compression codec export` or `save_model`",
+            expected=_listed_arrays, max_bytes=MAX_MODEL_BYTES)
     except ArrayFileError as err:
         raise ModelFileError(str(err)) from None
     if record.get("format") != FORMAT:
@@ -91,7 +96,7 @@ def read_model_file(path) -> tuple[dict, dict[str, np.ndarray]]:
     bad = [name for name, array in contents.items() if not np.isfinite(array).all()]
     if bad:
         raise ModelFileError(f"{path}: array {bad[0]} holds non-finite values.")
-    if model_kind(record) == "fixed-rate" and any(name.startswith("gains/") for name in contents):
+    if model_kind(record) == FIXED_RATE and any(name.startswith("gains/") for name in contents):
         raise ModelFileError(f"{path} holds gain arrays but no levels: it is damaged.")
     return record, contents
 
@@ -100,6 +105,15 @@ def _is_shapes(value) -> bool:
     return isinstance(value, dict) and all(
         isinstance(shape, list) and all(is_int(n) and n >= 0 for n in shape)
         for shape in value.values())
+
+
+def _is_levels(value) -> bool:
+    if not (isinstance(value, list) and all(is_number(v) for v in value)):
+        return False
+    try:
+        return list(check_levels(value)) == value
+    except ValueError:
+        return False
 
 
 def _is_history(value) -> bool:
@@ -124,9 +138,7 @@ _FIELDS = {
                           "an object of version strings"),
     "settings": Check(lambda v: v is None or isinstance(v, dict), "null or an object"),
     "history": Check(_is_history, "null or an object of lists of numbers (finite or NaN)"),
-    "levels": Check(lambda v: isinstance(v, list) and len(v) >= 2 and all(
-        is_number(x) and math.isfinite(x) and x > 0 for x in v) and v == sorted(set(v)),
-                    "a list of at least two distinct λ > 0, ascending"),
+    "levels": Check(_is_levels, "a list of at least two distinct λ > 0, ascending"),
 }
 # Optional fields and the version that added each: a variable-rate model's levels (version 3 on);
 # a model of one λ has none.
@@ -139,10 +151,8 @@ def _check_field(where, record: dict, name: str) -> None:
         raise ModelFileError(f'{where}: the record has no field "{name}".')
     check = _FIELDS[name]
     if not check.test(record[name]):
-        shown = json.dumps(record[name])
-        shown = shown if len(shown) <= 60 else shown[:57] + "..."
         raise ModelFileError(f'{where}: the record\'s field "{name}" must be {check.expected}, '
-                             f'got {shown}.')
+                             f'got {shown(record[name], as_text=json.dumps)}.')
 
 
 def _check_fields(where, record: dict) -> None:
@@ -155,6 +165,15 @@ def _check_fields(where, record: dict) -> None:
     for name in _FIELDS:
         if name in record or name not in OPTIONAL_FIELDS:
             _check_field(where, record, name)
+
+
+def _listed_arrays(record: dict) -> dict | None:
+    """The arrays a record of a version this release reads lists, if it lists them well: no
+    other member of the file is unpacked."""
+    if (record.get("format") == FORMAT and _FIELDS["version"].test(record.get("version"))
+            and record["version"] <= VERSION and _FIELDS["arrays"].test(record.get("arrays"))):
+        return record["arrays"]
+    return None
 
 
 def _check_integrity(path, record: dict, arrays: dict[str, np.ndarray]) -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..checks import is_int
 from ..data import load_mnist_arrays
 from ..hashing import data_fingerprint, json_sha256
 from ..storage.array_files import checksum, read_array_file, write_array_file
@@ -24,6 +25,7 @@ HIDDEN, EPOCHS, BATCH_SIZE, SEED = 256, 4, 128, 0
 FORMAT = "mnist-compression-classifier"
 VERSION = 2  # 2: the container of model files (storage.array_files), checksum over the record too
 FILE = "classifier.npz"
+MAX_BYTES = 16 << 20  # its weights, unpacked, at most (they take about 0.8 MB)
 
 
 def _build():
@@ -69,9 +71,11 @@ def _save(model, path: Path) -> None:
 def _load(folder: Path) -> DigitClassifier:
     """The classifier stored in a cache folder; ValueError if it is damaged. Files without a
     version (written before version 2) have a checksum of their arrays alone."""
-    record, arrays = read_array_file(folder / FILE, "classifier file", "the model cache")
+    record, arrays = read_array_file(folder / FILE, "classifier file", "the model cache",
+                                     max_bytes=MAX_BYTES)
     names = [f"w{i}" for i in range(len(arrays))]
-    if (record.get("format") != FORMAT or record.get("version", 1) > VERSION
+    version = record.get("version", 1)
+    if (record.get("format") != FORMAT or not is_int(version) or version > VERSION
             or sorted(arrays) != sorted(names) or checksum(record, arrays) != record.get("sha256")):
         raise ValueError(f"{folder / FILE} is not an intact classifier file")
     model = _build()
@@ -102,7 +106,8 @@ def train_or_load_classifier(data_dir=None, train_examples: int | None = None,
     images, labels = load_mnist_arrays("train", data_dir, train_examples)
     key = _key(images, labels)
     cached = find_cached(key, _load)
-    if cached is None and pretrained and fetch_pretrained(key, FILE, "classifier", pretrained):
+    if cached is None and pretrained and fetch_pretrained(
+            key, FILE, "classifier", pretrained, check=lambda path: _load(path.parent)):
         cached = find_cached(key, _load)
     if cached is not None:
         return DigitClassifier(cached[0].model, key, cached[1])
@@ -114,7 +119,12 @@ def train_or_load_classifier(data_dir=None, train_examples: int | None = None,
     model.compile(optimizer="adam", metrics=["accuracy"],
                   loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     model.fit(_inputs(images), labels, batch_size=BATCH_SIZE, epochs=EPOCHS, verbose=0)
-    folder = store_in_cache(key, lambda staging: _save(model, staging / FILE))
+    try:
+        folder = store_in_cache(key, lambda staging: _save(model, staging / FILE))
+    except OSError as err:  # a cache that cannot be written: the trained classifier is kept
+        print(f"The classifier could not be kept in the model cache "
+              f"({' '.join(str(err).split())}); it is used all the same.")
+        folder = None
     return DigitClassifier(model, key, folder)
 
 

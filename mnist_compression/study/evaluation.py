@@ -10,6 +10,8 @@ import math
 
 import numpy as np
 
+from ..codec.mnc import encode_mnc
+
 
 def error_metrics(originals, decoded) -> dict:
     """Mean absolute error (pixels scaled to [0, 1]) and PSNR in dB over all pixels of uint8
@@ -47,7 +49,6 @@ def evaluate_codec(compressor, decompressor, digits, labels=None, classifier=Non
     digit of one .mnc file holding them all, and the `error_metrics` of the decoded digits. With
     `labels` and a `classifier`, also the share of decoded digits it still labels correctly
     ("recognised")."""
-    from ..codec.mnc import encode_mnc
 
     coded = code_digits(compressor, decompressor, digits, batch_size)
     information, lengths = coded["information_bits"], coded["string_bits"]

@@ -18,12 +18,15 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import numpy as np
 
 from ..lambdas import STUDY_LAMBDAS
+from ..plotting import plot_digit_strip, plot_rd_study
 from ..settings import TrainingSettings
 from ..training import load_training_data
 from .baselines import DEFAULT_QUALITIES, evaluate_baselines
+from .classifier import train_or_load_classifier
 from .curves import compare_at_equal_distortion
 from .reference import TUTORIAL_LAMBDAS
 from .sweep import Sweep, run_sweep, write_rows
@@ -48,7 +51,6 @@ def run_study(settings: TrainingSettings | None = None, lambdas=STUDY_LAMBDAS,
     `compare_at_equal_distortion`. With `out_dir`, every table is written as CSV and JSON beside
     the two figures (rate_distortion.png, digit_strip.png) and a summary.json. `pretrained` goes
     to `training.train_or_load` and the classifier's loader."""
-    from .classifier import train_or_load_classifier
 
     settings = settings or TrainingSettings()
     start = time.perf_counter()
@@ -70,9 +72,7 @@ def run_study(settings: TrainingSettings | None = None, lambdas=STUDY_LAMBDAS,
 
 
 def _write_study(study: Study, out: Path, summary: dict) -> None:
-    import matplotlib.pyplot as plt
 
-    from ..plotting import plot_digit_strip, plot_rd_study
 
     write_rows(study.baselines, out / "baselines")
     if study.comparisons:

@@ -16,6 +16,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tqdm import tqdm
+
 from ..lambdas import STUDY_LAMBDAS
 from ..model.files import make_mnist_codec
 from ..settings import TrainingSettings
@@ -23,13 +25,14 @@ from ..training import load_training_data, train_or_load
 from .evaluation import evaluate_codec
 
 
-def rd_record(lmbda: float, history: dict, measured: dict, seconds: float) -> dict:
+def rd_record(lmbda: float, history: dict, measured: dict, seconds: float,
+              per_level: bool = False) -> dict:
     """The one record of a model's rate–distortion results, used by notebooks 05, 07 and 08,
     the plots and the command line: λ, the last epoch's validation rate and distortion
-    (`val_rate`, `val_distortion`; a variable-rate model's at that λ's level, NaN between
-    levels), `evaluate_codec`'s measurements of real strings and decoded digits, the strings'
-    overhead over the information content, and the seconds it took."""
-    level = f"_at_{float(lmbda):g}" if any(k.startswith("val_rate_at_") for k in history) else ""
+    (`val_rate`, `val_distortion`; with `per_level`, a variable-rate model's at that λ's
+    level, NaN between levels), `evaluate_codec`'s measurements of real strings and decoded
+    digits, the strings' overhead over the information content, and the seconds it took."""
+    level = f"_at_{float(lmbda):g}" if per_level else ""
     validation = {f"val_{name}": float(history[f"val_{name}{level}"][-1])
                   if f"val_{name}{level}" in history else math.nan
                   for name in ("rate", "distortion")}
@@ -60,8 +63,6 @@ def run_sweep(settings: TrainingSettings | None = None, lambdas=STUDY_LAMBDAS, *
     recognises. With `out_dir`, the rows are rewritten after every λ. `verbose` is passed to
     training (2: one line per epoch); `pretrained` to `training.train_or_load`.
     """
-    from tqdm import tqdm
-
     settings = settings or TrainingSettings()
     data = data or load_training_data(settings)
     sweep = Sweep()
@@ -76,12 +77,14 @@ def run_sweep(settings: TrainingSettings | None = None, lambdas=STUDY_LAMBDAS, *
     return sweep
 
 
-def _measure(sweep: Sweep, lmbda, codec, history, data, classifier, strip_digits, start):
+def _measure(sweep: Sweep, lmbda, codec, history, data, classifier, strip_digits, start,
+             per_level: bool = False):
     """Adds one λ's `rd_record`, codec and decoded strip to `sweep`."""
     compressor, decompressor = codec
     measured = evaluate_codec(compressor, decompressor, data.validation,
                               data.validation_labels, classifier)
-    sweep.rows.append(rd_record(lmbda, history, measured, time.perf_counter() - start))
+    sweep.rows.append(rd_record(lmbda, history, measured, time.perf_counter() - start,
+                                per_level))
     sweep.codecs[float(lmbda)] = codec
     sweep.histories[float(lmbda)] = history
     sweep.reconstructions[float(lmbda)] = decompressor.decompress(
@@ -90,16 +93,14 @@ def _measure(sweep: Sweep, lmbda, codec, history, data, classifier, strip_digits
 
 def measure_variable_rate(codec, data, lambdas=None, *, history=None, classifier=None,
                           strip_digits: int = 8, progress: bool = True) -> Sweep:
-    """Measures a `VariableRateCodec` at each λ (default: its levels) on the validation digits
+    """Measures a variable-rate codec at each λ (default: its levels) on the validation digits
     of `data`, exactly as `run_sweep` measures separately trained models (notebook 08): one
     `rd_record` per λ (with `history`, the validation rate and distortion of each level)."""
-    from tqdm import tqdm
-
     sweep = Sweep()
     for lmbda in tqdm(sorted(lambdas or codec.levels, key=float), desc="λ",
                       disable=not progress):
         _measure(sweep, lmbda, codec.at(lmbda), history or {}, data, classifier,
-                 strip_digits, time.perf_counter())
+                 strip_digits, time.perf_counter(), per_level=True)
     return sweep
 
 

@@ -11,6 +11,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+from ..storage.cache import CACHE_ENV
+
 DRIVE_CACHE = "/content/drive/MyDrive/mnist_compression_cache"
 
 
@@ -43,7 +45,6 @@ def keep_cache_in_drive(folder: str = DRIVE_CACHE) -> Path | None:
     drive.mount("/content/drive")
     path = Path(folder)
     path.mkdir(parents=True, exist_ok=True)
-    from ..storage.cache import CACHE_ENV
 
     os.environ[CACHE_ENV] = str(path)
     print(f"Trained models are kept in {path}")

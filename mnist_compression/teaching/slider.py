@@ -8,9 +8,11 @@ JupyterLab show it). Its update function is returned too, so a notebook run with
 
 from __future__ import annotations
 
+import io
 import math
 
 from ..codec.codecs import check_digits
+from ..plotting import plot_digit_strip
 from ..study.evaluation import error_metrics, string_bits
 
 
@@ -38,12 +40,10 @@ def lambda_slider(codec, digits, value: float | None = None):
     the digits, redraws them (originals above) with `describe`'s line, and returns the `recode`
     result. The image is a widget value, not cell output, so an unattended run (papermill)
     records it too and never waits on a browser."""
-    import io
 
     import ipywidgets as widgets
     import matplotlib.pyplot as plt
 
-    from ..plotting import plot_digit_strip
 
     digits = check_digits(digits)
     low, high = codec.levels[0], codec.levels[-1]
