@@ -105,9 +105,9 @@ models = {lmbda: train_or_load(TrainingSettings.from_recipe(
 #
 # By default the range decoder checks, after the last latent, that it read every byte and ended
 # where an encoder's final bytes would leave it, and fails otherwise: a cheap guard, not an
-# integrity check. It rejects most random strings of five bytes or more but few shorter ones,
-# and, as part 4 measured, misses most strings cut short (docs/reliability.md has the shares by
-# string length). Random bytes are what we want to decode here, so we build codecs without it.
+# integrity check. It misses many random strings and, as part 4 measured, most strings cut short
+# (docs/reliability.md measures how many, by string length). Random bytes are what we want to
+# decode here, so we build codecs without it.
 
 # %%
 codecs = {lmbda: make_mnist_codec(trainer, decode_sanity_check=False)

@@ -175,9 +175,9 @@ class EntropyCoder:
 
         Strings whose escape code never ends are stopped, not followed. With
         ``decode_sanity_check=True`` (the default), strings that end where no encoder with these
-        tables would have left them raise a `DecodeError`. That catches most random and
-        bit-flipped strings of five bytes or more, few shorter ones, and almost no string cut
-        short (docs/reliability.md has the measured shares by length).
+        tables would have left them raise a `DecodeError`. That is no integrity check: it misses
+        many random and damaged strings and nearly every one cut short (docs/reliability.md
+        measures how many, by string length).
         """
         strings = check_strings(strings)
         if not strings:
