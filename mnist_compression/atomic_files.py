@@ -15,11 +15,20 @@ from pathlib import Path
 from typing import BinaryIO
 
 
+def _read_umask() -> int:
+    """The process's umask. Setting it to read it would change it for every thread a moment, so
+    it is read once, when the package is imported (before any thread of its own runs)."""
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return umask
+
+
+_UMASK = _read_umask()
+
+
 def default_mode(mode: int = 0o666) -> int:
     """`mode` as the process's umask leaves it for a newly created file (0o777 for folders)."""
-    umask = os.umask(0)
-    os.umask(umask)
-    return mode & ~umask
+    return mode & ~_UMASK
 
 
 def refuse_existing(path, overwrite: bool = False) -> None:
@@ -36,6 +45,8 @@ def check_output(path, overwrite: bool = False) -> None:
     process can create files in (tried with a temporary file). Command lines call it before any
     work, so a bad output name never costs a training or an encoding."""
     path = Path(path)
+    if "\0" in str(path):
+        raise ValueError(f"{str(path)!r} holds a NUL character; name a file without one.")
     refuse_existing(path, overwrite)
     if path.is_dir() and not path.is_symlink():
         raise IsADirectoryError(f"{path} is a folder; name a file to write.")
@@ -44,6 +55,8 @@ def check_output(path, overwrite: bool = False) -> None:
                       f"write.")
     folder = path.parent
     while not folder.exists() and folder != folder.parent:
+        if folder.is_symlink():
+            raise NotADirectoryError(f"Cannot write {path}: {folder} is a link to nothing.")
         folder = folder.parent
     if not folder.is_dir():
         raise NotADirectoryError(f"Cannot write {path}: {folder} is not a folder.")
@@ -61,10 +74,10 @@ def write_atomically(path, write: Callable[[BinaryIO], object], overwrite: bool 
     which fails if the name appeared meanwhile, so two writers can never both succeed."""
     path = Path(path)
     check_output(path, overwrite)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial",
-                                         dir=path.parent)
+    temporary = None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(prefix=".partial-", dir=path.parent)  # short name
         with os.fdopen(handle, "wb") as f:
             write(f)
             f.flush()
@@ -79,7 +92,7 @@ def write_atomically(path, write: Callable[[BinaryIO], object], overwrite: bool 
     except OSError as err:  # named after the file the user asked for, not the temporary one
         raise OSError(err.errno, f"Cannot write {path}: {err.strerror or err}") from None
     finally:
-        if os.path.exists(temporary):
+        if temporary is not None and os.path.exists(temporary):
             os.unlink(temporary)
     return path
 

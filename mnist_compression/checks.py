@@ -21,6 +21,14 @@ def is_number(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
+def is_finite(value) -> bool:
+    """Whether a number is finite; an integer too large for a float is not."""
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
 @dataclass(frozen=True)
 class Check:
     """A value's test, what it expects in words, and how an accepted value is stored."""
@@ -58,12 +66,12 @@ def one_of(choices: tuple) -> Check:
 
 POSITIVE_INTEGER = Check(lambda v: is_int(v) and v >= 1, "a positive integer")
 INTEGER = Check(is_int, "an integer")
-POSITIVE_NUMBER = Check(lambda v: is_number(v) and math.isfinite(v) and v > 0,
+POSITIVE_NUMBER = Check(lambda v: is_number(v) and is_finite(v) and v > 0,
                         "a positive finite number")
-NON_NEGATIVE_NUMBER = Check(lambda v: is_number(v) and math.isfinite(v) and v >= 0,
+NON_NEGATIVE_NUMBER = Check(lambda v: is_number(v) and is_finite(v) and v >= 0,
                             "a finite number >= 0")
 SHARE = Check(lambda v: is_number(v) and 0 <= v < 1, "a share of the steps in [0, 1)")
 PATH = Check(lambda v: isinstance(v, str) or hasattr(v, "__fspath__"), "a path", os.fspath)
 
 __all__ = ["Check", "INTEGER", "NON_NEGATIVE_NUMBER", "PATH", "POSITIVE_INTEGER",
-           "POSITIVE_NUMBER", "SHARE", "is_int", "is_number", "one_of", "shown"]
+           "POSITIVE_NUMBER", "SHARE", "is_finite", "is_int", "is_number", "one_of", "shown"]

@@ -59,6 +59,9 @@ def _find_file(folder: Path, stem: str) -> Path:
     )
 
 
+MAX_IDX_BYTES = 1 << 30  # the data of one IDX file: MNIST's largest has 47 MB
+
+
 def _open(path: Path):
     """The file's bytes as a stream: decompressed when it ends in .gz."""
     return gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")
@@ -101,6 +104,10 @@ def read_idx(path: str | os.PathLike, magic: int, limit: int | None = None) -> n
             if ndim == 3 and tuple(dims[1:]) != IMAGE_SHAPE[:2]:
                 raise MNISTFormatError(f"{path}: images are {dims[1]}x{dims[2]}, expected 28x28.")
             size = int(np.prod(dims, dtype=np.int64))
+            if size > MAX_IDX_BYTES:
+                raise MNISTFormatError(
+                    f"{path}: header promises {dims[0]:,} examples ({size:,} bytes), more than "
+                    f"an IDX file read here may hold ({MAX_IDX_BYTES:,}).")
             payload = _read_at_most(stream, size + 1)
     except (OSError, EOFError, zlib.error) as err:
         raise MNISTFormatError(f"{path}: not a readable {'gzip ' if path.suffix == '.gz' else ''}"

@@ -331,3 +331,38 @@ def test_info_on_a_device_or_pipe_says_what_it_is(tmp_path, capsys):
     for path in ("/dev/zero", tmp_path / "pipe"):
         status = main(["info", str(path)])
         _assert_refused(status, *capsys.readouterr(), path, "is not a regular file")
+
+
+def test_outputs_may_not_name_an_input_or_the_digits_folder(model_file, tmp_path, capsys, digit,
+                                                            monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    np.save("d.npy", np.stack([digit] * 3)[..., None])
+    assert main(["compress", "--model", str(model_file), "d.npy", "-o", "d.mnc", "--quiet"]) == 0
+    capsys.readouterr()
+    kept = {name: Path(name).read_bytes() for name in ("d.npy", "d.mnc")}
+    for argv, reason in (
+            (["compress", "--model", str(model_file), "d.npy", "-o", "d.npy"], "is an input"),
+            (["compress", "--model", str(model_file), "d.npy", "-o", str(model_file)],
+             "is an input"),
+            (["decompress", "--model", str(model_file), "d.mnc", "-o", "x.npy", "--grid",
+              "d.mnc"], "is an input"),
+            (["decompress", "--model", str(model_file), "d.mnc", "-o", "outs", "--grid",
+              "outs/digit_00001.png"], "lies in the folder -o fills")):
+        assert main(argv + ["--force", "--quiet"]) == 2
+        assert reason in capsys.readouterr().err
+    assert {name: Path(name).read_bytes() for name in kept} == kept
+    assert model_file.stat().st_size > 1000
+
+
+def test_a_png_folder_is_checked_for_every_digit_before_decoding(model_file, tmp_path, capsys,
+                                                                 digit, monkeypatch):
+    from mnist_compression.codec import codecs
+
+    monkeypatch.chdir(tmp_path)
+    np.save("d.npy", np.stack([digit] * 3)[..., None])
+    assert main(["compress", "--model", str(model_file), "d.npy", "-o", "d.mnc", "--quiet"]) == 0
+    Path("outs").mkdir()
+    Path("outs/digit_00002.png").write_bytes(b"keep")
+    monkeypatch.setattr(codecs, "decompress_file", lambda *a, **k: pytest.fail("decoded first"))
+    assert main(["decompress", "--model", str(model_file), "d.mnc", "-o", "outs"]) == 2
+    assert "digit_00002.png already exists" in capsys.readouterr().err

@@ -23,7 +23,13 @@ from ..codec.mnc import read_mnc
 from ..lambdas import FIXED_RATE
 from ..settings import training_minutes
 from ..storage.model_files import OPTIONAL_FIELDS, read_model_file
-from .digit_files import CommandError, read_digit_inputs, write_digits, write_grid
+from .digit_files import (
+    CommandError,
+    digit_file_names,
+    read_digit_inputs,
+    write_digits,
+    write_grid,
+)
 from .exit_status import exit_status
 from .main import PROG
 from .settings_options import add_settings_options, settings_from_options
@@ -36,16 +42,25 @@ def _check_outputs(force: bool, *paths) -> None:
             check_output(path, force)
 
 
-def _check_digit_output(path: Path, force: bool) -> None:
-    """-o of decompress: a .npy file, or a folder for PNGs (which may exist: each file in it is
-    checked as it is written)."""
+def _check_digit_output(path: Path, count: int, force: bool) -> None:
+    """-o of decompress: a .npy file, or a folder for `count` PNG files (which may exist)."""
     if path.suffix.lower() == ".npy":
         check_output(path, force)
     elif path.exists() and not path.is_dir():
         raise CommandError(f"{path} exists and is not a folder; name a .npy file or a folder "
                            f"for the PNG files.")
     else:
-        check_output(path / "digit_00000.png", force)
+        for name in digit_file_names(path, count):
+            check_output(name, force)
+
+
+def _refuse_inputs_as_outputs(inputs, *outputs) -> None:
+    """Stops before any work if an output names one of the inputs (the model, a digit file)."""
+    for output in filter(None, outputs):
+        for source in inputs:
+            if Path(source).is_file() and _same_file(Path(output), Path(source)):
+                raise CommandError(f"{output} is an input of this command; name another file "
+                                   f"to write.")
 
 
 def _load(path, lmbda: float | None = None):
@@ -74,6 +89,7 @@ def _export(args) -> str:
 
 
 def _compress(args) -> str:
+    _refuse_inputs_as_outputs([args.model, *args.inputs], args.output)
     _check_outputs(args.force, args.output)
     notes = []
     digits = read_digit_inputs(args.inputs, notes)
@@ -93,7 +109,12 @@ def _compress(args) -> str:
 def _decompress(args) -> str:
     if args.grid is not None and _same_file(args.grid, args.output):
         raise CommandError(f"--grid and -o name the same file, {args.output}; give two names.")
-    _check_digit_output(args.output, args.force)
+    if (args.grid is not None and args.output.suffix.lower() != ".npy"
+            and args.grid.resolve().parent == args.output.resolve()):
+        raise CommandError(f"--grid {args.grid} lies in the folder -o fills with the digits; "
+                           f"put it elsewhere.")
+    _refuse_inputs_as_outputs([args.model, args.input], args.output, args.grid)
+    _check_digit_output(args.output, len(read_mnc(args.input).strings), args.force)
     _check_outputs(args.force, args.grid)
     _, decompressor = _load(args.model)
     digits = decompress_file(decompressor, args.input, not args.quiet)

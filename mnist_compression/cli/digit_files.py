@@ -240,6 +240,11 @@ def _grey_from_colour(image, path: Path, log: _InputLog, sixteen_bits: bool) -> 
     return grey
 
 
+def digit_file_names(folder: Path, count: int) -> list[Path]:
+    """The PNG files `write_digits` writes into a folder for `count` digits."""
+    return [folder / f"digit_{i:05d}.png" for i in range(count)]
+
+
 def write_digits(digits: np.ndarray, out: Path, overwrite: bool) -> str:
     """Writes digits as a .npy array or as one PNG per digit into a folder; returns what was
     written, for the user."""
@@ -249,7 +254,7 @@ def write_digits(digits: np.ndarray, out: Path, overwrite: bool) -> str:
         write_atomically(out, lambda f: np.save(f, digits), overwrite)
         return f"{out} (uint8 array {list(digits.shape)})"
     out.mkdir(parents=True, exist_ok=True)
-    names = [out / f"digit_{i:05d}.png" for i in range(len(digits))]
+    names = digit_file_names(out, len(digits))
     for name in names:
         refuse_existing(name, overwrite)
     for name, digit in zip(names, digits):  # a link in the folder is replaced, not followed
@@ -275,4 +280,5 @@ def write_grid(digits: np.ndarray, path: Path, columns: int = 10, scale: int = 2
     write_atomically(path, lambda f: image.save(f, format="PNG"), overwrite)
 
 
-__all__ = ["CommandError", "read_digit_inputs", "write_digits", "write_grid"]
+__all__ = ["CommandError", "digit_file_names", "read_digit_inputs", "write_digits",
+           "write_grid"]

@@ -35,7 +35,8 @@ _LMBDA = struct.Struct(">d")
 FINGERPRINT_BYTES = 16
 _CRC_BYTES = 4
 _MAX_VARINT_BYTES = 10
-MAX_BYTES = 1 << 30  # an .mnc file read at once: 1 GiB, over 100 million of the tutorial's digits
+MAX_BYTES = 1 << 30  # an .mnc file is read at once: at most 1 GiB
+MAX_DIGITS = 1_000_000  # and decodes in minutes: at most a million digits (784 MB decoded)
 
 
 class MNCError(ValueError):
@@ -84,6 +85,9 @@ def encode_mnc(strings, fingerprint: bytes, lmbda: float | None = None) -> bytes
     """The bytes of an .mnc file holding `strings` (bytes each) made by the model `fingerprint`
     (version 1), or by a variable-rate model at `lmbda` (version 2)."""
     strings = [bytes(s) for s in strings]
+    if len(strings) > MAX_DIGITS:
+        raise ValueError(f"An .mnc file holds at most {MAX_DIGITS:,} digits, got "
+                         f"{len(strings):,}; split them into several files.")
     if len(fingerprint) != FINGERPRINT_BYTES:
         raise ValueError(f"A fingerprint has {FINGERPRINT_BYTES} bytes, got {len(fingerprint)}.")
     lmbda = None if lmbda is None else _checked_lmbda(lmbda)
@@ -162,6 +166,9 @@ def _read_strings(data: bytes, position: int, end: int) -> list:
     count, position = _read_varint(data, position, "digit count")
     if count > end - position:
         raise MNCError(f"The file is damaged: it claims {count} digits in {end - position} bytes.")
+    if count > MAX_DIGITS:
+        raise MNCError(f"It holds {count:,} digits, more than an .mnc file may ({MAX_DIGITS:,}); "
+                       f"decoding it would take hours.")
     lengths = []
     for _ in range(count):
         length, position = _read_varint(data, position, "string lengths")

@@ -12,6 +12,7 @@ fields.
 from __future__ import annotations
 
 import json
+import math
 import zipfile
 import zlib
 from pathlib import Path
@@ -20,11 +21,13 @@ import numpy as np
 
 from ..atomic_files import refuse_existing, write_atomically
 from ..hashing import json_sha256, named_float32_sha256
-from .npy import NpyError, read_npy
+from .npy import MAX_HEADER_BYTES, NpyError, read_npy
 
 RECORD = "record"
 MAX_RECORD_BYTES = 16 << 20  # the JSON record: settings and a per-epoch history
 MAX_ARRAY_BYTES = 1 << 30  # all arrays of a file unless its format says more precisely
+MAX_MEMBERS = 1000  # arrays in one file (a model file has about 20)
+MAX_RECORD_DEPTH = 64  # nesting of the record's JSON (a model file's is 4 deep)
 
 
 class ArrayFileError(ValueError):
@@ -82,8 +85,12 @@ def read_array_file(path, what: str, written_by: str, expected=None,
 
 
 def _read_members(path: Path, archive: zipfile.ZipFile, what: str, expected, max_bytes: int):
+    infos = archive.infolist()
+    if len(infos) > MAX_MEMBERS:
+        raise ArrayFileError(f"{path} has {len(infos):,} members, more than a {what} holds "
+                             f"({MAX_MEMBERS:,}); it is damaged.")
     members = {}
-    for info in archive.infolist():
+    for info in infos:
         if not info.filename.endswith(".npy") or info.filename[:-4] in members:
             raise ArrayFileError(f"{path}: member {info.filename} is not a numpy array; the "
                                  f"file is damaged.")
@@ -95,7 +102,13 @@ def _read_members(path: Path, archive: zipfile.ZipFile, what: str, expected, max
     if shapes is not None:
         extra = sorted(set(members) - set(shapes))
         if extra:
-            raise ArrayFileError(f"{path}: unexpected arrays {extra}.")
+            shown = extra if len(extra) <= 5 else [*extra[:5], f"… {len(extra) - 5:,} more"]
+            raise ArrayFileError(f"{path}: unexpected arrays {shown}.")
+        for name, info in members.items():  # float32 data of the listed shape, and a header
+            if info.file_size > 4 * math.prod(shapes[name]) + MAX_HEADER_BYTES:
+                raise ArrayFileError(f"{path}: array {name} would take {info.file_size:,} bytes "
+                                     f"unpacked, more than the record's shape "
+                                     f"{shapes[name]} holds; the file is damaged.")
     total = sum(info.file_size for info in members.values())
     if total > max_bytes:
         raise ArrayFileError(f"{path}: its arrays would take {total:,} bytes unpacked, more than "
@@ -110,6 +123,29 @@ def _read_members(path: Path, archive: zipfile.ZipFile, what: str, expected, max
     return record, arrays
 
 
+def _nesting(text: str) -> int:
+    """How deeply a JSON text nests its arrays and objects (brackets inside strings skipped), so
+    that the parser's recursion never decides whether a record is accepted."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
 def _read_record(path: Path, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> dict:
     if info.file_size > MAX_RECORD_BYTES:
         raise ArrayFileError(f"{path}: its record would take {info.file_size:,} bytes, more than "
@@ -121,6 +157,9 @@ def _read_record(path: Path, archive: zipfile.ZipFile, info: zipfile.ZipInfo) ->
             raise ArrayFileError(f"{path}: its record: {err}; the file is damaged.") from None
     if text.dtype.kind != "U" or text.ndim != 0:
         raise ArrayFileError(f"{path}: its record is not a text; the file is damaged.")
+    if _nesting(str(text)) > MAX_RECORD_DEPTH:
+        raise ArrayFileError(f"{path}: its record is nested deeper than {MAX_RECORD_DEPTH} levels; "
+                             f"the file is damaged.")
     try:
         record = json.loads(str(text))
     except (ValueError, RecursionError) as err:  # invalid, too deeply nested or too long a number

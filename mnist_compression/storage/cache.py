@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import errno
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -32,6 +33,7 @@ CACHE_ENV = "MNIST_COMPRESSION_CACHE"
 PARTIAL_PREFIX = ".partial-"  # a folder being filled; renamed to its key when complete
 STALE_SECONDS = 3600  # a partial folder untouched this long was left by a killed process
 _RENAME_TRIES = 100
+_NUMBER = re.compile("[0-9]+")  # the .2, .3, ... of a key's further folders (ASCII digits only)
 MODEL_FILE = "model.npz"  # the name of a model in its key's folder
 
 
@@ -82,7 +84,7 @@ def model_key(settings: TrainingSettings, data_fingerprint: str) -> str:
 def _candidates(key: str) -> list[Path]:
     """The folders that may hold an entry for `key`: the key itself, then key.2, key.3, ..."""
     root = cache_dir()
-    numbered = sorted((p for p in root.glob(f"{key}.*") if p.suffix[1:].isdigit()),
+    numbered = sorted((p for p in root.glob(f"{key}.*") if _NUMBER.fullmatch(p.suffix[1:])),
                       key=lambda p: int(p.suffix[1:]))
     return [root / key] + numbered
 
@@ -177,6 +179,10 @@ def fetch_pretrained(key: str, filename: str, what: str, pretrained=True,
         folder = store_in_cache(key, fill)
     except pretrained_models.PretrainedError as err:  # on a line of its own, after any progress
         print(f"\nPretrained {what}: could not use {origin}: {err}. Nothing was stored.")
+        return False
+    except OSError as err:  # a model cache that cannot be written
+        print(f"\nPretrained {what}: the model cache cannot keep it "
+              f"({' '.join(str(err).split())}). Nothing was stored.")
         return False
     print(f"Pretrained {what}: downloaded {origin} (SHA-256 verified) into {folder}")
     return True

@@ -19,14 +19,21 @@ extra arrays, or with weights that are not finite.
 from __future__ import annotations
 
 import json
-import math
 import re
 from pathlib import Path
 
 import numpy as np
 
 from ..architecture import architecture
-from ..checks import POSITIVE_INTEGER, POSITIVE_NUMBER, Check, is_int, is_number, shown
+from ..checks import (
+    POSITIVE_INTEGER,
+    POSITIVE_NUMBER,
+    Check,
+    is_finite,
+    is_int,
+    is_number,
+    shown,
+)
 from ..lambdas import FIXED_RATE, VARIABLE_RATE, check_levels, kind_of
 from .array_files import ArrayFileError, checksum, read_array_file, write_array_file
 
@@ -118,7 +125,7 @@ def _is_levels(value) -> bool:
 
 def _is_history(value) -> bool:
     return value is None or (isinstance(value, dict) and all(
-        isinstance(values, list) and all(is_number(v) and not math.isinf(v) for v in values)
+        isinstance(values, list) and all(is_number(v) and (is_finite(v) or v != v) for v in values)
         for values in value.values()))
 
 
@@ -194,7 +201,7 @@ def _check_integrity(path, record: dict, arrays: dict[str, np.ndarray]) -> None:
                              f"the file is damaged.")
     if record["version"] > VERSION:
         raise ModelFileError(
-            f"{path} was written in model format {record['version']}, newer than the format "
+            f"{path} was written in model format {shown(record['version'])}, newer than the format "
             f"{VERSION} this version of mnist-compression reads; upgrade the package.")
 
 

@@ -14,6 +14,7 @@ import math
 import numpy as np
 
 MAX_HEADER_BYTES = 10_000  # numpy writes a few hundred bytes at most
+MAX_DIMENSIONS = 32  # numpy's own limit
 
 
 class NpyError(ValueError):
@@ -36,9 +37,15 @@ def read_npy(stream, available: int, max_bytes: int, dtypes=None) -> np.ndarray:
                 stream, max_header_size=MAX_HEADER_BYTES)
     except (ValueError, OSError, EOFError, SyntaxError, TypeError) as err:
         raise NpyError(f"not a readable .npy array ({' '.join(str(err).split())[:120]})") from None
-    if dtype.hasobject or (dtypes is not None and dtype not in dtypes):
+    if (not isinstance(shape, tuple) or not all(type(n) is int and n >= 0 for n in shape)
+            or len(shape) > MAX_DIMENSIONS):
+        raise NpyError(f"its header's shape {_shape(shape)} is not a tuple of at most "
+                       f"{MAX_DIMENSIONS} sizes >= 0")
+    if (dtype.hasobject or dtype.itemsize == 0 or dtype.subdtype is not None
+            or dtype.names is not None or (dtypes is not None and dtype not in dtypes)):
         raise NpyError(f"an array of dtype {dtype}, where "
-                       f"{' or '.join(map(str, dtypes)) if dtypes else 'numbers'} are expected")
+                       f"{' or '.join(map(str, dtypes)) if dtypes else 'plain numbers or text'} "
+                       f"are expected")
     data_bytes = math.prod(shape) * dtype.itemsize
     header_bytes = stream.tell()
     claim = f"its header claims {_size(data_bytes)} of {dtype} in shape {_shape(shape)}"
@@ -49,17 +56,21 @@ def read_npy(stream, available: int, max_bytes: int, dtypes=None) -> np.ndarray:
     data = stream.read(data_bytes)
     if len(data) != data_bytes:
         raise NpyError(f"it ends after {len(data):,} of its {data_bytes:,} bytes of data")
-    array = np.frombuffer(data, dtype)
-    return array.reshape(shape[::-1]).T if fortran else array.reshape(shape)
+    try:
+        array = np.frombuffer(data, dtype)
+        return array.reshape(shape[::-1]).T if fortran else array.reshape(shape)
+    except (ValueError, TypeError) as err:
+        raise NpyError(f"its data do not fit its header ({' '.join(str(err).split())[:80]})") \
+            from None
 
 
 def _size(count: int) -> str:
     return f"{count:,} bytes" if count < 10**13 else f"{count:.2e} bytes"
 
 
-def _shape(shape: tuple) -> str:
-    text = str(list(shape))
+def _shape(shape) -> str:
+    text = str(list(shape)) if isinstance(shape, tuple) else repr(shape)
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-__all__ = ["MAX_HEADER_BYTES", "NpyError", "read_npy"]
+__all__ = ["MAX_DIMENSIONS", "MAX_HEADER_BYTES", "NpyError", "read_npy"]

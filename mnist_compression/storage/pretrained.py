@@ -18,15 +18,18 @@ regular files inside the folder. The SHA-256 is checked before anything is kept.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import http.client
 import json
 import os
 import re
+import socket
 import stat
 import sys
+import threading
 import time
-import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -41,6 +44,7 @@ PACKAGE_MANIFEST = Path(__file__).with_name(MANIFEST)  # the hashes shipped with
 TIMEOUT = 30.0  # seconds one network read may wait
 MIN_RATE = 64 * 1024  # bytes per second a transfer must average (after TIMEOUT seconds' grace)
 MAX_MANIFEST_BYTES = 1 << 20
+MAX_REDIRECTS = 5
 _CHUNK = 1 << 16
 _SHA256 = re.compile("[0-9a-fA-F]{64}")
 
@@ -61,13 +65,24 @@ def _is_url(place: str) -> bool:
     return "://" in place
 
 
+def _is_plain_name(name) -> bool:
+    """A file name without folders, NUL or characters a file system cannot hold."""
+    if not isinstance(name, str) or not name or name in (".", "..") or "\0" in name:
+        return False
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates
+        return False
+    return Path(name).name == name and "\\" not in name
+
+
 def _entry_problem(entry) -> str | None:
     """What is wrong with one manifest entry, or None."""
     if not isinstance(entry, dict):
         return "an entry is not an object"
     for name, test, expected in (
             ("key", lambda v: isinstance(v, str) and v, "a text"),
-            ("file", lambda v: isinstance(v, str) and v, "a file name"),
+            ("file", _is_plain_name, "a plain file name"),
             ("bytes", lambda v: isinstance(v, int) and not isinstance(v, bool) and v > 0,
              "a positive integer"),
             ("sha256", lambda v: isinstance(v, str) and _SHA256.fullmatch(v), "64 hex digits")):
@@ -85,8 +100,11 @@ def load_manifest(place: str) -> dict:
         if not folder.is_dir():
             raise PretrainedError(f"the mirror {place} is not a folder (check the name given to "
                                   f"pretrained= or ${MIRROR_ENV})")
-        if (folder / MANIFEST).is_file():
+        if os.path.lexists(folder / MANIFEST):
             path = folder / MANIFEST
+            if not stat.S_ISREG(os.lstat(path).st_mode):
+                raise PretrainedError(f"{path} is not a regular file (a link, folder, device or "
+                                      f"pipe); a mirror's manifest must be one")
     try:
         if path.stat().st_size > MAX_MANIFEST_BYTES:
             raise PretrainedError(f"{path} is larger than a manifest may be")
@@ -135,71 +153,126 @@ def download(origin: str, entry: dict, target: Path, progress: bool = True) -> N
     """Copies the manifest `entry`'s file from `origin` (a folder's file:// URI or an HTTP(S)
     URL) to `target` within the bounds above, then checks its SHA-256; raises PretrainedError
     with a one-line reason otherwise (`target` may then hold a part, for the caller to drop)."""
+    try:
+        parts = urllib.parse.urlsplit(origin)
+    except ValueError as err:
+        raise PretrainedError(f"{origin!r} is not a URL ({err})") from None
+    scheme = parts.scheme.lower()
+    if scheme not in ("file", "http", "https"):
+        raise PretrainedError(f"{origin!r} is neither a folder nor an http(s) URL")
+    if scheme == "file" and parts.netloc not in ("", "localhost"):
+        raise PretrainedError(f"{origin!r} names another host; a folder mirror must be local")
     size = entry["bytes"]
     with open(target, "wb") as out, tqdm(total=size, unit="B", unit_scale=True,
                                          desc=entry["file"], file=sys.stderr, leave=False,
                                          disable=not progress) as bar:
-        if origin.startswith("file://"):
-            _copy_from_folder(origin, entry, out, bar)
+        if scheme == "file":
+            _copy_from_folder(Path(urllib.request.url2pathname(parts.path)), entry, out, bar)
         else:
             _fetch(origin, size, out, bar)
     if file_sha256(target) != entry["sha256"].lower():
         raise PretrainedError("its SHA-256 does not match the manifest's (damaged or replaced)")
 
 
-def _copy_from_folder(origin: str, entry: dict, out, bar) -> None:
+def _copy_from_folder(path: Path, entry: dict, out, bar) -> None:
     """A folder mirror's file: a plain name, a regular file (no link, device or pipe) of the
-    size the manifest states."""
-    name = entry["file"]
-    if Path(name).name != name or name in (".", ".."):
-        raise PretrainedError(f"the manifest names {name!r}, which is not a file in the mirror "
-                              f"folder")
-    path = Path(urllib.request.url2pathname(origin.removeprefix("file://")))
+    size the manifest states. The file is opened without following a link or waiting on a
+    pipe, and judged by what was opened, so a name swapped after a check cannot slip through;
+    at most the declared size is copied."""
+    size = entry["bytes"]
+    if not _is_plain_name(path.name) or path.name != entry["file"]:
+        raise PretrainedError(f"the manifest names {entry['file']!r}, which is not a file in the "
+                              f"mirror folder")
     try:
-        info = os.lstat(path)
+        handle = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError as err:
-        raise PretrainedError(f"{path} cannot be read ({err.strerror})") from None
-    if not stat.S_ISREG(info.st_mode):
-        raise PretrainedError(f"{path} is not a regular file (a link, folder, device or pipe)")
-    if info.st_size != entry["bytes"]:
-        raise PretrainedError(f"{path} has {info.st_size:,} bytes, the manifest says "
-                              f"{entry['bytes']:,}")
-    with open(path, "rb") as source_file:
-        for block in iter(lambda: source_file.read(_CHUNK), b""):
+        what = "a link" if err.errno == errno.ELOOP else err.strerror
+        raise PretrainedError(f"{path} cannot be read ({what})") from None
+    info = os.fstat(handle)
+    if not stat.S_ISREG(info.st_mode) or info.st_size != size:
+        os.close(handle)
+        raise PretrainedError(
+            f"{path} is not a regular file (a folder, device or pipe)"
+            if not stat.S_ISREG(info.st_mode) else
+            f"{path} has {info.st_size:,} bytes, the manifest says {size:,}")
+    with os.fdopen(handle, "rb") as source_file:
+        copied = 0
+        while block := source_file.read(min(_CHUNK, size + 1 - copied)):
+            copied += len(block)
+            if copied > size:
+                raise PretrainedError(f"{path} grew beyond the manifest's {size:,} bytes")
             out.write(block)
             bar.update(len(block))
 
 
+def _cut(connection) -> None:
+    """Ends a connection from another thread: its reads return at once."""
+    sock = getattr(connection, "sock", None)
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+
 def _fetch(url: str, size: int, out, bar) -> None:
-    """Downloads at most `size` bytes from `url`, each read waiting at most TIMEOUT seconds,
-    the whole at most TIMEOUT + size / MIN_RATE seconds."""
+    """Downloads at most `size` bytes from `url` (following up to MAX_REDIRECTS redirects),
+    each read waiting at most TIMEOUT seconds, the whole, headers and redirects included, at
+    most TIMEOUT + size / MIN_RATE seconds: a timer ends the connection then."""
     limit = TIMEOUT + size / MIN_RATE
     deadline = time.monotonic() + limit
-    try:
-        with urllib.request.urlopen(url, timeout=TIMEOUT) as response:
-            declared = response.headers.get("Content-Length")
-            if declared is not None and declared.isdigit() and int(declared) > size:
-                raise PretrainedError(f"the server announces {int(declared):,} bytes, the "
-                                      f"manifest says {size:,}")
-            received = 0
-            while block := response.read1(_CHUNK):
-                received += len(block)
-                if received > size:
-                    raise PretrainedError(f"the server sends more than the manifest's "
-                                          f"{size:,} bytes")
-                if time.monotonic() > deadline:
-                    raise PretrainedError(f"the transfer took longer than {limit:.0f} s "
-                                          f"(slower than {MIN_RATE // 1024} KiB/s)")
-                out.write(block)
-                bar.update(len(block))
-    except urllib.error.HTTPError as err:
-        raise PretrainedError(f"the server answers {err.code} {err.reason}") from None
-    except (urllib.error.URLError, OSError, http.client.HTTPException) as err:  # refused,
-        # an unknown host, a read that timed out, a response cut short
-        reason = getattr(err, "reason", err)
-        raise PretrainedError(f"the download failed ({' '.join(str(reason).split())})") from None
+    for _ in range(MAX_REDIRECTS + 1):
+        parts = urllib.parse.urlsplit(url)
+        if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+            raise PretrainedError(f"{url!r} is not an http(s) URL")
+        kind = (http.client.HTTPSConnection if parts.scheme.lower() == "https" else
+                http.client.HTTPConnection)
+        connection = kind(parts.hostname, parts.port, timeout=TIMEOUT)
+        timer = threading.Timer(max(deadline - time.monotonic(), 0.0), _cut, [connection])
+        timer.start()
+        try:
+            connection.request("GET", urllib.parse.urlunsplit(("", "", parts.path or "/",
+                                                               parts.query, "")))
+            response = connection.getresponse()
+            if response.status in (301, 302, 303, 307, 308) and response.getheader("Location"):
+                url = urllib.parse.urljoin(url, response.getheader("Location"))
+                continue
+            if response.status != 200:
+                raise PretrainedError(f"the server answers {response.status} "
+                                      f"{' '.join(str(response.reason).split())[:80]}")
+            _read_body(response, size, out, bar)
+            if time.monotonic() >= deadline:  # the timer ended the body early
+                raise OSError("cut at the deadline")
+            return
+        except (OSError, ValueError, http.client.HTTPException) as err:
+            if time.monotonic() >= deadline:
+                raise PretrainedError(f"the transfer took longer than {limit:.0f} s (slower "
+                                      f"than {MIN_RATE // 1024} KiB/s)") from None
+            if isinstance(err, http.client.IncompleteRead):
+                raise PretrainedError(f"the transfer ended early ({err.expected:,} bytes "
+                                      f"missing)") from None
+            reason = " ".join(str(getattr(err, "reason", err)).split())[:120]
+            raise PretrainedError(f"the download failed ({reason or type(err).__name__})") from None
+        finally:
+            timer.cancel()
+            connection.close()
+    raise PretrainedError(f"more than {MAX_REDIRECTS} redirects")
+
+
+def _read_body(response, size: int, out, bar) -> None:
+    declared = response.getheader("Content-Length")
+    if declared is not None and declared.isascii() and declared.isdigit() and int(declared) > size:
+        raise PretrainedError(f"the server announces {int(declared):,} bytes, the manifest says "
+                              f"{size:,}")
+    received = 0
+    while block := response.read1(_CHUNK):
+        received += len(block)
+        if received > size:
+            raise PretrainedError(f"the server sends more than the manifest's {size:,} bytes")
+        out.write(block)
+        bar.update(len(block))
     if received != size:
-        raise PretrainedError(f"the server sent {received:,} of the manifest's {size:,} bytes")
+        raise http.client.IncompleteRead(b"", size - received)
 
 
 __all__ = ["MANIFEST", "MIN_RATE", "MIRROR_ENV", "PretrainedError", "RELEASE_URL", "TIMEOUT",
