@@ -5,6 +5,8 @@ conftest.py."""
 import gzip
 import json
 import struct
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -73,3 +75,16 @@ def model_file_contents(path):
     with np.load(path) as archive:
         arrays = {name: archive[name] for name in archive.files}
     return json.loads(str(arrays.pop("record"))), arrays
+
+
+def peak_kib(call: str, path) -> tuple[int, str]:
+    """The peak memory (KiB) of a fresh Python process that runs `call` ("module:function(path,
+    ...)" with `path` given as PATH) on `path`, and the error it raised, if any."""
+    module, expression = call.split(":")
+    code = (f"import resource, sys\nfrom {module} import *\nPATH = sys.argv[1]\n"
+            f"try:\n    {expression}\nexcept Exception as err:\n    print(err)\n"
+            f"print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+    result = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True,
+                            text=True, timeout=120, check=True)
+    *message, peak = result.stdout.strip().splitlines()
+    return int(peak), " ".join(message)

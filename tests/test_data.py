@@ -13,7 +13,7 @@ import time
 import numpy as np
 import pytest
 import tensorflow as tf
-from helpers import make_idx_folder, write_idx
+from helpers import make_idx_folder, peak_kib, write_idx
 
 from mnist_compression import data
 from mnist_compression.data import MNISTFormatError, load_mnist, load_mnist_arrays, read_idx
@@ -329,17 +329,6 @@ def test_bad_limit(tiny_mnist, limit):
         load_mnist_arrays("train", tiny_mnist[0], limit=limit)
 
 
-def _peak_kib_reading(path) -> tuple[int, str]:
-    """The peak memory (KiB) of a fresh process that reads `path` as IDX images, and the error."""
-    code = ("import resource, sys\nfrom mnist_compression.data import read_idx\n"
-            "try:\n    read_idx(sys.argv[1], 2051)\nexcept Exception as err:\n    print(err)\n"
-            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
-    result = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True,
-                            text=True, timeout=120, check=True)
-    *message, peak = result.stdout.strip().splitlines()
-    return int(peak), " ".join(message)
-
-
 def test_a_gzip_bomb_is_read_only_as_far_as_its_header_promises(tmp_path):
     header = struct.pack(">IIII", 2051, 3, 28, 28)
     honest = write_idx(tmp_path / "honest-images-idx3-ubyte", 2051,
@@ -350,8 +339,8 @@ def test_a_gzip_bomb_is_read_only_as_far_as_its_header_promises(tmp_path):
         for _ in range(256):
             f.write(bytes(1 << 20))
     assert bomb.stat().st_size < 1 << 20
-    honest_peak, no_error = _peak_kib_reading(honest)
-    bomb_peak, error = _peak_kib_reading(bomb)
+    read = "mnist_compression.data:read_idx(PATH, 2051)"
+    (honest_peak, no_error), (bomb_peak, error) = peak_kib(read, honest), peak_kib(read, bomb)
     assert no_error == "" and error.endswith(
         "header promises 3 examples (2368 bytes in all), but the file has more than 2368 bytes.")
     assert bomb_peak < honest_peak + 16 * 1024  # not the 256 MiB it inflates to

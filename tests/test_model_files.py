@@ -4,13 +4,11 @@ version 2 on, damage told apart from a newer version, and version-1 files still 
 import hashlib
 import json
 import shutil
-import subprocess
-import sys
 import zipfile
 
 import numpy as np
 import pytest
-from helpers import model_file_contents
+from helpers import model_file_contents, peak_kib
 
 from mnist_compression.hashing import named_float32_sha256
 from mnist_compression.model.files import load_model, model_arrays, save_model
@@ -260,17 +258,6 @@ def test_a_member_that_is_not_an_array_is_refused(small_trainer, tmp_path):
         read_model_file(path)
 
 
-def _peak_kib_loading(path) -> tuple[int, str]:
-    """The peak memory (KiB) of a fresh process that reads the model file, and its error."""
-    code = ("import resource, sys\nfrom mnist_compression.storage.model_files import "
-            "read_model_file\ntry:\n    read_model_file(sys.argv[1])\nexcept Exception as err:\n"
-            "    print(err)\nprint(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
-    result = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True,
-                            text=True, timeout=120, check=True)
-    *message, peak = result.stdout.strip().splitlines()
-    return int(peak), " ".join(message)
-
-
 def test_a_zip_bomb_member_is_refused_before_it_is_unpacked(model_file, tmp_path):
     bomb = tmp_path / "bomb.npz"
     shutil.copy(model_file, bomb)
@@ -281,8 +268,8 @@ def test_a_zip_bomb_member_is_refused_before_it_is_unpacked(model_file, tmp_path
             for _ in range(256):
                 member.write(bytes(1 << 20))
     assert bomb.stat().st_size < model_file.stat().st_size + (2 << 20)
-    honest_peak, no_error = _peak_kib_loading(model_file)
-    bomb_peak, error = _peak_kib_loading(bomb)
+    read = "mnist_compression.storage.model_files:read_model_file(PATH)"
+    (honest_peak, no_error), (bomb_peak, error) = peak_kib(read, model_file), peak_kib(read, bomb)
     assert no_error == "" and error == f"{bomb}: unexpected arrays ['extra']."
     assert bomb_peak < honest_peak + 16 * 1024  # not the 256 MiB the member holds
 
