@@ -31,7 +31,7 @@ test: install  ## unit and integration tests, the slow ones too (not the noteboo
 test-fast: install  ## the tests that take under 10 s each (no notebooks, no `slow` ones)
 	$(PY) -m pytest -m "not notebooks and not slow" $(PYTEST_ARGS)
 
-smoke: install  ## every notebook with small parameters, checked by tests -> build/smoke
+smoke: install  ## every notebook and solution with small parameters, checked by tests -> build/smoke
 	$(PY) -m pytest -m notebooks tests/test_notebooks.py $(PYTEST_ARGS)
 
 # The folders a user may name relative to where make was started, made absolute for commands
@@ -72,7 +72,7 @@ lab: install  ## open the notebooks in JupyterLab (installed on first use)
 sync: install  ## after editing a notebook or its .py twin: bring the other side up to date
 	$(PY) -m jupytext --sync notebooks/[0-9][0-9]_*.ipynb notebooks/solutions/[0-9][0-9]_*.ipynb
 
-lint: install  ## ruff on the package, tests, tools and notebook twins; the layers (import-linter)
+lint: install  ## ruff (package, tests, benchmarks, tools, notebook twins); import-linter layers
 	$(PY) -m ruff check mnist_compression tests benchmarks tools notebooks
 	$(VENV)/bin/lint-imports --no-cache
 

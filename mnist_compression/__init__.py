@@ -8,13 +8,13 @@ with import-linter). From the top, with the notebooks that introduce each module
   `cli.training` (train), `cli.sweep` (sweep), `cli.release` (release); `cli.digit_files` reads
   and writes digits for them, `cli.settings_options` turns `TrainingSettings` into options,
   `cli.exit_status` turns a command's work into its exit status;
-- `teaching`: `teaching.exercises` (01-07, the check cells), `teaching.slider` (08, the λ
+- `teaching`: `teaching.exercises` (01-04, 06: the check cells), `teaching.slider` (08, the λ
   slider), `teaching.coding_primer` (02, 04: code lengths and interval narrowing on a toy
   alphabet), `teaching.notebook_tools` (`show_source`, the Colab model cache);
-- `study`: measurements. `study.evaluation` and `study.classifier` (05: real strings, decoded
-  digits, whether they are recognised), `study.sweep` (05: a model per λ, measured),
-  `study.curves` (05, 07, 08: secants, bits at equal distortion, BD-rates of measured rows),
-  `study.bd_rate` (the Bjøntegaard delta rate of two curves), `study.baselines` (07: PNG, JPEG,
+- `study`: measurements. `study.evaluation` (04, 05: real strings, decoded digits),
+  `study.classifier` (05: whether decoded digits are recognised), `study.sweep` (05: a model per
+  λ, measured), `study.curves` (05, 07, 08: secants, bits at equal distortion, BD-rates of
+  measured rows), `study.bd_rate` (the Bjøntegaard delta rate of two curves), `study.baselines` (07: PNG, JPEG,
   WebP, zlib, LZMA), `study.rate_distortion_study` (07: the whole study into one folder),
   `study.reference` (the original tutorial's numbers), `study.release_models` (a release's
   pretrained models and their manifest);

@@ -28,7 +28,7 @@
 # the rate–distortion Lagrangian. The weight $\lambda$ chooses the trade-off: a large $\lambda$
 # makes errors expensive and buys fidelity with bits. This part trains the model at
 # $\lambda = 2000$ for 15 epochs, as the original tutorial does, and reads the training curves.
-# The trained model is cached, so parts 4–7 reuse it instead of training again.
+# The trained model is cached, so parts 4–8 reuse it instead of training again.
 #
 # **Time.** Trains one model, $\lambda = 2000$ for 15 epochs on all 60,000 training digits:
 # 2–10 min on a 2-core CPU (10–40 s an epoch), and about 45 s for everything else. With

@@ -210,3 +210,23 @@ def test_the_command_line_export_takes_the_published_model(release_folder, empty
     assert "SHA-256 verified" in capsys.readouterr().out
     assert _strings(load_model(tmp_path / "model.npz")) == _strings(
         load_model(out / "lmbda500.npz"))
+
+
+def test_the_release_check_verifies_every_published_file(release_folder, tmp_path, capsys):
+    import check_release
+
+    out, _, manifest = release_folder
+    assert check_release.main([str(out)]) == 0
+    assert f"{len(manifest['files'])} of {len(manifest['files'])} files verified" in (
+        capsys.readouterr().out)
+    damaged = tmp_path / "damaged"
+    damaged.mkdir()
+    for entry in manifest["files"]:
+        (damaged / entry["file"]).write_bytes((out / entry["file"]).read_bytes())
+    (damaged / pretrained.MANIFEST).write_text((out / pretrained.MANIFEST).read_text())
+    first = manifest["files"][0]["file"]
+    data = bytearray((damaged / first).read_bytes())
+    data[-1] ^= 1
+    (damaged / first).write_bytes(bytes(data))
+    assert check_release.main([str(damaged)]) == 1
+    assert f"FAILED  {first}: its SHA-256 does not match" in capsys.readouterr().out

@@ -18,16 +18,21 @@ from mnist_compression.storage import pretrained
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     place = pretrained.source(argv[0] if argv else True)
-    manifest = pretrained.load_manifest(place)
+    try:
+        manifest = pretrained.load_manifest(place)
+    except pretrained.PretrainedError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
     if not manifest["files"]:
-        print(f"The manifest of {manifest['release']} lists no files; nothing to check.")
+        print(f"The manifest of {manifest.get('release', place)} lists no files; nothing to "
+              f"check.")
         return 1
     failures = 0
     with tempfile.TemporaryDirectory() as folder:
         for entry in manifest["files"]:
             (_, origin), _ = pretrained.find(entry["key"], place)
             try:
-                pretrained.download(origin, entry["sha256"], Path(folder) / entry["file"])
+                pretrained.download(origin, entry, Path(folder) / entry["file"])
                 print(f"ok      {entry['file']} ({entry['bytes']:,} bytes)")
             except pretrained.PretrainedError as err:
                 failures += 1

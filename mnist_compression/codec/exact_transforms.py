@@ -6,7 +6,7 @@ here and there, and the same digit could round to different latents. A codec can
 so `codec` runs both trained transforms in fixed point instead, as Ballé, Johnston and Minnen
 recommend ("Integer networks for data compression with latent-variable models", ICLR 2019):
 
-- each layer's weights become integers with a power-of-two scale chosen per layer, keeping 21
+- each layer's weights become integers with a power-of-two scale chosen per layer, keeping 20
   significant bits; the pixel scaling (1/255 in, 255 out) is folded into the first and last layer;
 - activations are integers with 16 fractional bits, clipped to ±2**28 (about ±4096);
 - products are summed exactly, leaky ReLU divides by 5 with floor division, and each layer rounds
