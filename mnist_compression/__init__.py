@@ -12,10 +12,10 @@ with import-linter). From the top, with the notebooks that introduce each module
   slider), `teaching.coding_primer` (02, 04: code lengths and interval narrowing on a toy
   alphabet), `teaching.notebook_tools` (`show_source`, the Colab model cache);
 - `study`: measurements. `study.evaluation` (04, 05: real strings, decoded digits),
-  `study.classifier` (05: whether decoded digits are recognised), `study.sweep` (05: a model per
-  λ, measured), `study.curves` (05, 07, 08: secants, bits at equal distortion, BD-rates of
-  measured rows), `study.bd_rate` (the Bjøntegaard delta rate of two curves), `study.baselines` (07: PNG, JPEG,
-  WebP, zlib, LZMA), `study.rate_distortion_study` (07: the whole study into one folder),
+  `study.classifier` (05: whether decoded digits are recognised), `study.sweep` (05: a model per λ,
+  measured), `study.curves` (05, 07, 08: secants, bits at equal distortion, BD-rates of measured
+  rows), `study.bd_rate` (the Bjøntegaard delta rate of two curves), `study.baselines` (07: PNG,
+  JPEG, WebP, zlib, LZMA), `study.rate_distortion_study` (07: the whole study into one folder),
   `study.reference` (the original tutorial's numbers), `study.release_models` (a release's
   pretrained models and their manifest);
 - `plotting` (01-08): the figures;
