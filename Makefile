@@ -6,6 +6,11 @@ PY := $(VENV)/bin/python
 PY_TAG := $(shell $(PYTHON) -c 'import sys; print(f"py{sys.version_info[0]}{sys.version_info[1]}")')
 LOCK := $(wildcard locks/$(PY_TAG).txt)
 PYTEST_ARGS ?=
+# Test processes for `make test` (pytest-xdist; 0 runs them in this process) and notebooks run
+# at once by `make smoke`; 2 suits the 2-core machines CI and Colab have.
+TEST_JOBS ?= 2
+NOTEBOOK_JOBS ?= 2
+export NOTEBOOK_JOBS
 
 export TF_CPP_MIN_LOG_LEVEL ?= 3
 export PYTHONHASHSEED ?= 0
@@ -22,11 +27,11 @@ $(VENV)/.installed: pyproject.toml $(LOCK)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(if $(LOCK),$(PY) -m pip install --quiet --require-hashes -r $(LOCK))
-	$(PY) -m pip install --quiet $(if $(LOCK),--no-deps) -e '.[dev]'
+	$(PY) -m pip install --quiet $(if $(LOCK),--no-deps) -e '.[dev,lab,book]'
 	touch $@
 
 test: install  ## unit and integration tests, the slow ones too (not the notebooks)
-	$(PY) -m pytest -m "not notebooks" $(PYTEST_ARGS)
+	$(PY) -m pytest -m "not notebooks" -n $(TEST_JOBS) --dist loadfile $(PYTEST_ARGS)
 
 test-fast: install  ## the tests that take under 10 s each (no notebooks, no `slow` ones)
 	$(PY) -m pytest -m "not notebooks and not slow" $(PYTEST_ARGS)
@@ -65,8 +70,7 @@ release-models: install  ## the release's pretrained models and their manifest -
 
 # Jupyter starts each kernel in notebooks/, so relative folders are made absolute here, where
 # the user typed them; as root (containers, cloud machines) Jupyter needs --allow-root to start.
-lab: install  ## open the notebooks in JupyterLab (installed on first use)
-	$(PY) -m pip install --quiet jupyterlab
+lab: install  ## open the notebooks in JupyterLab
 	$(ABSOLUTE_DIRS) $(PY) -m jupyter lab notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
 
 sync: install  ## after editing a notebook or its .py twin: bring the other side up to date

@@ -18,9 +18,11 @@ def _key(requirement: Requirement):
 
 
 def _pyproject_requirements(environment=PY311):
-    """Requirements (runtime and dev) that apply on `environment`, markers evaluated."""
+    """Requirements (runtime and the dev, lab and book extras) that apply on `environment`,
+    markers evaluated."""
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
-    lines = project["dependencies"] + project["optional-dependencies"]["dev"]
+    extras = project["optional-dependencies"]
+    lines = project["dependencies"] + extras["dev"] + extras["lab"] + extras["book"]
     requirements = [Requirement(line) for line in lines]
     return {_key(r) for r in requirements if r.marker is None or r.marker.evaluate(environment)}
 

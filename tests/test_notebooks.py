@@ -3,6 +3,7 @@
 import ast
 import json
 import math
+import os
 import re
 import sys
 import types
@@ -165,7 +166,8 @@ def smoke_run(request):
     capture = request.config.pluginmanager.getplugin("capturemanager")
     with capture.global_and_fixture_disabled():
         print()
-        timings = run_notebooks.main(["--smoke", "--out", str(out)])
+        timings = run_notebooks.main(["--smoke", "--out", str(out),
+                                      "--jobs", os.environ.get("NOTEBOOK_JOBS", "1")])
     assert len(timings) == len(EVERY_NOTEBOOK)
     return out
 

@@ -3,6 +3,7 @@
     python tools/run_notebooks.py                 # full defaults -> build/tutorial
     python tools/run_notebooks.py --smoke         # small, with the solutions -> build/smoke
     python tools/run_notebooks.py --only 03 04    # a subset, by number or name
+    python tools/run_notebooks.py --smoke --jobs 2  # two notebooks at a time
 
 Each notebook receives only the parameters its `parameters` cell declares; those that write
 files get `output_dir` = the output folder. Kernels run in the output folder, so relative paths
@@ -16,10 +17,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import shutil
 import sys
 import time
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -29,6 +32,57 @@ SOLUTIONS = NOTEBOOKS / "solutions"
 # Small enough for CI (the whole series in a couple of minutes on 2 cores), large enough that the
 # three lambdas already land in the right order of rate.
 SMOKE_PARAMETERS = dict(epochs=2, train_examples=8192, validation_examples=2000)
+
+
+# With --jobs above 1, a notebook starts only after those that train the models it reuses, so no
+# model is trained twice at once and each finds the others' models in the cache: part 3 trains
+# λ = 2000, part 7 every λ of the study (all that parts 4-6 and 8 use), part 5 the classifier.
+NEEDS = {
+    "04_compression": ("03_training",),
+    "05_rate_distortion": ("07_rate_distortion_study",),
+    "06_generative_decoder": ("05_rate_distortion",),
+    "07_rate_distortion_study": ("03_training",),
+    "08_one_model_every_lambda": ("07_rate_distortion_study",),
+    "04_solutions": ("04_compression", "07_rate_distortion_study"),
+    "05_solutions": ("05_rate_distortion",),
+}
+# Which ready notebook starts first: the long chain of parts 7 and 8 and their solutions (two
+# thirds of a smoke run) before the short parts that fill the other process.
+FIRST = ("03_training", "07_rate_distortion_study", "07_solutions", "08_one_model_every_lambda",
+         "08_solutions")
+
+
+def needs(path: Path) -> set[str]:
+    """The notebooks (by stem) that must finish before this one starts: a solution's own part,
+    and those in NEEDS."""
+    own = set()
+    if path.parent == SOLUTIONS:
+        own = {p.stem for p in NOTEBOOKS.glob(f"{path.stem[:2]}_*.ipynb")}
+    return own | set(NEEDS.get(path.stem, ()))
+
+
+def run_all(paths: list[Path], out_dir: Path, overrides: dict, html: bool, jobs: int) -> dict:
+    """Runs the notebooks, `jobs` at a time in separate processes, each once the notebooks it
+    needs (of those being run) have finished; prints each as it ends; returns name -> seconds."""
+    timings, running, done = {}, {}, set()
+    waiting = sorted(paths, key=lambda p: jobs > 1 and p.stem not in FIRST)  # else series order
+    running_stems = {p.stem for p in paths}
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        while waiting or running:
+            for path in [p for p in waiting if needs(p) & running_stems <= done]:
+                if len(running) == jobs:
+                    break
+                waiting.remove(path)
+                running[pool.submit(run_notebook, path, out_dir, overrides, html)] = path
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                path = running.pop(future)
+                timings[path.name] = round(future.result(), 1)
+                done.add(path.stem)
+                print(f"[{len(timings)}/{len(paths)}] {path.name}: {timings[path.name]:.0f} s",
+                      flush=True)
+    return timings
 
 
 def notebook_paths(only=(), solutions: bool = False) -> list[Path]:
@@ -88,6 +142,7 @@ def main(argv=None) -> dict:
     parser.add_argument("--solutions", action="store_true",
                         help="also the worked solutions (always with --smoke)")
     parser.add_argument("--no-html", action="store_true", help="skip the HTML copies")
+    parser.add_argument("--jobs", type=int, default=1, help="notebooks run at once (default 1)")
     parser.add_argument("-p", "--parameter", nargs=2, action="append", default=[],
                         metavar=("NAME", "JSON"), help="override a parameter, e.g. -p epochs 5")
     args = parser.parse_args(argv)
@@ -110,13 +165,13 @@ def main(argv=None) -> dict:
         shutil.rmtree(cache, ignore_errors=True)
         os.environ["MNIST_COMPRESSION_CACHE"] = str(cache)
     paths = notebook_paths(args.only, solutions=args.solutions or args.smoke)
-    timings = {}
-    for index, path in enumerate(paths, 1):
-        print(f"[{index}/{len(paths)}] {path.name} ...", end=" ", flush=True)
-        timings[path.name] = round(run_notebook(path, out_dir, overrides, not args.no_html), 1)
-        print(f"{timings[path.name]:.0f} s", flush=True)
-    total = sum(timings.values())
-    print(f"All {len(paths)} notebooks ran in {total:.0f} s; executed copies in {out_dir}")
+    if args.jobs < 1:
+        parser.error(f"--jobs must be 1 or more, not {args.jobs}")
+    start = time.perf_counter()
+    timings = run_all(paths, out_dir, overrides, not args.no_html, args.jobs)
+    total = round(time.perf_counter() - start, 1)
+    print(f"All {len(paths)} notebooks ran in {total:.0f} s ({args.jobs} at a time); executed "
+          f"copies in {out_dir}")
     (out_dir / "timings.json").write_text(json.dumps(dict(timings, total=total), indent=2))
     return timings
 
