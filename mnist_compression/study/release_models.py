@@ -14,10 +14,11 @@ from pathlib import Path
 
 from .. import RELEASE
 from ..atomic_files import write_atomically
+from ..lambdas import STUDY_LAMBDAS
 from ..model.files import make_mnist_codec
-from ..settings import TrainingSettings
+from ..settings import TrainingSettings, training_minutes
 from ..storage.cache import find_cached, identity, model_key
-from ..storage.pretrained import MANIFEST, file_sha256
+from ..storage.pretrained import MANIFEST, file_sha256, find
 from ..training import load_training_data, train_or_load
 from .classifier import FILE as CLASSIFIER_FILE
 from .classifier import train_or_load_classifier
@@ -84,4 +85,37 @@ def build_release(settings: TrainingSettings, lambdas, out: Path,
     return manifest
 
 
-__all__ = ["build_release"]
+def release_settings(settings: TrainingSettings, lambdas=STUDY_LAMBDAS,
+                     variable_rate: bool = True) -> list[TrainingSettings]:
+    """The settings of every model a release holds (and `make tutorial` uses): one per λ, and
+    the variable-rate model."""
+    chosen = [settings.replace(lmbda=lmbda) for lmbda in lambdas]
+    return chosen + [settings.variable_rate()] if variable_rate else chosen
+
+
+def training_plan(settings: TrainingSettings | None = None, pretrained=True) -> str:
+    """One paragraph that says, before a run, which of the release's models are in the model
+    cache, which are published (with `pretrained`: the release or a mirror) and which would be
+    trained, with the time those take on a 2-core CPU."""
+    settings = settings or TrainingSettings()
+    data = load_training_data(settings)
+    cached, published, missing = [], [], []
+    for chosen in release_settings(settings):
+        key = model_key(chosen, data.fingerprint)
+        if find_cached(key, lambda folder: folder) is not None:
+            cached.append(chosen)
+        elif pretrained and find(key, pretrained)[0] is not None:
+            published.append(chosen)
+        else:
+            missing.append(chosen)
+    text = (f"Of the {len(cached) + len(published) + len(missing)} models the notebooks use, "
+            f"{len(cached)} are in the model cache and {len(published)} published")
+    if not missing:
+        return text + ": nothing is trained (part 3 trains its own unless it is cached)."
+    epochs = sum(chosen.epochs for chosen in missing)
+    low, high = training_minutes(epochs=epochs, examples=len(data.train))
+    names = ", ".join(chosen.describe() for chosen in missing)
+    return text + f"; {len(missing)} will be trained ({names}): {low}–{high} min on a 2-core CPU."
+
+
+__all__ = ["build_release", "release_settings", "training_plan"]
