@@ -1,0 +1,108 @@
+"""The tools behind `make smoke`, `make tutorial` and `make book`: which notebooks wait for
+which, the book's staged sources, and the plan a full run prints before it trains."""
+
+import json
+
+import build_book
+import nbformat
+import pytest
+import run_notebooks
+from helpers import REPO, make_idx_folder
+
+from mnist_compression.settings import TrainingSettings, training_minutes
+from mnist_compression.storage import pretrained
+from mnist_compression.storage.cache import model_key, store_in_cache
+from mnist_compression.study.release_models import release_settings, training_plan
+from mnist_compression.training import load_training_data
+
+STEMS = {p.stem for p in run_notebooks.notebook_paths(solutions=True)}
+
+
+def test_every_notebook_named_in_the_schedule_exists():
+    named = set(run_notebooks.FIRST) | set(run_notebooks.NEEDS)
+    named |= {need for needs in run_notebooks.NEEDS.values() for need in needs}
+    assert named <= STEMS, named - STEMS
+
+
+@pytest.mark.parametrize("path", run_notebooks.notebook_paths(solutions=True), ids=lambda p: p.stem)
+def test_a_notebook_waits_for_its_part_and_for_the_models_it_reuses(path):
+    needs = run_notebooks.needs(path)
+    assert path.stem not in needs
+    if path.parent.name == "solutions":  # a solution starts after its own part
+        assert any(need.startswith(path.stem[:2]) and need != path.stem for need in needs)
+    if path.stem in ("04_compression", "07_rate_distortion_study"):  # part 3's λ = 2000 model
+        assert "03_training" in needs
+    if path.stem in ("05_rate_distortion", "08_one_model_every_lambda"):  # part 7's models
+        assert "07_rate_distortion_study" in needs
+
+
+def test_needs_form_no_circle():
+    by_stem = {p.stem: p for p in run_notebooks.notebook_paths(solutions=True)}
+    done, remaining = set(), set(by_stem)
+    while remaining:
+        ready = {s for s in remaining if run_notebooks.needs(by_stem[s]) <= done}
+        assert ready, f"these wait for each other: {sorted(remaining)}"
+        done |= ready
+        remaining -= ready
+
+
+@pytest.fixture
+def executed(tmp_path):
+    """A folder with 'executed' copies of every part and of solution 01 (the committed ones)."""
+    folder = tmp_path / "executed"
+    folder.mkdir()
+    for path in run_notebooks.notebook_paths() + [REPO / "notebooks/solutions/01_solutions.ipynb"]:
+        (folder / path.name).write_bytes(path.read_bytes())
+    (folder / "run.json").write_text(json.dumps(dict(smoke=True, date="2026-01-02",
+                                                     python="3.11.7", tensorflow="2.14.1")))
+    return folder
+
+
+def test_the_book_stages_every_part_the_solutions_run_and_the_docs(executed, tmp_path):
+    src = tmp_path / "src"
+    assert build_book.stage(executed, src) == 9
+    index = (src / "index.md").read_text()
+    assert "notebooks/08_one_model_every_lambda\n" in index
+    assert "notebooks/solutions/01_solutions\n" in index and "02_solutions" not in index
+    assert "docs/file-formats\n" in index and (src / "docs" / "file-formats.md").is_file()
+    assert "executed on 2026-01-02 with Python 3.11.7 and TensorFlow 2.14.1" in index
+    assert "smoke test" in index
+    part = nbformat.read(src / "notebooks" / "03_training.ipynb", as_version=4)
+    assert "](../_static/open-in-colab.svg)" in part.cells[0].source
+    solution = nbformat.read(src / "notebooks/solutions/01_solutions.ipynb", as_version=4)
+    assert build_book.COLAB_BADGE not in solution.cells[0].source
+    assert (src / "_static" / "open-in-colab.svg").is_file()
+
+
+def test_the_book_refuses_a_folder_without_every_part(executed, tmp_path):
+    (executed / "05_rate_distortion.ipynb").unlink()
+    with pytest.raises(SystemExit, match="no executed copy of 05_rate_distortion.ipynb: run"):
+        build_book.stage(executed, tmp_path / "src")
+
+
+def test_the_plan_counts_cached_published_and_missing_models(tmp_path, model_cache,
+                                                             monkeypatch):
+    (tmp_path / "data").mkdir()
+    make_idx_folder(tmp_path / "data", train=40, test=12)
+    settings = TrainingSettings(data_dir=str(tmp_path / "data"))
+    data = load_training_data(settings)
+    keys = [model_key(s, data.fingerprint) for s in release_settings(settings)]
+    every = release_settings(settings)
+    minutes = training_minutes(epochs=sum(s.epochs for s in every), examples=40)
+    assert training_plan(settings).endswith(
+        f"9 will be trained ({', '.join(s.describe() for s in every)}): "
+        f"{minutes[0]}–{minutes[1]} min on a 2-core CPU.")
+    store_in_cache(keys[0], lambda folder: (folder / "model.npz").write_bytes(b"x"))
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    (mirror / pretrained.MANIFEST).write_text(json.dumps(dict(release="v0", files=[
+        dict(key=keys[-1], file="variable_rate.npz", bytes=1, sha256="0" * 64)])))
+    monkeypatch.setenv(pretrained.MIRROR_ENV, str(mirror))
+    plan = training_plan(settings)
+    assert plan.startswith("Of the 9 models the notebooks use, 1 are in the model cache and 1 "
+                           "published; 7 will be trained (λ=100, ")
+    assert "variable-rate" not in plan
+    for key in keys[1:-1]:
+        store_in_cache(key, lambda folder: (folder / "model.npz").write_bytes(b"x"))
+    assert training_plan(settings).startswith("Of the 9 models the notebooks use, 8 are in the "
+                                              "model cache and 1 published: nothing is trained")
