@@ -1,0 +1,83 @@
+"""Results as data: records in results/, the docs pages made from them, and the tables of
+a run's own output (a notebook's rate_distortion.json or sweep.json, a release manifest)."""
+
+import json
+import re
+import time
+
+import pytest
+
+import results
+from mnist_compression.study.sweep import rd_record
+
+
+def test_a_runs_records_make_the_tutorials_and_the_studys_tables():
+    measured = dict(information_bits=40.33, string_bits=42.88, mnc_bytes_per_digit=6.364,
+                    shorter_than_information=0.15, longest_string_bits=96, mae=0.0351,
+                    psnr=18.94, recognised=0.9521)
+    records = [rd_record(2000, dict(val_rate=[50.0, 40.32], val_distortion=[0.04, 0.0368]),
+                         measured, 601.0)]
+    assert ("| 2000 | 40.32 | 0.0368 | 41.21 / 0.0356 | 42.88 | 6.36 | 95.2% |"
+            in results.tutorial_table(records))
+    assert "| 2000 | 40.33 | 42.88 | 6.36 | 0.035 | 18.9 | 95.2% |" in results.study_table(records)
+
+
+def test_the_pretrained_table_is_printed_from_the_manifest():
+    manifest = dict(release="v9", files=[
+        dict(kind="model", file="lmbda300.npz", lmbda=300.0, bytes=10_241_386, sha256="ab" * 32,
+             information_bits=8.712, string_bits=11.2, mae=0.07512, recognised=0.7014),
+        dict(kind="variable-rate model", file="variable_rate.npz", lmbda=2000.0,
+             levels=[50.0, 10000.0], bytes=10_292_806, sha256="ef" * 32, information_bits=47.77,
+             string_bits=50.35, mae=0.0305, recognised=0.954),
+        dict(kind="classifier", file="classifier.npz", bytes=815_810, sha256="cd" * 32,
+             accuracy=0.9741)])
+    text = results.manifest_table(manifest)
+    lines = text.splitlines()
+    assert lines[2] == ("| classifier | `classifier.npz` | 0.8 MB | `cdcdcdcdcdcd` | "
+                        "accuracy 97.4% on the test digits |  |  |  |")
+    assert lines[3] == ("| 300 | `lmbda300.npz` | 10.2 MB | `abababababab` | 8.71 | 11.20 | "
+                        "0.0751 | 70.1% |")
+    assert lines[4] == ("| 50–10000, one variable-rate model (at 2000) | `variable_rate.npz` | "
+                        "10.3 MB | `efefefefefef` | 47.77 | 50.35 | 0.0305 | 95.4% |")
+
+
+def test_the_committed_pages_are_what_the_records_make():
+    pages = results.render(results.load_records())
+    for page, text in pages.items():
+        assert (results.REPO / "docs" / f"{page}.md").read_text(encoding="utf-8") == text, (
+            f"docs/{page}.md differs from results/: run `python tools/results.py render`")
+
+
+def test_every_record_names_its_command_date_machine_and_place():
+    records = results.load_records()
+    assert {r["page"] for r in records} == set(results.PAGES)
+    for r in records:
+        assert r["command"] and r["machine"] and r["title"], r["name"]
+        assert re.fullmatch(r"20\d\d-\d\d-\d\d", r["date"]), r["name"]
+        assert r["kind"] in ("tutorial", "study", "release", "table"), r["name"]
+        orders = [o["order"] for o in records if o["page"] == r["page"]]
+        assert orders.count(r["order"]) == 1, r["name"]
+
+
+def test_recording_a_run_replaces_data_and_stamp_and_keeps_the_text(tmp_path):
+    (tmp_path / "tutorial.json").write_text(json.dumps(dict(
+        page="results", order=1, kind="tutorial", title="T", before="Text.", command="old",
+        date="2000-01-01", machine="old", source="Transcribed.", data=[])))
+    measured = dict(information_bits=8.7, string_bits=11.2, mnc_bytes_per_digit=2.4,
+                    shorter_than_information=0.15, longest_string_bits=40, mae=0.075, psnr=13.6,
+                    recognised=0.70)
+    run = [rd_record(300, dict(val_rate=[8.73], val_distortion=[0.0759]), measured, 600.0)]
+    (tmp_path / "rate_distortion.json").write_text(json.dumps(run))
+    path = results.record("tutorial", tmp_path / "rate_distortion.json", "make tutorial",
+                          folder=tmp_path)
+    written = json.loads(path.read_text())
+    assert written["data"] == run and written["command"] == "make tutorial"
+    assert written["before"] == "Text." and "source" not in written
+    assert written["date"] == time.strftime("%Y-%m-%d") and "Python" in written["machine"]
+    section = results.section(dict(written, name="tutorial"))
+    assert section.startswith("## T\n\nText.\n\n| λ |") and "| 300 | 8.73 | 0.0759 |" in section
+
+
+def test_a_record_that_does_not_exist_is_refused(tmp_path):
+    with pytest.raises(SystemExit, match="No record .*nothing.json: records are created by hand"):
+        results.record("nothing", tmp_path / "x.json", "make", folder=tmp_path)
