@@ -12,6 +12,7 @@ release = mnist_compression.__version__
 # A local copy of MathJax (the package's module name has hyphens), so pages typeset offline.
 extensions = ["myst_nb", "sphinx-mathjax-offline"]
 myst_enable_extensions = ["dollarmath", "amsmath"]
+myst_heading_anchors = 3  # links to sections work as on GitHub (page.md#a-heading)
 nb_execution_mode = "off"  # pages show the outputs of the run that executed the notebooks
 exclude_patterns = ["_build", "**.ipynb_checkpoints"]
 html_theme = "sphinx_book_theme"

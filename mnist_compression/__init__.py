@@ -53,6 +53,9 @@ __version__ = "0.2.0"
 REPOSITORY = "mnist-compression/mnist-compression"
 RELEASE = f"v{__version__}"
 INSTALL_SOURCE = f"mnist-compression @ git+https://github.com/{REPOSITORY}@{RELEASE}"
+# Where the book of executed notebooks is published (GitHub Pages of REPOSITORY, `make book`);
+# each notebook's first cell links its page there.
+BOOK_URL = "https://{}.github.io/{}/".format(*REPOSITORY.split("/"))
 
 # What the notebooks use, importable from the package itself (`from mnist_compression import
 # train_or_load`), each module imported on first use (PEP 562): `import mnist_compression` stays

@@ -194,11 +194,12 @@ def training_minutes(models: int = 1, epochs: int = 15, examples: int = 60_000) 
 
 
 # The fewest and most seconds one epoch over all 60,000 training digits takes on this project's
-# 2-core CPU machines, as measured in the "seconds" of trained models' histories (README, "How
-# long it takes"). The one source of every training time the package and the notebooks state.
+# 2-core CPU machines, as measured in the "seconds" of trained models' histories
+# (docs/benchmarks.md, "Training"). The one source of every training time the package and the
+# notebooks state.
 SECONDS_PER_EPOCH = (10, 40)
 # Training recipes: the original tutorial's; a faster one, 4 epochs instead of 15
-# (benchmarks/time_to_quality.py measures what it reaches; README.md has the numbers); and one
+# (benchmarks/time_to_quality.py measures what it reaches; docs/results.md has the numbers); and one
 # model for the eight λ of the study in twice one fixed-rate model's epochs (notebook 08).
 RECIPES = {
     "original": {},

@@ -19,6 +19,7 @@
 # *Learned data compression with MNIST — part 1 of 8.*
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/mnist-compression/mnist-compression/blob/v0.2.0/notebooks/01_transforms.ipynb)
+# [Read it executed](https://mnist-compression.github.io/mnist-compression/notebooks/01_transforms.html)
 #
 # **Overview.** A lossy codec turns an image into a short string of bits and back, accepting
 # that the image it gets back is not quite the one it started with. Two numbers describe how good

@@ -19,6 +19,7 @@
 # *Learned data compression with MNIST — part 2 of 8.*
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/mnist-compression/mnist-compression/blob/v0.2.0/notebooks/02_noise_and_prior.ipynb)
+# [Read it executed](https://mnist-compression.github.io/mnist-compression/notebooks/02_noise_and_prior.html)
 #
 # **Overview.** To become bits, the latents must be rounded to integers, and rounding has a
 # gradient of zero almost everywhere — gradient descent cannot learn through it. This part shows

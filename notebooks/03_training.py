@@ -19,6 +19,7 @@
 # *Learned data compression with MNIST — part 3 of 8.*
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/mnist-compression/mnist-compression/blob/v0.2.0/notebooks/03_training.ipynb)
+# [Read it executed](https://mnist-compression.github.io/mnist-compression/notebooks/03_training.html)
 #
 # **Overview.** Rate and distortion pull against each other: fewer bits means a blurrier digit.
 # We train the model on a single number that weighs the two,
@@ -71,7 +72,7 @@ if "google.colab" in sys.modules:
 
 # %% tags=["parameters"]
 lmbda = 2000.0  # weight of the distortion in the loss
-recipe = "original"  # "original": the tutorial's; "fast": 4 epochs, not 15 (see README)
+recipe = "original"  # "original": the tutorial's; "fast": 4 epochs, not 15 (see docs/results.md)
 epochs = None  # None: the recipe's (15 original, 4 fast)
 train_examples = None  # None: all 60,000 training digits
 validation_examples = None  # None: all 10,000 test digits
@@ -210,7 +211,7 @@ print(f"that is {6272 / final_rate:.0f}x fewer bits than the raw 784 bytes")
 # warm-up and decays to zero along a cosine; and training stops after 4 epochs. It lands
 # 1.4–3.3% above the original recipe's final loss at $\lambda$ = 2000, 500 and 300 (rate and
 # distortion up to 8% apart) in about a quarter of the steps: close, not the same quality;
-# `benchmarks/time_to_quality.py` measures both side by side, and the README lists the numbers.
+# `benchmarks/time_to_quality.py` measures both side by side, and docs/results.md lists the numbers.
 #
 # ## Summary
 #

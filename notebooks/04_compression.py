@@ -19,6 +19,7 @@
 # *Learned data compression with MNIST — part 4 of 8.*
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/mnist-compression/mnist-compression/blob/v0.2.0/notebooks/04_compression.ipynb)
+# [Read it executed](https://mnist-compression.github.io/mnist-compression/notebooks/04_compression.html)
 #
 # **Overview.** So far the rate was an estimate. Now we split the trained model into a real
 # encoder and decoder, see how a **range coder** turns probabilities into bits, compress 16 test
@@ -65,7 +66,7 @@ if "google.colab" in sys.modules:
 
 # %% tags=["parameters"]
 lmbda = 2000.0
-recipe = "original"  # "original": the tutorial's; "fast": 4 epochs, not 15 (see README)
+recipe = "original"  # "original": the tutorial's; "fast": 4 epochs, not 15 (see docs/results.md)
 epochs = None  # None: the recipe's (15 original, 4 fast)
 train_examples = None  # None: all 60,000 training digits
 validation_examples = None  # None: all 10,000 test digits (also the digits written to a file)

@@ -19,6 +19,7 @@
 # *Learned data compression with MNIST — part 5 of 8.*
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/mnist-compression/mnist-compression/blob/v0.2.0/notebooks/05_rate_distortion.ipynb)
+# [Read it executed](https://mnist-compression.github.io/mnist-compression/notebooks/05_rate_distortion.html)
 #
 # **Overview.** $\lambda$ is the price of an error in bits. Part 3 paid a high price,
 # $\lambda = 2000$. What happens when errors get cheaper? Here we train the same model at
@@ -66,7 +67,7 @@ if "google.colab" in sys.modules:
 
 # %% tags=["parameters"]
 lambdas = [2000.0, 500.0, 300.0]
-recipe = "original"  # "original": the tutorial's; "fast": 4 epochs, not 15 (see README)
+recipe = "original"  # "original": the tutorial's; "fast": 4 epochs, not 15 (see docs/results.md)
 epochs = None  # None: the recipe's (15 original, 4 fast)
 train_examples = None  # None: all 60,000 training digits
 validation_examples = None  # None: all 10,000 test digits

@@ -19,6 +19,7 @@
 # *Learned data compression with MNIST — part 6 of 8.*
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/mnist-compression/mnist-compression/blob/v0.2.0/notebooks/06_generative_decoder.ipynb)
+# [Read it executed](https://mnist-compression.github.io/mnist-compression/notebooks/06_generative_decoder.html)
 #
 # **Overview.** A decompressor turns any bit string it is given into a digit. Feed it strings it
 # never produced — plain random bytes — and it still draws digits. The original tutorial does
@@ -64,7 +65,7 @@ if "google.colab" in sys.modules:
 
 # %% tags=["parameters"]
 lambdas = [2000.0, 300.0]  # the original tutorial's model, and the low-rate one
-recipe = "original"  # "original": the tutorial's; "fast": 4 epochs, not 15 (see README)
+recipe = "original"  # "original": the tutorial's; "fast": 4 epochs, not 15 (see docs/results.md)
 epochs = None  # None: the recipe's (15 original, 4 fast)
 train_examples = None  # None: all 60,000 training digits
 validation_examples = None  # None: all 10,000 test digits

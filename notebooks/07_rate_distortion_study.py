@@ -19,6 +19,7 @@
 # *Learned data compression with MNIST — part 7 of 8, an extension.*
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/mnist-compression/mnist-compression/blob/v0.2.0/notebooks/07_rate_distortion_study.ipynb)
+# [Read it executed](https://mnist-compression.github.io/mnist-compression/notebooks/07_rate_distortion_study.html)
 #
 # **Overview.** Part 5 showed three points. This part answers the next questions: what does the
 # whole rate–distortion curve look like, how far are real strings from the estimate across it,
@@ -66,7 +67,7 @@ if "google.colab" in sys.modules:
 
 # %% tags=["parameters"]
 lambdas = [50.0, 100.0, 300.0, 500.0, 1000.0, 2000.0, 5000.0, 10000.0]
-recipe = "original"  # "original": the tutorial's; "fast": 4 epochs, not 15 (see README)
+recipe = "original"  # "original": the tutorial's; "fast": 4 epochs, not 15 (see docs/results.md)
 epochs = None  # None: the recipe's (15 original, 4 fast)
 train_examples = None  # None: all 60,000 training digits
 validation_examples = None  # None: all 10,000 test digits (also the digits measured)

@@ -19,6 +19,7 @@
 # *Learned data compression with MNIST — part 8 of 8, an extension.*
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/mnist-compression/mnist-compression/blob/v0.2.0/notebooks/08_one_model_every_lambda.ipynb)
+# [Read it executed](https://mnist-compression.github.io/mnist-compression/notebooks/08_one_model_every_lambda.html)
 #
 # **Overview.** Part 7 trained a separate model for each of eight values of $\lambda$. Here a
 # single model learns all eight at once: it keeps the tutorial's transforms and prior and adds,
@@ -70,7 +71,7 @@ if "google.colab" in sys.modules:
 
 # %% tags=["parameters"]
 lambdas = [50.0, 100.0, 300.0, 500.0, 1000.0, 2000.0, 5000.0, 10000.0]  # part 7's models
-recipe = "original"  # "original": the tutorial's; "fast": 4 epochs, not 15 (see README)
+recipe = "original"  # "original": the tutorial's; "fast": 4 epochs, not 15 (see docs/results.md)
 epochs = None  # None: the recipe's (15 original, 4 fast); the variable-rate model gets twice
 train_examples = None  # None: all 60,000 training digits
 validation_examples = None  # None: all 10,000 test digits (also the digits measured)
@@ -138,8 +139,8 @@ if cache_in_drive:
 # Its recipe, `variable-rate`, keeps part 7's digits, batch size and seed and trains for twice
 # one model's epochs. Like part 3's fast recipe, it lets the learning rate warm up and decay
 # along a cosine from 2·10⁻³, with the prior's scales learning 30 times faster: with the
-# original recipe's constant 10⁻³, this model ends far worse (the README's section "One model
-# for every λ" has the measurement).
+# original recipe's constant 10⁻³, this model ends far worse (the section "One model for every λ"
+# of docs/results.md has the measurement).
 
 # %%
 settings = TrainingSettings.from_recipe(
@@ -250,8 +251,8 @@ for quality in ("psnr", "mae"):
 # A positive BD-rate is the price of sharing: that many percent more bits, on average, for the
 # same quality (a negative one, a saving). In the full run it is a few percent along either axis
 # (at smoke-test size, with far fewer epochs than either needs, it can be anything); the
-# README's section "One model for every λ" measures where it comes from (per level, the one
-# model's loss is higher than the separate model's at low $\lambda$ and lower at high
+# section "One model for every λ" of docs/results.md measures where it comes from (per level,
+# the one model's loss is higher than the separate model's at low $\lambda$ and lower at high
 # $\lambda$).
 #
 # And the learned codec against the classical codecs of part 7, their payloads only (headers

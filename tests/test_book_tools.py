@@ -106,3 +106,33 @@ def test_the_plan_counts_cached_published_and_missing_models(tmp_path, model_cac
         store_in_cache(key, lambda folder: (folder / "model.npz").write_bytes(b"x"))
     assert training_plan(settings).startswith("Of the 9 models the notebooks use, 8 are in the "
                                               "model cache and 1 published: nothing is trained")
+
+
+def test_publishing_rewrites_every_address_and_release(tmp_path):
+    import set_repository
+
+    for name in ("mnist_compression/__init__.py", "README.md", "pyproject.toml",
+                 "notebooks/03_training.py", "notebooks/03_training.ipynb",
+                 "notebooks/solutions/03_solutions.py", "docs/releasing.md"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes((REPO / name).read_bytes())
+    set_repository.main(["--root", str(tmp_path), "--repository", "Some-Org/mnist-book",
+                         "--version", "1.2.3"])
+    assert set_repository.current(tmp_path) == ("Some-Org/mnist-book", "1.2.3")
+    for name in ("notebooks/03_training.py", "notebooks/03_training.ipynb"):
+        text = (tmp_path / name).read_text()
+        assert ("colab.research.google.com/github/Some-Org/mnist-book/blob/v1.2.3/notebooks/"
+                "03_training.ipynb") in text
+        assert "git+https://github.com/Some-Org/mnist-book@v1.2.3" in text
+        assert "https://some-org.github.io/mnist-book/notebooks/03_training.html" in text
+        assert "mnist-compression/mnist-compression" not in text and "0.2.0" not in text
+    assert 'version = "1.2.3"' in (tmp_path / "pyproject.toml").read_text()
+    readme = (tmp_path / "README.md").read_text()
+    assert "release tag `v1.2.3`" in readme and "github.com/Some-Org/mnist-book " in readme
+
+
+def test_publishing_refuses_a_malformed_address(tmp_path):
+    import set_repository
+
+    with pytest.raises(SystemExit, match="--repository must be OWNER/NAME"):
+        set_repository.rewrite(REPO, repository="not a repository")

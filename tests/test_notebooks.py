@@ -67,6 +67,7 @@ def test_follows_the_lesson_template(path):
     badge = (f"https://colab.research.google.com/github/{mnist_compression.REPOSITORY}"
              f"/blob/{mnist_compression.RELEASE}/notebooks/{path.name}")
     assert badge in title and "**Overview.**" in title
+    assert f"[Read it executed]({mnist_compression.BOOK_URL}notebooks/{path.stem}.html)" in title
     setup = next(c.source for c in cells if c.cell_type == "code")
     source = re.search(r'^INSTALL_SOURCE = "([^"]+)"', setup, re.M)
     assert source and source.group(1) == mnist_compression.INSTALL_SOURCE
@@ -75,6 +76,22 @@ def test_follows_the_lesson_template(path):
     headings = [line for c in cells if c.cell_type == "markdown" for line in c.source.splitlines()
                 if line.startswith("## ")]
     assert headings[0] == "## Setup" and headings[-2:] == ["## Summary", "## Exercises"]
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.stem)
+def test_a_solution_links_its_page_of_the_book(path):
+    title = nbformat.read(path, as_version=4).cells[0].source
+    page = f"{mnist_compression.BOOK_URL}notebooks/solutions/{path.stem}.html"
+    assert f"[Read it executed]({page})" in title
+
+
+def test_the_readme_opens_part_1_at_this_release():
+    badge = (f"https://colab.research.google.com/github/{mnist_compression.REPOSITORY}"
+             f"/blob/{mnist_compression.RELEASE}/notebooks/01_transforms.ipynb")
+    readme = (REPO / "README.md").read_text()
+    assert badge in readme and f"github.com/{mnist_compression.REPOSITORY} " in readme
+    assert f"release tag `{mnist_compression.RELEASE}`" in readme
+    assert len(readme.splitlines()) <= 160
 
 
 def _run_colab_setup(monkeypatch, path, install_works=True, loaded=()):

@@ -1,4 +1,4 @@
-"""The original TensorFlow tutorial's numbers, which the notebooks and the README compare with.
+"""The original TensorFlow tutorial's numbers, which the notebooks and docs/results.md compare with.
 
 Reported there after 15 epochs on the 10,000 test digits.
 """

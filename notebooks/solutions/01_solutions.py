@@ -16,6 +16,8 @@
 # %% [markdown]
 # # Solutions to part 1: analysis and synthesis transforms
 #
+# [Read it executed](https://mnist-compression.github.io/mnist-compression/notebooks/solutions/01_solutions.html)
+#
 # *Worked solutions to the exercises of [part 1](../01_transforms.ipynb).* Nothing here trains;
 # the whole notebook runs in seconds.
 

@@ -16,6 +16,8 @@
 # %% [markdown]
 # # Solutions to part 2: quantization noise, the prior, and a differentiable rate
 #
+# [Read it executed](https://mnist-compression.github.io/mnist-compression/notebooks/solutions/02_solutions.html)
+#
 # *Worked solutions to the exercises of [part 2](../02_noise_and_prior.ipynb).* Nothing here
 # trains; the whole notebook runs in seconds.
 

@@ -16,6 +16,8 @@
 # %% [markdown]
 # # Solutions to part 3: training on the rate–distortion Lagrangian
 #
+# [Read it executed](https://mnist-compression.github.io/mnist-compression/notebooks/solutions/03_solutions.html)
+#
 # *Worked solutions to the exercises of [part 3](../03_training.ipynb).* At the defaults this
 # notebook trains two models (30 epochs, and 15 epochs at half the batch size): 7–30 min on a
 # 2-core CPU. Part 3's own model comes from the model cache or, with `pretrained = True`, from

@@ -16,6 +16,8 @@
 # %% [markdown]
 # # Solutions to part 4: compressing digits to real bit strings
 #
+# [Read it executed](https://mnist-compression.github.io/mnist-compression/notebooks/solutions/04_solutions.html)
+#
 # *Worked solutions to the exercises of [part 4](../04_compression.ipynb).* They use part 3's
 # model ($\lambda = 2000$), from the model cache or the published models, and, for exercise 1,
 # the $\lambda = 500$ model of part 5 too (each trained here if neither has it: 2–10 min on a

@@ -16,6 +16,8 @@
 # %% [markdown]
 # # Solutions to part 5: the rate–distortion trade-off
 #
+# [Read it executed](https://mnist-compression.github.io/mnist-compression/notebooks/solutions/05_solutions.html)
+#
 # *Worked solutions to the exercises of [part 5](../05_rate_distortion.ipynb).* At the defaults
 # they need five models (λ = 100, 300, 500, 2000, 5000; from the model cache, else published,
 # else trained here: 12–50 min on a 2-core CPU) and train one more with the squared error

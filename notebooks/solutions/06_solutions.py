@@ -16,6 +16,8 @@
 # %% [markdown]
 # # Solutions to part 6: the decoder as a generative model
 #
+# [Read it executed](https://mnist-compression.github.io/mnist-compression/notebooks/solutions/06_solutions.html)
+#
 # *Worked solutions to the exercises of [part 6](../06_generative_decoder.ipynb).* They use
 # part 6's two models (λ = 2000 and 300), from the model cache or the published models (each
 # trained here if neither has it: 2–10 min on a 2-core CPU).

@@ -16,6 +16,8 @@
 # %% [markdown]
 # # Solutions to part 7: the rate–distortion study
 #
+# [Read it executed](https://mnist-compression.github.io/mnist-compression/notebooks/solutions/07_solutions.html)
+#
 # *Worked solutions to the exercises of [part 7](../07_rate_distortion_study.ipynb).* At the
 # defaults they train ten models: λ = 20,000 and 50,000 (5–20 min on a 2-core CPU) and eight
 # with 20 latents (20–80 min); part 7's eight models come from the model cache or the published

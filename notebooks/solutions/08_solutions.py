@@ -16,6 +16,8 @@
 # %% [markdown]
 # # Solutions to part 8: one model for every λ
 #
+# [Read it executed](https://mnist-compression.github.io/mnist-compression/notebooks/solutions/08_solutions.html)
+#
 # *Worked solutions to the exercises of [part 8](../08_one_model_every_lambda.ipynb).* At the
 # defaults they train two variable-rate models of 30 epochs each (5–20 min each on a 2-core
 # CPU); part 8's variable-rate model and part 7's eight models come from the model cache or the
