@@ -208,10 +208,10 @@ print(f"that is {6272 / final_rate:.0f}x fewer bits than the raw 784 bytes")
 # things: the prior's scales get an Adam of their own, up to 30 times faster (the factor grows
 # over the first half of training, so that latents are not shut off before the encoder has
 # learned to use them); the transforms' learning rate peaks at $3 \cdot 10^{-3}$ after a short
-# warm-up and decays to zero along a cosine; and training stops after 4 epochs. It lands
-# 1.4–3.3% above the original recipe's final loss at $\lambda$ = 2000, 500 and 300 (rate and
-# distortion up to 8% apart) in about a quarter of the steps: close, not the same quality;
-# `benchmarks/time_to_quality.py` measures both side by side, and docs/results.md lists the numbers.
+# warm-up and decays to zero along a cosine; and training stops after 4 epochs. It lands a few
+# percent above the original recipe's final loss in about a quarter of the steps: close, not
+# the same quality. `benchmarks/time_to_quality.py` measures both side by side; the section "A
+# faster recipe" of docs/results.md has its numbers.
 #
 # ## Summary
 #
