@@ -181,9 +181,10 @@ for ax, image, title in zip(axes, (x, x_hat), ("original", "decoded (untrained)"
 # - A learned codec has an encoder (analysis transform) and a decoder (synthesis transform).
 # - Ours maps a 28×28 digit to a handful of real numbers and back; here 10, later 50.
 # - The latents are real numbers. Stored as float32 they would take 32 bits each, 320 for
-#   these 10, but that is not compression yet: there is no discrete alphabet and no probability
-#   for each symbol. Part 2 rounds the latents to integers, gives each integer a probability,
-#   and shows how to train through that rounding.
+#   these 10: already fewer than the digit's 6,272 raw bits, but at a fixed precision, so the
+#   rate cannot be traded against the error, and no probability makes likely values cheap.
+#   Part 2 rounds the latents to integers, gives each integer a probability, and shows how to
+#   train through that rounding.
 #
 # ## Exercises
 #

@@ -127,7 +127,9 @@ print("y       =", y.numpy().round(3))
 # 1. the error it introduces has the same range as the rounding error, so the decoder learns to
 #    cope with perturbations of the right size;
 # 2. the density of $\tilde y$ at an integer $k$ equals the probability that $y$ rounds to $k$.
-#    So a density model of the noisy latents also gives the probabilities of the rounded ones.
+#    So a density of the noisy latents that is a prior convolved with that box (as
+#    `NoisyLogistic` is, by construction) also gives the probabilities of the rounded ones; this
+#    is *why* the prior is convolved with the noise.
 #
 # What it does *not* give is the same bit count. The rate measured on noisy latents is neither
 # an unbiased estimate of the rate of the rounded ones nor a bound on it: which way it errs, and
@@ -150,8 +152,10 @@ print("y_tilde  =", y_tilde.numpy().round(3))
 #
 # Watch the narrowest one: a logistic with a tiny scale is nearly a spike at zero, but after
 # convolving with the noise it becomes the uniform box on $(-\tfrac12, \tfrac12)$, with density
-# 1. A latent the encoder always sets near zero costs $-\log_2 1 = 0$ bits. Wider priors spread
-# their mass over many integers, and each value then costs more.
+# 1. A latent the encoder always sets near zero rounds to 0 and costs $-\log_2 1 = 0$ bits. Its
+# *noisy* rate during training is not zero, because a noisy value near the box's edge has a
+# density below 1 there; part 3 meets the difference. Wider priors spread their mass over many
+# integers, and each value then costs more.
 
 # %%
 prior = NoisyLogistic(loc=0.0, scale=tf.linspace(0.01, 2.0, 10))
@@ -170,9 +174,9 @@ plot_coding_table(prior, channel=9);
 # The density is a difference of two logistic CDFs, $p(\tilde y) = F(\tilde y + \tfrac12) -
 # F(\tilde y - \tfrac12)$. The rate needs its logarithm, and `log_prob` computes that directly
 # in log space, so it stays finite far in the tails where the density itself rounds to zero.
-# This is the package's implementation, which follows tensorflow-compression's
-# `tfc.NoisyLogistic` step for step; right of the median it works with survival functions
-# ($1 - F$) instead, which keeps tiny differences precise.
+# This is the package's implementation, which follows tensorflow-compression's `tfc.NoisyLogistic`
+# step for step; for $\tilde y > \mu - \tfrac12$ (just left of the median and beyond) it works with
+# survival functions ($1 - F$) instead, which keeps tiny differences precise.
 
 # %%
 show_source(NoisyLogistic.log_prob)

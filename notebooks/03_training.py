@@ -170,8 +170,9 @@ plot_history(history, lmbda);
 # more that are easy to mistake for each other. First, Keras reports the
 # training metrics *averaged over all batches of an epoch*, while the model improves during the
 # epoch; the test metrics are measured once, at its end, so the training curve lags behind.
-# Second, the training rate is measured on noisy latents and the test rate on rounded ones, and
-# part 2 showed that the two can differ either way. The next cell separates the two effects: it
+# Second, the training rate is measured on noisy latents and the test rate on rounded ones, and part
+# 2 showed that the two can differ either way; the distortion differs for the same reason (training
+# decodes the noisy latents, the test the rounded ones). The next cell separates the two effects: it
 # runs the finished model on the same test digits once with noise and once with rounding.
 
 # %%
@@ -195,7 +196,8 @@ print(f"noise gives the higher count for {np.mean(noisy > rounded):.0%} of the d
 final_rate, final_distortion = history["val_rate"][-1], history["val_distortion"][-1]
 print(f"test rate {final_rate:.2f} bits per digit ({final_rate / 8:.1f} bytes), "
       f"test distortion {final_distortion:.4f}")
-print(f"that is {6272 / final_rate:.0f}x fewer bits than the raw 784 bytes")
+print(f"that is {6272 / final_rate:.0f}x fewer bits than the raw 784 bytes (information "
+      "content; real strings, part 4, are a few bits longer)")
 
 # %% [markdown]
 # ## A faster recipe

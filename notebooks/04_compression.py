@@ -149,8 +149,8 @@ plot_narrowing(steps, {"a": 0.8, "b": 0.2});
 # probabilities quantised to counts out of $2^{12} = 4096$, and bytes written as soon as their
 # value is settled. Each latent's table covers the integers where its prior has almost all of its
 # mass (all but a *tail mass* of $2^{-8}$); a latent outside that range is written with an
-# **escape code**, one reserved table entry followed by the value itself, which costs more bits
-# but keeps every integer codable.
+# **escape code**: one reserved table entry, then the distance beyond the table in an
+# Elias-gamma code and its sign, which costs more bits but keeps every integer codable.
 #
 # ## Split the model into a compressor and a decompressor
 #

@@ -191,9 +191,11 @@ print("misreadings per column:", (confusion.sum(axis=0) - np.diag(confusion)).to
 # In the plot, the solid line joins the models' information content (the test rate) and the
 # dashed line their real strings' mean length; both are drawn at the same distortion, the test
 # digits' error after rounding (the decoded uint8 digits' error, in part 7's table, is slightly
-# lower, as their pixels are rounded to grey levels). The crosses are
-# the original tutorial's models. The gap between the two lines is the range coder's per-string
-# overhead, which matters most at low rates, where the whole message is only a byte or two.
+# lower: the decoder clips its output to [0, 255], which can only bring a pixel closer, before
+# rounding to grey levels, which alone could go either way). The crosses are the original
+# tutorial's models. The gap between the two lines is the range coder's overhead, partly per
+# string (whole bytes, the final bytes) and partly per symbol (the 12-bit tables' rounding,
+# escapes); it matters most at low rates, where the whole message is only a byte or two.
 
 # %%
 plot_rate_distortion(sweep.rows, reference=ORIGINAL_TUTORIAL);
@@ -218,8 +220,9 @@ print("wrote", Path(output_dir) / "rate_distortion.json")
 # ## Summary
 #
 # - $\lambda$ moves the model along a rate–distortion curve: fewer bits, more error.
-# - $\lambda$ is measured in bits per unit of distortion, and it is the (negative) slope of the
-#   curve where that model sits.
+# - $\lambda$ is measured in bits per unit of distortion: it is the price the model was trained
+#   at, the (negative) slope of the training curve at its optimum; measured test points only
+#   approximate it.
 # - At very low rates the model keeps the *typical* shape and loses identity, because it
 #   measures pixel error, not recognisability; the classifier shows how often.
 # - Real strings cost a few bits more than the information content; at one or two bytes per

@@ -224,7 +224,8 @@ print(f"−ELBO − loss: {gap.min():.3f} to {gap.max():.3f}; 784·log2(2b) = {b
 # %% [markdown]
 # So a good compressor, in this sense, is a model that gives real digits a high bound on their
 # probability. That does not make it a good *generator*: the bound is about the likelihood of
-# data, and sample quality can disagree with likelihood, as the samples above show.
+# data, and sample quality can disagree with likelihood (a known result for generative
+# models; this notebook does not measure it).
 #
 # ## Summary
 #

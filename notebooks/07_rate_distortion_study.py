@@ -165,9 +165,10 @@ for name, cost in sorted(costs.items(), key=lambda item: item[1]):
 
 # %% [markdown]
 # The list is sorted, cheapest first. If sending nothing (or a collapsed model, which costs
-# nearly the same) comes first, collapse is the optimum of the loss at that $\lambda$ rather
-# than a failure to train; if a model that sends bits is cheaper, a collapsed model stopped
-# short of the optimum.
+# nearly the same) comes first, no measured point beats collapse at that $\lambda$: evidence,
+# not proof, that it is the optimum (a codec we did not try, such as a few templates whose index
+# is sent, could still win by a hair). If a model that sends bits is cheaper, a collapsed model
+# stopped short of the optimum.
 
 # %% [markdown]
 # ## The same digits, classically
@@ -200,9 +201,9 @@ plot_rd_study(sweep.rows, classical, TUTORIAL_LAMBDAS);
 
 # %% [markdown]
 # The learned codec lives in another region of the plot: tens of bits where JPEG and WebP need
-# hundreds. It also reaches distortions the classical codecs cannot, because even at their lowest
-# quality they keep spending bits on the exact shape of the strokes, whereas the learned codec
-# can fall back on a *typical* digit.
+# hundreds. It also reaches *rates* the classical codecs cannot (a few to a few dozen bits, below
+# their lowest quality), because even there they keep spending bits on the exact shape of the
+# strokes, whereas the learned codec can fall back on a *typical* digit.
 #
 # ## How many times fewer bits?
 #
@@ -217,13 +218,15 @@ for row in study.comparisons:
 
 # %% [markdown]
 # A handful of ratios at single points depends on which points happen to fall inside a
-# classical codec's range. The field's one-number summary is the Bjøntegaard delta rate
-# (part 8 introduces it): the average rate difference between two fitted curves over the
-# quality range both cover. Here it is for the learned codec's real strings against each
-# classical codec's payload, along PSNR and along the MAE (as −MAE; the range is printed in
-# MAE), computed with the `bjontegaard` package. BD-rates over different
-# ranges do not rank the classical codecs, so the last line of each pair compares WebP with
-# JPEG head to head:
+# classical codec's range. The field's one-number summary is the Bjøntegaard delta rate (BD-rate):
+# fit each curve's log-rate as a smooth function of quality, average the difference of the two
+# log-rates uniformly over the quality range both cover, and report $e^{\text{mean}} - 1$ as a
+# percentage, a geometric-mean ratio of rates (−50% means half the bits on average). Because the
+# average is taken along the quality axis, PSNR and −MAE weight the range differently and give
+# different numbers. Here it is for the learned codec's real strings against each classical codec's
+# payload, along PSNR and along the MAE (as −MAE; the range is printed in MAE), computed with the
+# `bjontegaard` package. BD-rates over different ranges do not rank the classical codecs, so the
+# last line of each pair compares WebP with JPEG head to head:
 
 # %%
 jpeg, webp = ([r for r in classical if r["codec"] == c] for c in ("jpeg", "webp"))
@@ -237,7 +240,8 @@ for quality in ("psnr", "mae"):
 # %% [markdown]
 # Why do the classical codecs lose so clearly here?
 #
-# - **Headers.** A digit's learned string is at most about a hundred bits long (the first table;
+# - **Headers.** A digit's learned string is about a hundred bits long on average even at the
+#   highest λ (the first table; the longest strings are longer;
 #   losslessly, a digit takes the more than a thousand bits that PNG, zlib and LZMA spend in the
 #   table above), while a JPEG file spends hundreds of bytes on markers and tables, and even
 #   PNG's and WebP's headers outweigh the learned strings. That is why the payload, not the

@@ -111,7 +111,9 @@ for scale in (0.02, 0.1, 0.5, 2.0):
     print(f"scale {scale:4}: P(0) = {float(p):.6f}, {-math.log2(float(p)):.4f} bits")
 
 # %% [markdown]
-# So the bottleneck's size only caps the rate; the rounding and the learned prior decide it.
+# So the bottleneck's size caps no rate: each rounded latent is an integer without bound (a value
+# outside a coding table is escape-coded), and the priors' widths against the latents' spread set
+# the bits. What 50 latents do limit is what the decoder can express.
 # Training shrinks the prior of every latent the model does not need to a spike at zero (part 4
 # counts them), which is how the same 50 numbers cost nothing at λ = 50 and over a hundred bits
 # at λ = 10,000 (part 7).
