@@ -232,9 +232,9 @@ print(f"−ELBO − loss: {gap.min():.3f} to {gap.max():.3f}; 784·log2(2b) = {b
 # - With the sanity check off, any byte string decodes to a digit.
 # - Random bits decode to latents sampled (approximately) from the prior, so the decoder
 #   becomes a generator.
-# - Sample quality depends on how well the prior fits real latents: their correlations are near
-#   zero, but an independent prior cannot express dependence that correlations miss, and the
-#   samples show what that costs.
+# - Sample quality depends on how well the prior fits real latents: the cell above measures how
+#   correlated they are, and an independent prior cannot express dependence, whether
+#   correlations show it or not.
 # - With uniform noise, rate + λ·distortion is the negative ELBO of a VAE with a unit-box
 #   posterior and a Laplace likelihood of scale $784 / (\lambda \ln 2)$, up to a constant.
 #

@@ -26,10 +26,11 @@
 # per rate level, a learned *gain* that scales the latents before rounding and an *inverse
 # gain*, learned separately, that scales the rounded latents before decoding (Cui et al.,
 # "Asymmetric Gained Deep Image Compression With Continuous Rate Adaptation", CVPR 2021).
-# Between the levels the gains are interpolated, so the model codes at any $\lambda$ from 50
-# to 10,000 — which makes a slider possible. We measure the one model against the eight on
-# real strings, sum the comparison up in one number, the Bjøntegaard delta rate, and compare
-# the training times.
+# Between the levels the gains are interpolated, so the model codes at any $\lambda$ from 50 to
+# 10,000 — which makes a slider possible. Between levels $\lambda$ is an interpolation coordinate, a
+# label: nothing trained that point to minimise $R + \lambda D$. We measure the one model against
+# the eight on real strings, sum the comparison up in one number, the Bjøntegaard delta rate, and
+# compare the training times.
 #
 # **Time.** Needs the eight models of part 7 and the variable-rate model: from the model cache,
 # else published when this release has them (`pretrained = True`, 10.2 MB each, the
@@ -216,12 +217,12 @@ for a, b in zip(fixed.rows, one.rows):
           f"{a['psnr']:12.2f} {b['psnr']:10.2f}")
 
 # %% [markdown]
-# The same $\lambda$ does not land on the same point: the two systems split bits and error
-# differently (in the full run, the one model sends more bits than the eight from
-# $\lambda$ = 300 to 2000 and fewer at 5000 and 10,000). What matters is whether the one
-# model's points lie on the same *curve*. Between the levels we measure it too, at $\lambda$
-# spread evenly in $\log \lambda$, and draw both curves (PSNR against real bits: up and to the
-# left is better):
+# The same $\lambda$ does not land on the same point: the one model's level and the dedicated model
+# are different trades, trained differently (in the full run, the one model sends more bits than the
+# eight from $\lambda$ = 300 to 2000 and fewer at 5000 and 10,000). What matters is whether the one
+# model's points lie on the same *curve*. Between the levels we measure it too, at $\lambda$ spread
+# evenly in $\log \lambda$, and draw both curves (PSNR against real bits: up and to the left is
+# better):
 
 # %%
 grid = np.geomspace(codec.levels[0], codec.levels[-1], between + 2)[1:-1]
@@ -248,12 +249,15 @@ for quality in ("psnr", "mae"):
     print(describe_bd_rate("one model against the eight", result, quality))
 
 # %% [markdown]
-# A positive BD-rate is the price of sharing: that many percent more bits, on average, for the
-# same quality (a negative one, a saving). In the full run it is a few percent along either axis
-# (at smoke-test size, with far fewer epochs than either needs, it can be anything); the
-# section "One model for every λ" of docs/results.md measures where it comes from (per level,
-# the one model's loss is higher than the separate model's at low $\lambda$ and lower at high
-# $\lambda$).
+# A positive BD-rate means that many percent more bits, on average, for the same quality (a negative
+# one, a saving). It is not the price of sharing alone: any single level of this model *is* a
+# fixed-rate model (its gain folds into the analysis's last layer, its inverse gain into the
+# synthesis's first, and the prior's scale is multiplied by the gain), and the two systems were
+# trained with different recipes and epochs, so the gap carries both. In the full run it is a few
+# percent along either axis (at smoke-test size, with far fewer epochs than either needs, it can be
+# anything); the section "One model for every λ" of docs/results.md measures where it comes from
+# (per level, the one model's loss is higher than the separate model's at low $\lambda$ and lower at
+# high $\lambda$).
 #
 # And the learned codec against the classical codecs of part 7, their payloads only (headers
 # left out), over the PSNR range each shares with it (a codec whose range does not meet the

@@ -94,9 +94,12 @@ for lmbda, (_, decompressor) in codecs.items():
 
 # %% [markdown]
 # A model stops reading once its last latent is decoded, so once the strings are as long as
-# what it reads, more bytes change nothing. A model that spends fewer bits on real digits (part
-# 6 printed both models' string lengths) reads fewer bytes of a random string, so cutting the
-# strings changes fewer of its digits.
+# what it reads, more bytes change nothing. How many bytes a model reads of a *random* string
+# is set by its own coding tables (on average about the sum of their entropies over the
+# latents), not by the lengths of its strings for real digits; a model with fewer informative
+# latents has narrower tables and reads fewer bytes, so cutting the strings changes fewer of its
+# digits. The decoder reads 4 bytes before it decodes anything, so 1- and 2-byte strings are
+# padded with zeros.
 #
 # ## Exercise 2: a string of zeros
 
