@@ -45,13 +45,19 @@ def _collapsed(answer, trainer):
                                      f"and carries nothing")
 
 
+# Bytes an answer to 04.3 may be off: the estimate, not a coded string, sets the expected value.
+ONE_STRING_SLACK = 2
+
+
 def _one_string_saving(answer, strings, information_bits):
     separate = sum(len(bytes(s)) for s in np.asarray(strings, dtype=object).ravel())
     together = math.ceil(float(np.sum(information_bits)) / 8)
     expected = separate - together
-    return int(answer) == expected, (
-        f"{expected} bytes: {separate} bytes in separate strings against about "
-        f"{together} for one string (the summed information content, rounded up to bytes)")
+    return abs(int(answer) - expected) <= ONE_STRING_SLACK, (
+        f"{expected} bytes, give or take {ONE_STRING_SLACK}: {separate} bytes in separate strings "
+        f"against about {together} for one string (the summed information content, rounded up "
+        f"to bytes; a real single string can differ from that estimate by a byte or two, through "
+        f"the coder's final bytes and its tables' rounding)")
 
 
 def _zero_string(answer, decompressor):
