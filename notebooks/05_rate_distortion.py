@@ -210,6 +210,23 @@ for a, b, secant in secant_slopes(sweep.rows):
           f"distortion")
 
 # %% [markdown]
+# Theory says where a secant must lie if both models were exact minimisers over the same set of
+# codecs. Model 1 minimises $R + \lambda_1 D$, so it beats model 2 at that price:
+# $R_1 + \lambda_1 D_1 \le R_2 + \lambda_1 D_2$; likewise $R_2 + \lambda_2 D_2 \le R_1 +
+# \lambda_2 D_1$. With $\lambda_1 > \lambda_2$ (so $D_1 < D_2$), rearranging both gives
+#
+# $$\lambda_2 \;\le\; \frac{R_1 - R_2}{D_2 - D_1} \;\le\; \lambda_1 .$$
+#
+# The secant's steepness is bracketed by the two prices. Our points are test digits, rounded
+# latents and 15 epochs rather than exact minima, so the bracket is a check, not a guarantee:
+
+# %%
+for a, b, secant in secant_slopes(sweep.rows):
+    low, high = sorted((a["lmbda"], b["lmbda"]))
+    verdict = "inside" if low <= -secant <= high else "outside"
+    print(f"|secant| {-secant:,.0f} is {verdict} the bracket [{low:g}, {high:g}]")
+
+# %% [markdown]
 # Last, the numbers go to small CSV and JSON files, for a course's own plots or a CI check.
 
 # %%
@@ -222,7 +239,8 @@ print("wrote", Path(output_dir) / "rate_distortion.json")
 # - $\lambda$ moves the model along a rate–distortion curve: fewer bits, more error.
 # - $\lambda$ is measured in bits per unit of distortion: it is the price the model was trained
 #   at, the (negative) slope of the training curve at its optimum; measured test points only
-#   approximate it.
+#   approximate it. Between two exact minimisers the secant's steepness lies between their two
+#   λ; the cell above checks that on the measured points.
 # - At very low rates the model keeps the *typical* shape and loses identity, because it
 #   measures pixel error, not recognisability; the classifier shows how often.
 # - Real strings cost a few bits more than the information content; at one or two bytes per
