@@ -100,7 +100,7 @@ class TrainingSettings:
     warm_start: float | None = _option(
         None, "λ of a model to start from instead of random weights: the original recipe's "
               "model for that λ, with these data, latent_dims, batch_size and seed (trained or "
-              "loaded first; default: None, random weights)", POSITIVE_NUMBER.to(float).or_none())
+              "loaded first) (default: None, random weights)", POSITIVE_NUMBER.to(float).or_none())
     warm_start_epochs: int = _option(15, "epochs of the model a warm start starts from",
                                      POSITIVE_INTEGER)
     data_dir: str | None = _option(

@@ -21,7 +21,7 @@ from ..atomic_files import check_output
 from ..codec.codecs import codec_from_arrays, compress_to_file, decompress_file, load_codec
 from ..codec.mnc import read_mnc
 from ..lambdas import FIXED_RATE
-from ..settings import training_minutes
+from ..settings import RECIPES, training_minutes
 from ..storage.model_files import OPTIONAL_FIELDS, read_model_file
 from .digit_files import (
     CommandError,
@@ -33,6 +33,8 @@ from .digit_files import (
 from .exit_status import exit_status
 from .main import PROG
 from .settings_options import add_settings_options, settings_from_options
+
+VARIABLE_EPOCHS = RECIPES["variable-rate"]["epochs"]
 
 
 def _check_outputs(force: bool, *paths) -> None:
@@ -188,8 +190,10 @@ def _parser() -> argparse.ArgumentParser:
         "export", help="train a model (or take it from the model cache) and save it to a file",
         description="Write a trained model to a portable .npz file. A model trained earlier with "
                     "the same settings is taken from the model cache; otherwise it is trained "
-                    "now ({}-{} minutes on a 2-core CPU at the defaults).".format(
-                        *training_minutes()))
+                    "now ({}-{} minutes on a 2-core CPU at the defaults, {}-{} for the "
+                    "variable-rate recipe's {} epochs).".format(
+                        *training_minutes(), *training_minutes(epochs=VARIABLE_EPOCHS),
+                        VARIABLE_EPOCHS))
     add_settings_options(export)
     export.add_argument("-o", "--output", type=Path, required=True, help="model file (.npz)")
     export.add_argument("--pretrained", nargs="?", const=True, default=False,

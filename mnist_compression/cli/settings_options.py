@@ -30,7 +30,8 @@ def _help(option: dataclasses.Field) -> str:
 def add_settings_options(parser: argparse.ArgumentParser, skip=()) -> None:
     """Adds ``--recipe`` and one option per field of `TrainingSettings` except those in `skip`."""
     parser.add_argument("--recipe", choices=sorted(RECIPES), default="original",
-                        help="the recipe whose values the other options change")
+                        help="the recipe whose values the other options change (default: "
+                             "original)")
     hints = typing.get_type_hints(TrainingSettings)
     for f in dataclasses.fields(TrainingSettings):
         if f.name in skip:
