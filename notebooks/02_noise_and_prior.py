@@ -158,13 +158,26 @@ print("y_tilde  =", y_tilde.numpy().round(3))
 # Watch the narrowest one: a logistic with a tiny scale is nearly a spike at zero, but after
 # convolving with the noise it becomes the uniform box on $(-\tfrac12, \tfrac12)$, with density
 # 1. A latent the encoder always sets near zero rounds to 0 and costs $-\log_2 1 = 0$ bits. Its
-# *noisy* rate during training is not zero, because a noisy value near the box's edge has a
-# density below 1 there; part 3 meets the difference. Wider priors spread their mass over many
+# *noisy* rate during training is not zero, because the box's edges are soft: a noisy value near
+# them has a density below 1 (measured below). Wider priors spread their mass over many
 # integers, and each value then costs more.
 
 # %%
 prior = NoisyLogistic(loc=0.0, scale=tf.linspace(0.01, 2.0, 10))
 plot_prior(prior, title="NoisyLogistic densities, one per latent");
+
+# %% [markdown]
+# The noisy rate of a collapsed latent (a prior of scale 0.02), averaged over the noise, for a few
+# values the encoder might give it: the further from zero, the more of the noise lands on a soft
+# edge. Rounded, every one of these costs 0 bits, so a model with many collapsed latents pays
+# more during training than its real strings will; part 3 measures that gap on a trained model.
+
+# %%
+collapsed = NoisyLogistic(loc=0.0, scale=0.02)
+noise = np.linspace(-0.5, 0.5, 100_001)
+for y in (0.0, 0.05, 0.1, 0.2):
+    bits = -collapsed.log_prob(tf.constant(y + noise, tf.float32)).numpy().mean() / np.log(2)
+    print(f"latent at y = {y:.2f}: {bits:.3f} bits on average under the noise")
 
 # %% [markdown]
 # Fact 2 above, seen on one of these latents (the one of scale 2): the bars are the probabilities
