@@ -67,7 +67,7 @@ _FACE = {
     "data": ("load_mnist_arrays",),
     "model.autoencoder": ("MNISTCompressionTrainer", "make_analysis_transform",
                           "make_synthesis_transform", "to_unit_range"),
-    "model.elbo": ("negative_elbo",),
+    "model.elbo": ("laplace_scale", "negative_elbo"),
     "model.entropy_models": ("ContinuousBatchedEntropyModel", "NoisyLogistic"),
     "model.files": ("load_model", "make_codec", "make_mnist_codec", "save_model"),
     "plotting": ("display_digits", "plot_coding_table", "plot_digit_strip", "plot_gains",

@@ -85,6 +85,7 @@ from mnist_compression import (
     bits_per_latent,
     check_answer,
     keep_cache_in_drive,
+    laplace_scale,
     load_mnist_arrays,
     make_mnist_codec,
     negative_elbo,
@@ -193,8 +194,8 @@ for lmbda, (_, decompressor) in codecs.items():
 #
 # ## Compression is a variational autoencoder
 #
-# The link between compressing and generating is exact, not a metaphor. Read training as a
-# variational autoencoder (VAE) that models the probability of a digit $x$:
+# What links compressing and generating is an exact identity between two losses. Read
+# training as a variational autoencoder (VAE) that models the probability of a digit $x$:
 #
 # - the encoder's *posterior* $q(\tilde y \mid x)$ is the unit box around $y = g_a(x)$: uniform
 #   noise, density 1, so $\log q = 0$;
@@ -216,22 +217,46 @@ for lmbda, (_, decompressor) in codecs.items():
 
 # %%
 bound = negative_elbo(models[max(models)], test_digits[:1000], seed=seed)
+print("−log2 of densities, per digit; pixels in [0, 1] (in grey levels they would shift):")
 for name in ("prior_bits", "likelihood_bits", "posterior_bits", "negative_elbo", "loss"):
-    print(f"{name:>15}: {bound[name].mean():8.2f} bits per digit")
+    print(f"{name:>15}: {bound[name].mean():8.2f}")
 gap = bound["negative_elbo"] - bound["loss"]
 print(f"−ELBO − loss: {gap.min():.3f} to {gap.max():.3f}; 784·log2(2b) = {bound['constant']:.3f}")
 
 # %% [markdown]
+# These are logarithms of *densities* over continuous pixels, not code lengths: rescale the
+# pixels to grey levels and the likelihood term shifts by $784 \log_2 255 \approx 6{,}267$, and a
+# small $b$ makes it negative. So they must not be set beside the real strings' bits.
+#
 # So a good compressor, in this sense, is a model that gives real digits a high bound on their
 # probability. That does not make it a good *generator*: the bound is about the likelihood of
 # data, and sample quality can disagree with likelihood (a known result for generative
 # models; this notebook does not measure it).
 #
+# ## Look at true samples of that VAE
+#
+# The pictures at the top are not samples of this VAE. Its generative model draws $\tilde y$
+# from the prior and then every pixel from the Laplace likelihood, with scale
+# $b = 784 / (\lambda \ln 2)$ in units of the $[0, 1]$ pixel range. What a random string shows is
+# that likelihood's most likely digit (its mode, the decoder's output) for integer latents from
+# the coding tables. Add the noise the model itself assumes, and the digit disappears (clipped
+# to $[0, 1]$ to draw):
+
+# %%
+for lmbda, (_, decompressor) in codecs.items():
+    modes = decompressor(strings[:8]) / 255
+    b = laplace_scale(lmbda)
+    sampled = np.clip(modes + rng.laplace(0.0, b, modes.shape), 0, 1)
+    show_digits(255 * np.concatenate([modes, sampled]), title=f"λ = {lmbda:g}: the decoder's "
+                f"output (top) and true samples with Laplace noise of scale b = {b:.2f}")
+
+# %% [markdown]
 # ## Summary
 #
 # - With the sanity check off, any byte string decodes to a digit.
-# - Random bits decode to latents sampled (approximately) from the prior, so the decoder
-#   becomes a generator.
+# - Random bits decode to integer latents drawn (approximately) from the coding tables, and the
+#   decoder turns them into the likelihood's most likely digit, not into a sample of the VAE,
+#   whose Laplace noise would drown it.
 # - Sample quality depends on how well the prior fits real latents: the cell above measures how
 #   correlated they are, and an independent prior cannot express dependence, whether
 #   correlations show it or not.

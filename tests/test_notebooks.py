@@ -219,7 +219,7 @@ def test_smoke_run_executes_every_cell(smoke_run, path):
 
 
 FIGURES = {"01_transforms": 4, "02_noise_and_prior": 2, "03_training": 1, "04_compression": 3,
-           "05_rate_distortion": 4, "06_generative_decoder": 2, "07_rate_distortion_study": 3,
+           "05_rate_distortion": 4, "06_generative_decoder": 4, "07_rate_distortion_study": 3,
            "08_one_model_every_lambda": 3}
 
 
