@@ -201,19 +201,21 @@ for lmbda, (_, decompressor) in codecs.items():
 #   noise, density 1, so $\log q = 0$;
 # - the *prior* $p(\tilde y)$ is the noisy logistic of part 2;
 # - the *likelihood* $p(x \mid \tilde y)$ is a Laplace density around each decoded pixel,
-#   $\frac{1}{2b} e^{-|x_i - \hat x_i|/b}$, with one scale $b$ for all 784 pixels.
+#   $\frac{1}{2b} e^{-|x_i - \tilde x_i|/b}$, where $\tilde x = g_s(\tilde y)$ is the decoding
+#   of the noisy latents (as in parts 2 and 3), with one scale $b$ for all 784 pixels.
 #
 # A VAE maximises the evidence lower bound (ELBO) $\mathbb E_q[\log p(x \mid \tilde y) +
 # \log p(\tilde y) - \log q(\tilde y \mid x)]$. In bits, its negative is
 #
 # $$-\text{ELBO} = \underbrace{\mathbb E_q[-\log_2 p(\tilde y)]}_{\text{rate}}
-#   + \frac{784}{b \ln 2} D + 784 \log_2(2b),$$
+#   + \frac{784}{b \ln 2} \mathbb E_q[D] + 784 \log_2(2b),$$
 #
-# with $D$ the mean absolute pixel error. Choose $b = 784 / (\lambda \ln 2)$ and the middle term
-# is $\lambda D$: the training loss *is* the negative ELBO, up to a constant that no parameter
-# changes. Minimising rate + λ·distortion maximises a lower bound on $\log_2 p(x)$ (for
-# continuous pixels, a density). `negative_elbo` computes the bound's terms directly, with one
-# draw of the noise, beside the loss on the same draw (for the model of the highest λ):
+# with $D$ the mean absolute pixel error between $x$ and $\tilde x$, averaged over the noise. Choose
+# $b = 784 / (\lambda \ln 2)$ and the middle term is $\lambda D$: the training loss *is* the
+# negative ELBO, up to a constant that no parameter changes. Minimising rate + λ·distortion
+# maximises a lower bound on $\log_2 p(x)$ (for continuous pixels, a density). `negative_elbo`
+# computes the bound's terms directly, with one draw of the noise, beside the loss on the same draw
+# (for the model of the highest λ):
 
 # %%
 bound = negative_elbo(models[max(models)], test_digits[:1000], seed=seed)
