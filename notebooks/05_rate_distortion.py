@@ -227,6 +227,29 @@ for a, b, secant in secant_slopes(sweep.rows):
     print(f"|secant| {-secant:,.0f} is {verdict} the bracket [{low:g}, {high:g}]")
 
 # %% [markdown]
+# ## Read the curve with rate–distortion theory
+#
+# Three facts from information theory frame these measurements.
+#
+# - **A bound.** For digits drawn from MNIST's distribution, Shannon's *rate–distortion
+#   function* $R(D)$ is the fewest bits per digit that any code, however clever, needs to keep
+#   the expected distortion at most $D$. Nobody can compute it for MNIST, but every codec, ours
+#   and the classical ones of part 7, gives an *operational* point on or above it.
+# - **Only the convex hull.** Minimising $R + \lambda D$ picks, for each price $\lambda$, the
+#   point where a line of slope $-\lambda$ first touches the set of achievable points, so
+#   varying $\lambda$ only ever reaches the lower convex hull of that set: a codec that sits in a
+#   dent of the curve is the optimum for no $\lambda$.
+# - **Time-sharing.** Code a share $t$ of the digits with one model and the rest with another,
+#   and the averages land on the straight chord between their two points. So the chord between
+#   two neighbouring models is always reachable for free, and a model trained between them is
+#   only worth having if it lies *below* that chord. The bracket above is the same geometry
+#   seen from the prices.
+#
+# The distortion measure is part of the question. The mean absolute error used here is the
+# negative log-likelihood of a Laplace density around the decoded pixels (part 6 makes this
+# exact); the squared error (`distortion="mse"`, exercise 3) is that of a Gaussian. Each
+# defines "close" differently, and so defines a different curve.
+#
 # Last, the numbers go to small CSV and JSON files, for a course's own plots or a CI check.
 
 # %%
