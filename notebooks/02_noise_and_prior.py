@@ -299,7 +299,8 @@ print(f"mean rate {np.mean(outputs['rate']):.1f} bits, "
 # ## Summary
 #
 # - A symbol of probability $p$ costs $-\log_2 p$ bits in an ideal code; the average is the
-#   entropy.
+#   entropy when the code's probabilities are the source's, and otherwise the cross-entropy,
+#   entropy plus the KL divergence that a misfit model wastes.
 # - Rounding blocks gradients; uniform noise of the same width is a differentiable stand-in
 #   whose density at integers equals the probabilities of rounded values.
 # - A learned prior (here `NoisyLogistic` per latent) assigns those probabilities; a narrow prior
@@ -307,6 +308,7 @@ print(f"mean rate {np.mean(outputs['rate']):.1f} bits, "
 # - The entropy model's rate, $-\sum_i \log_2 p(\tilde y_i)$, is a differentiable proxy for
 #   the bits per digit that can be minimised like any other loss; it is neither an unbiased
 #   estimate of the rounded latents' bits nor a bound on them.
+# - Part 4 ends with a glossary of every bit count in the series.
 #
 # ## Exercises
 #

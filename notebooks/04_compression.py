@@ -324,6 +324,21 @@ print("identical to decoding the strings one batch at a time:",
 # and is not part of that overhead. Coding all digits as one string would spread the per-string
 # cost over all of them, at the price of not being able to decode one digit alone.
 #
+# ## Glossary: the bit counts of this series
+#
+# - **noisy rate**: $-\log_2 p(\tilde y)$ of the *noisy* latents under the prior's density, the
+#   training signal (parts 2 and 3, `training=True`);
+# - **rate** or **information content**: $-\log_2 P(\hat y)$ of the *rounded* latents under the
+#   prior, what an ideal coder would spend (parts 2–5, `training=False`, `information_bits`);
+# - **real strings**: the length of the range coder's actual bit strings, in whole bytes (parts
+#   4, 5 and 7);
+# - **`.mnc` bytes**: a whole file's size per digit, with each string's length byte and the
+#   header (parts 4 and 7);
+# - **payload**: a classical codec's bits without its headers and fixed tables (part 7).
+#
+# All count bits *per digit* (784 pixels); divide by 784 for bits per pixel. The validation
+# metrics of training are rates of rounded latents; the strings are what you would store.
+#
 # ## Summary
 #
 # - A range coder narrows an interval by each symbol's probability; the message costs about
