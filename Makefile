@@ -42,7 +42,8 @@ smoke: install  ## every notebook and solution with small parameters, checked by
 # The folders a user may name relative to where make was started, made absolute for commands
 # that run elsewhere.
 ABSOLUTE_DIRS = $(if $(MNIST_DATA_DIR),MNIST_DATA_DIR="$(abspath $(MNIST_DATA_DIR))") \
-	$(if $(MNIST_COMPRESSION_CACHE),MNIST_COMPRESSION_CACHE="$(abspath $(MNIST_COMPRESSION_CACHE))")
+	$(if $(MNIST_COMPRESSION_CACHE),MNIST_COMPRESSION_CACHE="$(abspath $(MNIST_COMPRESSION_CACHE))") \
+	$(if $(and $(MNIST_COMPRESSION_MODELS),$(if $(findstring ://,$(MNIST_COMPRESSION_MODELS)),,y)),MNIST_COMPRESSION_MODELS="$(abspath $(MNIST_COMPRESSION_MODELS))")
 
 # Colab installs a built wheel, not this source tree: build one, install it beside the
 # environment's packages, and run the smoke suite from outside the tree, so a module the wheel

@@ -136,3 +136,17 @@ def test_publishing_refuses_a_malformed_address(tmp_path):
 
     with pytest.raises(SystemExit, match="--repository must be OWNER/NAME"):
         set_repository.rewrite(REPO, repository="not a repository")
+
+
+def test_relative_folders_are_made_absolute_for_the_kernels_but_not_a_mirrors_url(
+        monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MNIST_DATA_DIR", "data")
+    monkeypatch.setenv("MNIST_COMPRESSION_MODELS", "release")
+    overrides = run_notebooks.absolute_paths({"data_dir": "here"})
+    assert overrides["data_dir"] == str(tmp_path / "here")
+    assert run_notebooks.os.environ["MNIST_DATA_DIR"] == str(tmp_path / "data")
+    assert run_notebooks.os.environ["MNIST_COMPRESSION_MODELS"] == str(tmp_path / "release")
+    monkeypatch.setenv("MNIST_COMPRESSION_MODELS", "https://example.org/models/")
+    run_notebooks.absolute_paths({})
+    assert run_notebooks.os.environ["MNIST_COMPRESSION_MODELS"] == "https://example.org/models/"

@@ -98,14 +98,15 @@ def notebook_paths(only=(), solutions: bool = False) -> list[Path]:
     return paths
 
 
-PATH_VARIABLES = ("MNIST_DATA_DIR", "MNIST_COMPRESSION_CACHE")
+# Folders the kernels inherit in the environment; the mirror may be a URL instead.
+PATH_VARIABLES = ("MNIST_DATA_DIR", "MNIST_COMPRESSION_CACHE", "MNIST_COMPRESSION_MODELS")
 
 
 def absolute_paths(overrides: dict) -> dict:
     """Makes relative paths absolute against the current directory: in the environment
-    variables the kernels inherit, and in a data_dir parameter."""
+    variables the kernels inherit (not a mirror's URL), and in a data_dir parameter."""
     for name in PATH_VARIABLES:
-        if os.environ.get(name):
+        if os.environ.get(name) and "://" not in os.environ[name]:
             os.environ[name] = str(Path(os.environ[name]).expanduser().absolute())
     if overrides.get("data_dir"):
         overrides = dict(overrides, data_dir=str(Path(overrides["data_dir"]).absolute()))
