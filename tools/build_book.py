@@ -75,7 +75,7 @@ def run_note(executed: Path) -> str:
     except (OSError, ValueError):
         return ""
     how = ("with the small parameters of the smoke test (`make smoke`): their numbers are rougher "
-           "than a full run's" if run.get("smoke") else "at their full defaults (`make tutorial`)")
+           "than a full run's" if run.get("smoke") else "at their full defaults (`make book`)")
     return (f"\nThese pages were executed on {run['date']} with Python {run['python']} and "
             f"TensorFlow {run['tensorflow']}, {how}.\n")
 
