@@ -175,9 +175,9 @@ plot_prior(prior, title="NoisyLogistic densities, one per latent");
 # %%
 collapsed = NoisyLogistic(loc=0.0, scale=0.02)
 noise = np.linspace(-0.5, 0.5, 100_001)
-for y in (0.0, 0.05, 0.1, 0.2):
-    bits = -collapsed.log_prob(tf.constant(y + noise, tf.float32)).numpy().mean() / np.log(2)
-    print(f"latent at y = {y:.2f}: {bits:.3f} bits on average under the noise")
+for value in (0.0, 0.05, 0.1, 0.2):
+    bits = -collapsed.log_prob(tf.constant(value + noise, tf.float32)).numpy().mean() / np.log(2)
+    print(f"latent at y = {value:.2f}: {bits:.3f} bits on average under the noise")
 
 # %% [markdown]
 # Fact 2 above, seen on one of these latents (the one of scale 2): the bars are the probabilities
