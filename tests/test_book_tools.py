@@ -58,12 +58,17 @@ def executed(tmp_path):
     return folder
 
 
-def test_the_book_stages_every_part_the_solutions_run_and_the_docs(executed, tmp_path):
+def test_the_book_stages_every_part_every_solution_and_the_docs(executed, tmp_path):
     src = tmp_path / "src"
-    assert build_book.stage(executed, src) == 9
+    assert build_book.stage(executed, src) == 16
     index = (src / "index.md").read_text()
     assert "notebooks/08_one_model_every_lambda\n" in index
-    assert "notebooks/solutions/01_solutions\n" in index and "02_solutions" not in index
+    assert "notebooks/solutions/01_solutions\n" in index
+    assert "notebooks/solutions/02_solutions\n" in index  # not run: staged as committed
+    assert "solutions this run did not execute are shown as written" in index
+    committed = REPO / "notebooks/solutions/02_solutions.ipynb"
+    staged = nbformat.read(src / "notebooks/solutions/02_solutions.ipynb", as_version=4)
+    assert len(staged.cells) == len(nbformat.read(committed, as_version=4).cells)
     assert "docs/file-formats\n" in index and (src / "docs" / "file-formats.md").is_file()
     assert "executed on 2026-01-02 with Python 3.11.7 and TensorFlow 2.14.1" in index
     assert "smoke test" in index

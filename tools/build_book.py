@@ -33,14 +33,14 @@ LOCAL_BADGE = "_static/open-in-colab.svg"  # the book's own, so pages show it of
 
 def stage(executed: Path, src: Path) -> int:
     """Copies the book's sources into `src` (emptied first): every part (which must have an
-    executed copy), the solutions that have one, the docs; returns the number of notebooks."""
+    executed copy), every solution (executed if the run executed it, else as committed, so the
+    parts' links to their solutions lead somewhere), the docs; returns the number of notebooks."""
     parts = notebook_paths()
     missing = [p.name for p in parts if not (executed / p.name).is_file()]
     if missing:
         raise SystemExit(f"{executed} has no executed copy of {', '.join(missing)}: run "
                          "`make smoke` or `make tutorial` first, or name their output folder.")
-    solutions = [p for p in notebook_paths(solutions=True)[len(parts):]
-                 if (executed / p.name).is_file()]
+    solutions = notebook_paths(solutions=True)[len(parts):]
     shutil.rmtree(src, ignore_errors=True)
     shutil.copytree(REPO / "book", src)
     shutil.copytree(REPO / "docs", src / "docs")
@@ -48,16 +48,20 @@ def stage(executed: Path, src: Path) -> int:
     for path in parts + solutions:
         page = path.relative_to(REPO)
         depth = "../" * (len(page.parts) - 1)
-        text = (executed / path.name).read_text(encoding="utf-8")
+        source = executed / path.name if (executed / path.name).is_file() else path
+        text = source.read_text(encoding="utf-8")
         (src / page).parent.mkdir(parents=True, exist_ok=True)
         (src / page).write_text(text.replace(COLAB_BADGE, depth + LOCAL_BADGE), encoding="utf-8")
         pages.append(page.with_suffix("").as_posix())
     docs = sorted(p.relative_to(REPO).with_suffix("").as_posix()
                   for p in (REPO / "docs").glob("*.md"))
     index = src / "index.md"
-    index.write_text(index.read_text() + run_note(executed)
+    unrun = "" if all((executed / p.name).is_file() for p in solutions) else (
+        "\nThe worked solutions this run did not execute are shown as written, without outputs "
+        "(`make smoke` runs them all at small parameters).\n")
+    index.write_text(index.read_text() + run_note(executed) + unrun
                      + toctree("The notebooks", pages[:len(parts)])
-                     + (toctree("Worked solutions", pages[len(parts):]) if solutions else "")
+                     + toctree("Worked solutions", pages[len(parts):])
                      + toctree("Reference", docs))
     return len(pages)
 
