@@ -20,6 +20,7 @@ FIXTURES = REPO / "tests" / "fixtures"
 ALLOWED_STDERR = (
     re.compile(r"^\s*$"),
     re.compile(r"^λ sweep: +\d+%\|"),  # the sweep's progress bar (notebook 07)
+    re.compile(r"^[\w.-]+\.npz: +\d+%\|"),  # a pretrained model's download (pretrained = True)
 )
 
 
