@@ -62,15 +62,16 @@ def needs(path: Path) -> set[str]:
 
 
 def run_all(paths: list[Path], out_dir: Path, overrides: dict, html: bool, jobs: int) -> dict:
-    """Runs the notebooks, `jobs` at a time in separate processes, each once the notebooks it
-    needs (of those being run) have finished; prints each as it ends; returns name -> seconds."""
+    """Runs the notebooks, `jobs` at a time in separate processes (one at a time: in series
+    order), each once the notebooks it needs (of those being run) have finished; prints each as
+    it ends; returns name -> seconds."""
     timings, running, done = {}, {}, set()
     waiting = sorted(paths, key=lambda p: jobs > 1 and p.stem not in FIRST)  # else series order
     running_stems = {p.stem for p in paths}
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
         while waiting or running:
-            for path in [p for p in waiting if needs(p) & running_stems <= done]:
+            for path in [p for p in waiting if jobs == 1 or needs(p) & running_stems <= done]:
                 if len(running) == jobs:
                     break
                 waiting.remove(path)
