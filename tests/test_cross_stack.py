@@ -1,7 +1,8 @@
 """Artefacts move between stacks: a model file and an .mnc file made on one decode on the other.
 
-CI runs the suite on Python 3.11 (TensorFlow 2.14) and then on 3.13 (TensorFlow 2.20, today's
-Colab stack) with $MNIST_COMPRESSION_EXCHANGE naming one folder, then this file once more on 3.11.
+CI runs the suite on Python 3.11 (TensorFlow 2.14) and on 3.13 (TensorFlow 2.20, today's Colab
+stack), side by side, with $MNIST_COMPRESSION_EXCHANGE naming one folder, then this file once
+more on each, so both directions are checked whichever stack finished first.
 Each stack writes, through the command line, a model it trained on real digits, 1,000 test digits
 compressed to an .mnc file, and the digits it decodes from that file, into <folder>/<stack>/ (and
 the same for a variable-rate model, coded at a λ between its levels); and checks every other
