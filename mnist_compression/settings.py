@@ -159,6 +159,13 @@ class TrainingSettings:
         return TrainingSettings.from_recipe("variable-rate", epochs=2 * self.epochs,
                                             **self._shared())
 
+    def variable_rate_recipe_at(self, lmbda: float) -> TrainingSettings:
+        """A model for one λ trained exactly like `variable_rate()`'s model (its learning rate,
+        schedule, prior factor, epochs, digits and seed): the fair anchor of notebook 08, where
+        the price of sharing one model between the levels is told apart from the recipe's
+        effect."""
+        return self.variable_rate().replace(levels=None, lmbda=lmbda)
+
     def _shared(self) -> dict:
         """What a related model (a warm start's, the variable-rate recipe's) keeps."""
         shared = ("distortion", "train_examples", "validation_examples", "batch_size",

@@ -243,31 +243,11 @@ for name, latents in toy_latents.items():
 # measures it on the trained model).
 
 # %% [markdown]
-# ### The same numbers as tensorflow-compression
+# The original tutorial imports `tfc.NoisyLogistic` and `tfc.ContinuousBatchedEntropyModel` from
+# tensorflow-compression, whose last release no longer installs on today's Colab; this package
+# carries its own versions of both, which give the same numbers. [Appendix
+# A](A1_same_everywhere.ipynb) says why, and checks it where tensorflow-compression installs.
 #
-# The original tutorial imports `tfc.NoisyLogistic` and `tfc.ContinuousBatchedEntropyModel`.
-# This package carries its own versions of both, for two reasons: tensorflow-compression's last
-# release needs TensorFlow 2.14 and Python ≤ 3.11, while Colab runs newer ones; and TensorFlow's
-# float32 kernels round differently from release to release, so the coding tables behind real
-# strings are built in numpy, to give the same bytes on every installation. Where
-# tensorflow-compression is installed (this project's Python 3.11 environment), the next cell
-# compares the two on the latents above; elsewhere it says why it cannot.
-
-# %%
-try:
-    import tensorflow_compression as tfc
-except ImportError:
-    tfc = None
-    print("tensorflow-compression is not installed here (it needs Python <= 3.11, TF 2.14).")
-if tfc:
-    reference = tfc.ContinuousBatchedEntropyModel(
-        tfc.NoisyLogistic(loc=0.0, scale=prior.scale), coding_rank=1, compression=False)
-    print("identical log-densities:",
-          np.array_equal(reference.prior.log_prob(y_tilde), prior.log_prob(y_tilde)))
-    print("identical rates:", np.array_equal(reference(y, training=False)[1],
-                                             entropy_model(y, training=False)[1]))
-
-# %% [markdown]
 # Minimising this rate pushes two ways: the encoder learns to put latents where the prior is
 # dense, and the prior's scales learn to fit where the latents are. That second half is just
 # maximum-likelihood fitting of the prior to the latents' distribution. (Part 6 shows that the

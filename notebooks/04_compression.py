@@ -84,7 +84,6 @@ from pathlib import Path
 import numpy as np
 
 from mnist_compression import (
-    DecodeError,
     MNISTCompressor,
     MNISTDecompressor,
     TrainingSettings,
@@ -103,7 +102,6 @@ from mnist_compression import (
     plot_narrowing,
     shortest_bits,
     show_source,
-    to_unit_range,
     train_or_load,
 )
 
@@ -173,11 +171,9 @@ show_source(MNISTCompressor.compress_with_information)
 
 # %% [markdown]
 # Both transforms run in exact **integer arithmetic** here (`transforms.latents` and
-# `transforms.digits`). Floating-point results differ slightly between TensorFlow versions and
-# processors, and a codec must decode the same string to the same digit everywhere; integers
-# with a fixed number of fractional bits give the trained networks' results almost exactly (a
-# cell below counts how often they differ), and the *same* results on every machine. The
-# decompressor reverses the steps:
+# `transforms.digits`), so that a string decodes to the same digit on every machine and every
+# TensorFlow release; [appendix A](A1_same_everywhere.ipynb) shows how, and how close that stays
+# to the trained networks. The decompressor reverses the steps:
 
 # %%
 show_source(MNISTDecompressor.decompress)
@@ -206,23 +202,6 @@ display_digits(originals, strings, information_bits, reconstructions,
 # regular shape: the model spends its bits where they lower the mean absolute pixel error most,
 # which is not necessarily what makes a digit recognisable (part 5 measures that).
 #
-# ### Integers against floats
-#
-# How close are the integer transforms to the trained floating-point networks? On all test
-# digits, compare the rounded latents of both analysis transforms, and the digits both
-# synthesis transforms draw from the same latents:
-
-# %%
-exact_latents = compressor.transforms.latents(test_digits)
-float_latents = np.round(trainer.analysis_transform(to_unit_range(test_digits)).numpy())
-exact_pixels = compressor.transforms.digits(exact_latents).astype(int)
-float_pixels = trainer.synthesis_transform(exact_latents.astype(np.float32)).numpy()
-float_pixels = np.clip(np.round(255 * float_pixels), 0, 255).astype(int)
-print(f"latents that differ: {np.mean(exact_latents != float_latents):.4%}")
-print(f"pixels that differ: {np.mean(exact_pixels != float_pixels):.4%}, by at most "
-      f"{np.abs(exact_pixels - float_pixels).max()} grey level(s)")
-
-# %% [markdown]
 # ## On average, strings cost a little more than the information content
 #
 # A string has a whole number of bytes, and the coder works with probabilities rounded to
@@ -278,25 +257,10 @@ print("largest misfits:", ", ".join(f"latent {i} {misfit[i]:.2f} bits"
 # %% [markdown]
 # ## All test digits in one file
 #
-# A string alone does not say where it ends, which model made it, or whether a byte got lost.
-# The range decoder has a sanity check, but how often does it notice a string that lost its
-# last byte?
-
-# %%
-cut_short = [string[:-1] for string in coded["strings"] if len(string) > 1]
-try:
-    decompressor.entropy_model.decode_symbols(cut_short)
-    noticed = 0
-except DecodeError as err:
-    noticed = len(err.failed)
-print(f"the check notices {noticed:,} of {len(cut_short):,} strings cut short by one byte "
-      f"({noticed / len(cut_short):.1%})")
-
-# %% [markdown]
-# So the codec stores strings in
-# `.mnc` files: a header with the model's fingerprint, each string's length, and a CRC-32
-# checksum over everything. (The same works from a terminal: `mnist-compression codec
-# compress`, see the README.)
+# A string alone does not say where it ends or which model made it, so the codec keeps strings
+# in `.mnc` files: a small header with the model's fingerprint, each string's length, and a
+# checksum ([appendix A](A1_same_everywhere.ipynb) looks inside). The same works from a
+# terminal: `mnist-compression codec compress`, see the README.
 
 # %%
 path = Path(output_dir) / f"test_digits_lambda{lmbda:g}.mnc"
@@ -305,14 +269,8 @@ count = len(test_digits)
 print(f"{path}: {written.size:,} bytes for {count:,} digits = {written.size / count:.2f} bytes "
       f"per digit on disk ({written.header_bytes / count:.2f} of them header and lengths)")
 print(f"information content: {information.mean() / 8:.2f} bytes per digit")
-
-# %% [markdown]
-# Reading the file back checks the checksum and the fingerprint before decoding:
-
-# %%
-decoded = decompress_file(decompressor, path)
-print("identical to decoding the strings one batch at a time:",
-      np.array_equal(decoded, coded["decoded"]))
+print("decodes to the same digits:", np.array_equal(decompress_file(decompressor, path),
+                                                     coded["decoded"]))
 
 # %% [markdown]
 # How close can a range coder get? Coding many symbols in one long string, its length per
@@ -346,9 +304,9 @@ print("identical to decoding the strings one batch at a time:",
 # - The trained model splits into a compressor (analysis transform + entropy model) and a
 #   decompressor (entropy model + synthesis transform) that share one set of coding tables.
 # - Strings are real and decodable, identically on every machine: tables and transforms use
-#   exactly reproducible arithmetic.
+#   exactly reproducible arithmetic (appendix A).
 # - On average a string costs a few bits more than its information content; an `.mnc` file
-#   adds a length byte per digit and a small header, and catches damage.
+#   adds a length byte per digit and a small header.
 #
 # ## Exercises
 #

@@ -107,8 +107,8 @@ models = {lmbda: train_or_load(TrainingSettings.from_recipe(
 #
 # By default the range decoder checks, after the last latent, that it read every byte and ended
 # where an encoder's final bytes would leave it, and fails otherwise: a cheap guard, not an
-# integrity check. It misses many random strings and, as part 4 measured, most strings cut short
-# (docs/reliability.md measures how many, by string length). Random bytes are what we want to
+# integrity check. It misses many random strings and most strings cut short ([appendix
+# A](A1_same_everywhere.ipynb) measures both). Random bytes are what we want to
 # decode here, so we build codecs without it.
 
 # %%

@@ -89,6 +89,7 @@ from mnist_compression import (
     bd_rate_against_classical,
     describe_bd_rate,
     keep_cache_in_drive,
+    lower_convex_hull,
     make_synthesis_transform,
     plot_digit_strip,
     plot_overhead,
@@ -169,6 +170,34 @@ for name, cost in sorted(costs.items(), key=lambda item: item[1]):
 # not proof, that it is the optimum (a codec we did not try, such as a few templates whose index
 # is sent, could still win by a hair). If a model that sends bits is cheaper, a collapsed model
 # stopped short of the optimum.
+#
+# One price is one test. Time-sharing gives the test for every price at once. Code a share of the
+# digits with one codec and the rest with another, and the average rate and distortion move along
+# the straight chord between their two points; so any point *above* a chord between two others is
+# beaten at every $\lambda$, and only the corners of the *lower convex hull* can be cheapest for
+# some $\lambda$ (part 5). Sending nothing is the point $(D_0, 0)$. Along the chord from it to a
+# model at $(D, R)$, the loss $R + \lambda D$ changes linearly, so one end wins: sending nothing
+# is at least as cheap as that model exactly when $\lambda \le R / (D_0 - D)$. The smallest of
+# these bounds over all models is the price up to which no measured point beats collapse:
+
+# %%
+points = {f"the λ={r['lmbda']:g} model": (r["val_distortion"], r["val_rate"])
+          for r in sweep.rows}
+median_error = np.abs(pixels - fixed["the pixelwise median"]).mean()
+points["sending nothing"] = (median_error, 0.0)
+corners = [list(points)[i] for i in lower_convex_hull(list(points.values()))]
+print("corners of the lower convex hull:", "; ".join(corners))
+bounds = {name: rate / (median_error - d) for name, (d, rate) in points.items()
+          if d < median_error}
+name = min(bounds, key=bounds.get)
+print(f"sending nothing is the cheapest measured point for every λ up to {bounds[name]:.0f} "
+      f"(its chord to {name})")
+
+# %% [markdown]
+# A model whose $\lambda$ lies below that bound and that sends bits anyway has not found
+# something better than collapse: by the measured points, it would have done better to send
+# nothing. A model above the bound that collapses stopped short. Both statements are about the
+# points we measured: the true rate–distortion curve may bend below every chord drawn here.
 
 # %% [markdown]
 # ## The same digits, classically
@@ -298,8 +327,9 @@ plot_digit_strip(study.test_digits[:len(next(iter(sweep.reconstructions.values()
 # - Sweeping $\lambda$ traces the learned codec's rate–distortion curve, from nothing at all to
 #   about a hundred bits per digit.
 # - At the lowest $\lambda$ a model may send nothing and draw one fixed image; under the MAE the
-#   best such image is the pixelwise median, and the costs above say whether collapsing is the
-#   optimum of the loss.
+#   best such image is the pixelwise median. Time-sharing chords from sending nothing to each
+#   model give the price up to which no measured point beats collapse; that is evidence about
+#   the measured points, not a proof of an optimum.
 # - Real strings cost more than the information content by an overhead that changes with λ
 #   and is the largest share at low rates.
 # - On these digits the learned codec needs many times fewer bits than JPEG or WebP at equal

@@ -29,14 +29,16 @@
 # Between the levels the gains are interpolated, so the model codes at any $\lambda$ from 50 to
 # 10,000 — which makes a slider possible. Between levels $\lambda$ is an interpolation coordinate, a
 # label: nothing trained that point to minimise $R + \lambda D$. We measure the one model against
-# the eight on real strings, sum the comparison up in one number, the Bjøntegaard delta rate, and
-# compare the training times.
+# the eight on real strings, sum the comparison up in one number, the Bjøntegaard delta rate of
+# part 7, and then ask what that number is made of: the price of sharing one model between the
+# levels, or the different training recipes. Last, the training times.
 #
-# **Time.** Needs the eight models of part 7 and the variable-rate model: from the model cache,
-# else published when this release has them (`pretrained = True`, 10.2 MB each, the
-# variable-rate model 10.3 MB), else trained here: 20–80 min on a 2-core CPU (10–40 s an epoch)
-# for the eight, and 5–20 min for the variable-rate model (30 epochs). Measuring everything
-# takes about 3 min.
+# **Time.** Needs the eight models of part 7, two variable-rate models (two seeds) and nine
+# models trained with the variable-rate recipe (the eight λ and λ = 700): from the model
+# cache, else published when this release has them (`pretrained = True`, about 10 MB each), else
+# trained here: 20–80 min on a 2-core CPU (10–40 s an epoch) for the eight, 10–40 min for the
+# variable-rate models (2 trainings of 30 epochs) and 45–180 min for the nine (9 trainings of
+# 30 epochs). Measuring everything takes about 5 min.
 
 # %% [markdown]
 # ## Setup
@@ -66,7 +68,8 @@ if "google.colab" in sys.modules:
 
 # %% [markdown]
 # The training parameters are part 7's, so its eight models come from the model cache; the
-# variable-rate model is trained on the same digits for twice one model's epochs.
+# variable-rate model is trained on the same digits for twice one model's epochs, and so are
+# the models that share its recipe.
 # With `pretrained = True`, a model that this release publishes for exactly these settings is
 # downloaded instead of trained (10.2–10.3 MB per model; one line says so when there is none).
 
@@ -82,15 +85,21 @@ data_dir = None  # folder with the MNIST IDX files, or None for $MNIST_DATA_DIR 
 cache_in_drive = False  # in Colab: keep trained models in Google Drive
 pretrained = True  # a published model with these settings, if any; or a mirror's URL or folder
 between = 9  # λ between the levels at which the variable-rate model is measured as well
+second_seed = 1  # a second variable-rate model with this seed, for the BD-rates' spread
+middle_lambda = 700.0  # a λ between two levels, where a dedicated model meets the shared one
+output_dir = "build/variable_rate"  # where the tables are written as CSV and JSON
 slider_digits = 16  # test digits the λ slider re-codes
 
 # %%
+from pathlib import Path
+
 import numpy as np
 
 from mnist_compression import (
     DEFAULT_QUALITIES,
     TrainingSettings,
     bd_rate_against_classical,
+    bd_rate_table,
     describe,
     describe_bd_rate,
     evaluate_baselines,
@@ -104,7 +113,9 @@ from mnist_compression import (
     plot_variable_rate,
     rows_bd_rate,
     run_sweep,
+    time_sharing,
     train_or_load,
+    write_rows,
 )
 
 if cache_in_drive:
@@ -197,9 +208,9 @@ print("median gain per level:", {f"{lm:g}": round(float(g), 3)
 #
 # `VariableRateCodec` turns the model into a compressor and a decompressor at any $\lambda$ in
 # its range: integer gains, exact transforms and coding tables for the scaled prior, so a
-# string decodes to the same digit on every stack, as in part 4 (CI checks this between the
-# two supported stacks at $\lambda$ = 777.7, between two levels). We measure it at each level
-# on the test digits exactly as part 7 measured its eight models (loaded here from the cache).
+# string decodes to the same digit on every machine, as in part 4 (appendix A). We measure it at
+# each level on the test digits exactly as part 7 measured its eight models (loaded here from the
+# cache).
 
 # %%
 data = load_training_data(settings)
@@ -232,11 +243,12 @@ plot_variable_rate(fixed.rows, one.rows, inside.rows);
 # %% [markdown]
 # ## One number: the BD-rate
 #
-# Comparing codecs point by point depends on which points you pick. The Bjøntegaard delta rate
-# (BD-rate) draws a smooth curve through each codec's (log rate, quality) points and averages the
-# rate difference over the quality range both cover: +5% means the test codec needs 5% more
-# bits than the anchor for the same quality, on average. We use the maintained `bjontegaard`
-# package (Akima interpolation) through `curves.rows_bd_rate`, with the eight models as anchor,
+# Comparing codecs point by point depends on which points you pick. Part 7's Bjøntegaard delta
+# rate (BD-rate) fits each codec's log rate as a smooth function of quality, averages the
+# difference of the two log rates uniformly over the quality range both cover, and reports
+# $e^{\text{mean}} - 1$: +5% means the test codec needs 5% more bits than the anchor for the
+# same quality, as a geometric mean. We use the maintained `bjontegaard` package (Akima
+# interpolation) through `curves.rows_bd_rate`, with the eight models as anchor,
 # on the levels $\lambda \ge 300$ (below that, fully trained models send next to nothing and the
 # curve is flat), both along PSNR and along the MAE, the distortion the models were trained for
 # (as −MAE, so that quality rises with rate; the range is printed in MAE):
@@ -249,15 +261,96 @@ for quality in ("psnr", "mae"):
     print(describe_bd_rate("one model against the eight", result, quality))
 
 # %% [markdown]
-# A positive BD-rate means that many percent more bits, on average, for the same quality (a negative
-# one, a saving). It is not the price of sharing alone: any single level of this model *is* a
-# fixed-rate model (its gain folds into the analysis's last layer, its inverse gain into the
-# synthesis's first, and the prior's scale is multiplied by the gain), and the two systems were
-# trained with different recipes and epochs, so the gap carries both. In the full run it is a few
-# percent along either axis (at smoke-test size, with far fewer epochs than either needs, it can be
-# anything); the section "One model for every λ" of docs/results.md measures where it comes from
-# (per level, the one model's loss is higher than the separate model's at low $\lambda$ and lower at
-# high $\lambda$).
+# A positive BD-rate means that many percent more bits for the same quality (a negative one, a
+# saving). At smoke-test size, with far fewer epochs than either system needs, it can be anything;
+# the full run's numbers are in the section "One model for every λ" of docs/results.md. What does
+# it measure?
+#
+# ## Sharing, or the recipe?
+#
+# Any single level of the one model *is* a fixed-rate model. Multiplying the latents by a gain
+# $g$ is the same as multiplying the analysis transform's last dense layer by it (weights
+# $\operatorname{diag}(g)\,W$, bias $g \odot b$); the inverse gain folds into the synthesis
+# transform's first layer the same way; and the prior's scales become $s \odot g$. So a model
+# trained for one $\lambda$ could always match a level, given the same training; sharing can only
+# cost. But the eight models and the one model were not trained alike: 15 epochs at a constant
+# learning rate of 10⁻³ against 30 epochs along a cosine from 2·10⁻³ with a prior that learns
+# 30 times faster. The BD-rate above mixes both effects. To tell them apart we train eight more
+# models, one per $\lambda$, with exactly the variable-rate recipe and its 30 epochs
+# (`settings.variable_rate_recipe_at`), and a second variable-rate model that differs only in its
+# seed: training is not reproducible bit for bit from run to run, and a BD-rate moves with it.
+
+# %%
+anchor = settings.variable_rate_recipe_at(settings.lmbda)
+print(f"same recipe: {anchor.epochs} epochs, learning rate {anchor.learning_rate:g}, "
+      f"{anchor.schedule} schedule, prior ×{anchor.prior_lr_factor:g}")
+same = run_sweep(anchor, lambdas, data=data, pretrained=pretrained, progress=False)
+other, _ = train_or_load(variable.replace(seed=second_seed), pretrained=pretrained)
+seeds = {f"one, seed {seed}": one.rows,
+         f"one, seed {second_seed}": measure_variable_rate(make_codec(other), data,
+                                                           progress=False).rows}
+
+# %% [markdown]
+# Five BD-rates from $\lambda$ = 300 on, as above. Each seed of the one model against the
+# original eight and against the same-recipe eight, and the same-recipe eight against the
+# original eight, which is the recipe's effect with no sharing at all:
+
+# %%
+anchors = {"original eight": fixed.rows, "same-recipe eight": same.rows}
+pairs = [(t, rows, a, anchors[a]) for t, rows in seeds.items() for a in anchors]
+pairs.append(("same-recipe eight", same.rows, "original eight", fixed.rows))
+print(f"{'test':>17} {'anchor':>18} {'PSNR':>8} {'−MAE':>8}")
+bd_rates = bd_rate_table(pairs, lowest_lambda=300)
+for row in bd_rates:
+    cells = " ".join("     n/a" if row[q] is None else f"{row[q]:+7.1f}%" for q in ("psnr", "mae"))
+    print(f"{row['test']:>17} {row['anchor']:>18} {cells}")
+
+# %% [markdown]
+# Read it in three steps. The last line is the recipe alone: the same kind of model, trained the
+# variable-rate way. The lines against the same-recipe eight are the price of sharing, with the
+# recipe held fixed; by the argument above it cannot be negative for an optimally trained model,
+# so a negative number there says the separate models, too, are short of their optimum. And the
+# two seeds show how far a BD-rate moves between two trainings that differ only by chance: a
+# difference smaller than that spread is not a finding. docs/results.md keeps the full run's
+# table.
+#
+# ## Between the levels
+#
+# Between two levels the one model interpolates its gains, and $\lambda$ is only a label there.
+# Is such a point any good? Two benchmarks. A model trained for that $\lambda$ with the same
+# recipe is the fair rival. And *time-sharing* is free: code a share of the digits at the lower
+# level and the rest at the higher one, and the average bits and MAE move along the straight
+# chord between the two levels' points (`curves.time_sharing`, part 7). An interpolated point
+# below that chord gives something time-sharing cannot; one above it is beaten by it. We measure
+# both at $\lambda$ = `middle_lambda` (training the dedicated model, unless it is cached or
+# published):
+
+# %%
+below = max(level for level in codec.levels if level < middle_lambda)
+above = min(level for level in codec.levels if level > middle_lambda)
+ends = [next(r for r in one.rows if r["lmbda"] == level) for level in (below, above)]
+middle = {"one model, interpolated": measure_variable_rate(
+              codec, data, lambdas=[middle_lambda], progress=False).rows[0],
+          "dedicated, same recipe": run_sweep(anchor, [middle_lambda], data=data,
+                                              pretrained=pretrained, progress=False).rows[0]}
+
+# %% [markdown]
+# For each: its real bits and MAE, the loss $R + \lambda D$ they make at this $\lambda$, and the
+# MAE that time-sharing between the two neighbouring levels reaches with the same bits:
+
+# %%
+for name, row in middle.items():
+    bits, mae = row["string_bits"], row["mae"]
+    inside = min(r["string_bits"] for r in ends) <= bits <= max(r["string_bits"] for r in ends)
+    chord = f"{time_sharing(*ends, bits):.4f}" if inside else "outside the chord's bits"
+    print(f"{name:>24}: {bits:6.2f} bits, MAE {mae:.4f}, R + λD {bits + middle_lambda * mae:7.2f};"
+          f" time-sharing {below:g}/{above:g} at these bits: MAE {chord}")
+
+# %% [markdown]
+# Lower $R + \lambda D$ is better at this price. If the dedicated model's loss is lower than the
+# interpolated point's, interpolation costs something there even though every level is exactly
+# representable; if the interpolated point's MAE is below the chord's, the gains do better than
+# switching between two levels.
 #
 # And the learned codec against the classical codecs of part 7, their payloads only (headers
 # left out), over the PSNR range each shares with it (a codec whose range does not meet the
@@ -275,9 +368,25 @@ for name, rows in (("eight models", fixed.rows), ("one model", one.rows)):
 # Each model's history records how long every epoch took, on the machine that trained it:
 
 # %%
-fixed_seconds = sum(sum(h.get("seconds", [])) for h in fixed.histories.values())
-print(f"eight models: {fixed_seconds / 60:.1f} min; one variable-rate model: "
-      f"{variable_seconds / 60:.1f} min ({variable_seconds / max(fixed_seconds, 1e-9):.0%})")
+for name, models in (("original eight", fixed), ("same-recipe eight", same)):
+    seconds = sum(sum(h.get("seconds", [])) for h in models.histories.values())
+    print(f"{name}: {seconds / 60:.1f} min; one variable-rate model: {variable_seconds / 60:.1f} "
+          f"min ({variable_seconds / max(seconds, 1e-9):.0%})")
+
+# %% [markdown]
+# ## Keep the numbers
+#
+# Every table of this notebook also lands in `output_dir` as CSV and JSON, for a course's own
+# plots or checks (docs/results.md keeps the full run's):
+
+# %%
+tables = {"eight": fixed.rows, "same_recipe": same.rows, "one": one.rows,
+          f"one_seed{second_seed}": seeds[f"one, seed {second_seed}"], "between": inside.rows,
+          "bd_rates": bd_rates, **{f"at_{middle_lambda:g}_" + name.split(",")[0].replace(" ", "_"):
+                                   [row] for name, row in middle.items()}}
+for name, rows in tables.items():
+    write_rows(rows, Path(output_dir) / name)
+print(f"{output_dir}:", ", ".join(tables))
 
 # %% [markdown]
 # ## Drag λ
@@ -304,13 +413,20 @@ for lmbda in (300, 1000, 3000, 10000):
 # - A learned gain and inverse gain per rate level turn the tutorial's model into one model for
 #   every $\lambda$; the prior follows the gain because the logistic is a location–scale family.
 # - Interpolating the gains geometrically gives a codec for any $\lambda$ between the levels,
-#   exact and identical on every stack like the fixed-rate codec.
-# - The BD-rate averages the rate difference of two curves over the quality range they share;
-#   the cells above print it for the one model against the eight, and for the learned codec
-#   against each classical codec whose PSNR range meets it (in the full run only JPEG: WebP's
-#   lowest quality is already sharper than the sharpest learned model).
-# - Training the one model takes a fraction of the eight models' time (printed above): it
-#   trains for 30 epochs, the eight for 120, and an epoch costs about the same.
+#   exact and identical on every machine like the fixed-rate codec.
+# - Every level is exactly a fixed-rate model, so against models trained the same way sharing can
+#   only cost; the BD-rate against the original eight mixes that price with the recipe's effect.
+#   Same-recipe anchors and a second seed separate the two and show how far a BD-rate moves by
+#   chance alone.
+# - Between the levels, $\lambda$ is a label: a point there is judged against a dedicated model and
+#   against time-sharing between its neighbouring levels, which reaches the straight chord for
+#   free.
+# - The learned codec meets the classical codecs' PSNR range only where the cells above print a
+#   BD-rate (in the full run only JPEG: WebP's lowest quality is already sharper than the
+#   sharpest learned model).
+# - Training the one model takes a fraction of eight models' time (printed above): it trains
+#   for 30 epochs, the original eight for 120 and the same-recipe eight for 240, and an epoch
+#   costs about the same.
 #
 # ## Exercises
 #
@@ -324,10 +440,11 @@ for lmbda in (300, 1000, 3000, 10000):
 #    level's validation loss is `history["val_rate_at_300"][-1] + 300 *
 #    history["val_distortion_at_300"][-1]` (and so on), measured on its eighth of the test
 #    digits; compare it with the recipe's.
-# 2. **Between the levels.** Is the model at $\lambda$ = 700 as good as a point on the straight
-#    line between its $\lambda$ = 500 and 1,000 points (in log rate against PSNR)? *Cost:* under
-#    a minute. *Hint:* `measure_variable_rate(codec, data, lambdas=[500, 700, 1000])`, then
-#    interpolate `log(string_bits)` linearly in PSNR.
+# 2. **Below every chord?** For each $\lambda$ of `inside` (the points measured between the
+#    levels), is the interpolated point's MAE below time-sharing between its two neighbouring
+#    levels at the same bits? Where is the gain largest? *Cost:* under a minute. *Hint:*
+#    `time_sharing(a, b, row["string_bits"])` with `a` and `b` the rows of `one.rows` at the
+#    levels around `row["lmbda"]`.
 # 3. **Three levels.** Train a model with only the levels 300, 2,000 and 10,000 and measure it
 #    at the six λ of part 7 that it covers (300 … 10,000). How much does interpolating over
 #    wider gaps cost, and what else changed (how much training each level gets)? *Cost:*

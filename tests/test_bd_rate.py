@@ -80,3 +80,24 @@ def test_against_classical_codecs_uses_their_payload_and_skips_codecs_without_ov
     assert [r["codec"] for r in results] == ["jpeg", "webp"]
     assert results[0]["bd_rate"] == pytest.approx(-75.0)
     assert results[1]["bd_rate"] is None and "share no quality range" in results[1]["reason"]
+
+
+def test_a_table_of_bd_rates_compares_each_pair_from_the_lowest_lambda_on():
+    from mnist_compression.study.curves import bd_rate_table
+
+    lambdas = [50.0 * 2 ** i for i in range(len(RATES))]
+    anchor = [dict(row, lmbda=lm) for row, lm in zip(_rows(RATES, PSNR), lambdas)]
+    double = [dict(row, lmbda=lm) for row, lm in zip(_rows(2 * RATES, PSNR), lambdas)]
+    # A test curve that differs from the anchor only below λ = 300 has a BD-rate of 0 from
+    # 300 on, and 100% (twice the bits at every quality) when it doubles every rate.
+    low_only = [dict(row, string_bits=row["string_bits"] * (3 if row["lmbda"] < 300 else 1))
+                for row in anchor]
+    table = bd_rate_table([("double", double, "anchor", anchor),
+                           ("low only", low_only, "anchor", anchor),
+                           ("one point", double[-1:], "anchor", anchor)], lowest_lambda=300)
+    assert [(r["test"], r["anchor"]) for r in table] == [("double", "anchor"),
+                                                         ("low only", "anchor"),
+                                                         ("one point", "anchor")]
+    assert table[0]["psnr"] == pytest.approx(100.0) and table[0]["mae"] == pytest.approx(100.0)
+    assert table[1]["psnr"] == pytest.approx(0.0, abs=1e-9)
+    assert table[2]["psnr"] is None and table[2]["mae"] is None and table[2]["reason"]

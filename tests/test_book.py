@@ -66,7 +66,7 @@ def _missing_target(url: str) -> str | None:
 
 def test_the_book_has_every_notebook_and_doc():
     names = {p.relative_to(HTML).as_posix() for p in PAGES}
-    parts = {f"notebooks/{p.stem}.html" for p in (REPO / "notebooks").glob("[0-9][0-9]_*.ipynb")}
+    parts = {f"notebooks/{p.stem}.html" for p in (REPO / "notebooks").glob("[0-9A][0-9]_*.ipynb")}
     docs = {f"docs/{p.stem}.html" for p in (REPO / "docs").glob("*.md")}
     assert parts | docs | {"index.html"} <= names, sorted(parts | docs - names)
 

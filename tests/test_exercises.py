@@ -77,10 +77,27 @@ def test_a_string_of_zeros_decodes_to_each_tables_lowest_value(trainer, capsys):
     assert not check_answer("06.2", np.zeros_like(lowest), decompressor=decompressor)
 
 
+def test_the_share_of_random_strings_the_sanity_check_lets_through(trainer, capsys):
+    _, decompressor = make_mnist_codec(trainer)
+    strings = [np.random.default_rng(i).bytes(1 + i % 2) for i in range(200)]
+    passed = 0
+    for string in strings:  # one at a time, by hand
+        try:
+            decompressor.entropy_model.decode_symbols([string])
+            passed += 1
+        except ValueError:
+            pass
+    assert 0 < passed < 200
+    assert check_answer("A1.1", passed / 200, decompressor=decompressor, strings=strings)
+    assert f"{passed:,} of these 200 random strings pass" in _said(capsys)
+    assert not check_answer("A1.1", (passed + 2) / 200, decompressor=decompressor,
+                            strings=strings)
+
+
 def test_no_answer_and_unknown_exercises(capsys):
     assert not check_answer("03.3", None)
     assert _said(capsys) == ("Exercise 03.3: no answer yet. Put yours in place of None and run "
                              "the cell again.")
     with pytest.raises(ValueError, match="No check for exercise '09.1'; there are checks for "
-                                         "01.1, 02.1, 03.3, 04.3, 06.2"):
+                                         "01.1, 02.1, 03.3, 04.3, 06.2, A1.1"):
         check_answer("09.1", 1)

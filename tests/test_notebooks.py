@@ -17,10 +17,11 @@ from helpers import ALLOWED_STDERR
 import mnist_compression
 
 REPO = Path(__file__).resolve().parents[1]
-NOTEBOOKS = sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-SOLUTIONS = sorted((REPO / "notebooks" / "solutions").glob("[0-9][0-9]_solutions.ipynb"))
+NOTEBOOKS = sorted((REPO / "notebooks").glob("[0-9A][0-9]_*.ipynb"))  # parts, then appendices
+SOLUTIONS = sorted((REPO / "notebooks" / "solutions").glob("[0-9A][0-9]_solutions.ipynb"))
 EVERY_NOTEBOOK = NOTEBOOKS + SOLUTIONS
 MAX_CODE_LINES = 12
+MAX_PARAMETERS = 16  # a parameters cell is a form, one setting per line
 # Settings whose defaults must agree in every notebook that trains, so that later notebooks
 # find the models earlier ones cached.
 TRAINING_DEFAULTS = ("recipe", "epochs", "train_examples", "validation_examples", "batch_size",
@@ -32,11 +33,14 @@ def _cells(notebook):
             for c in notebook.cells]
 
 
+PARTS = [p for p in NOTEBOOKS if p.name[0].isdigit()]
+
+
 def test_the_series_is_complete():
     names = [p.stem for p in NOTEBOOKS]
     assert names == ["01_transforms", "02_noise_and_prior", "03_training", "04_compression",
                      "05_rate_distortion", "06_generative_decoder", "07_rate_distortion_study",
-                     "08_one_model_every_lambda"]
+                     "08_one_model_every_lambda", "A1_same_everywhere"]
     assert [p.stem for p in SOLUTIONS] == [f"{name[:2]}_solutions" for name in names]
 
 
@@ -62,8 +66,14 @@ def test_committed_without_outputs_and_with_one_parameters_cell(path):
 def test_follows_the_lesson_template(path):
     cells = nbformat.read(path, as_version=4).cells
     title = cells[0].source
-    assert cells[0].cell_type == "markdown" and title.startswith(f"# {int(path.name[:2])}. ")
-    assert f"part {int(path.name[:2])} of {len(NOTEBOOKS)}" in title
+    assert cells[0].cell_type == "markdown"
+    if path in PARTS:
+        assert title.startswith(f"# {int(path.name[:2])}. ")
+        assert f"part {int(path.name[:2])} of {len(PARTS)}" in title
+    else:  # an appendix: A1 is appendix A
+        letter = path.name[0]
+        assert title.startswith(f"# Appendix {letter}. ")
+        assert f"appendix {letter}, after part {len(PARTS)}" in title
     badge = (f"https://colab.research.google.com/github/{mnist_compression.REPOSITORY}"
              f"/blob/{mnist_compression.RELEASE}/notebooks/{path.name}")
     assert badge in title and "**Overview.**" in title
@@ -128,7 +138,8 @@ def test_code_cells_are_short_and_explained(path):
         if cell.cell_type != "code":
             continue
         lines = _code_lines(cell.source)
-        assert len(lines) <= MAX_CODE_LINES, f"cell {index} has {len(lines)} lines"
+        most = MAX_PARAMETERS if "parameters" in cell.metadata.get("tags", ()) else MAX_CODE_LINES
+        assert len(lines) <= most, f"cell {index} has {len(lines)} lines"
         assert not re.search(r"^\s*(def|class) ", cell.source, re.M), "code belongs in the package"
     # Code follows text, except that the imports may follow the setup or parameters cell.
     for before, cell in zip(cells, cells[1:]):
@@ -158,7 +169,7 @@ def _parameters(path):
 
 def test_training_defaults_agree_across_the_notebooks_that_train():
     training = [_parameters(p) for p in NOTEBOOKS if "epochs" in _parameters(p)]
-    assert len(training) == 6
+    assert len(training) == 7  # parts 3-8 and appendix A
     for name in TRAINING_DEFAULTS:
         assert len({repr(p[name]) for p in training}) == 1, name
     assert {p.get("lmbda", 2000.0) for p in training} == {2000.0}
@@ -220,7 +231,7 @@ def test_smoke_run_executes_every_cell(smoke_run, path):
 
 FIGURES = {"01_transforms": 4, "02_noise_and_prior": 2, "03_training": 1, "04_compression": 3,
            "05_rate_distortion": 4, "06_generative_decoder": 4, "07_rate_distortion_study": 3,
-           "08_one_model_every_lambda": 3}
+           "08_one_model_every_lambda": 3, "A1_same_everywhere": 0}
 
 
 @pytest.mark.notebooks

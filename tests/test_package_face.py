@@ -10,7 +10,7 @@ import pytest
 import mnist_compression
 
 REPO = Path(__file__).resolve().parents[1]
-NOTEBOOKS = sorted((REPO / "notebooks").rglob("[0-9][0-9]_*.py"))
+NOTEBOOKS = sorted((REPO / "notebooks").rglob("[0-9A][0-9]_*.py"))
 
 
 @pytest.mark.parametrize("name", mnist_compression.__all__)
@@ -53,3 +53,21 @@ def test_a_notebook_s_full_lambdas_are_the_study_s(notebook):
 
     line = re.search(r"^lambdas = (\[[^\]]*\])", notebook.read_text(), re.M).group(1)
     assert tuple(float(v) for v in eval(line)) == STUDY_LAMBDAS  # noqa: S307 (a literal list)
+
+
+def test_part_8_s_second_seed_and_middle_lambda_are_the_release_s():
+    """The release publishes notebook 08's extra models for exactly its default parameters."""
+    from mnist_compression.study.release_models import MIDDLE_LAMBDA, SECOND_SEED
+
+    text = next(n for n in NOTEBOOKS if n.name.startswith("08")).read_text()
+    assert int(re.search(r"^second_seed = (\d+)", text, re.M).group(1)) == SECOND_SEED
+    assert float(re.search(r"^middle_lambda = ([\d.]+)", text, re.M).group(1)) == MIDDLE_LAMBDA
+
+
+def test_the_reference_comparison_says_none_where_tensorflow_compression_is_missing(
+        monkeypatch, small_trainer, test_digits):
+    from mnist_compression.model.files import make_mnist_codec
+    from mnist_compression.teaching.reference import against_reference
+
+    monkeypatch.setitem(sys.modules, "tensorflow_compression", None)  # import fails
+    assert against_reference(make_mnist_codec(small_trainer)[0], test_digits) is None

@@ -29,6 +29,12 @@ def test_the_pretrained_table_is_printed_from_the_manifest():
         dict(kind="variable-rate model", file="variable_rate.npz", lmbda=2000.0,
              levels=[50.0, 10000.0], bytes=10_292_806, sha256="ef" * 32, information_bits=47.77,
              string_bits=50.35, mae=0.0305, recognised=0.954),
+        dict(kind="model", file="same_recipe_lmbda700.npz", lmbda=700.0, recipe="variable-rate",
+             bytes=10_241_386, sha256="12" * 32, information_bits=20.5, string_bits=23.0,
+             mae=0.05, recognised=0.9),
+        dict(kind="variable-rate model", file="variable_rate_seed1.npz", lmbda=2000.0, seed=1,
+             levels=[50.0, 10000.0], bytes=10_292_806, sha256="34" * 32, information_bits=47.0,
+             string_bits=50.0, mae=0.03, recognised=0.95),
         dict(kind="classifier", file="classifier.npz", bytes=815_810, sha256="cd" * 32,
              accuracy=0.9741)])
     text = results.manifest_table(manifest)
@@ -37,8 +43,22 @@ def test_the_pretrained_table_is_printed_from_the_manifest():
                         "accuracy 97.4% on the test digits |  |  |  |")
     assert lines[3] == ("| 300 | `lmbda300.npz` | 10.2 MB | `abababababab` | 8.71 | 11.20 | "
                         "0.0751 | 70.1% |")
-    assert lines[4] == ("| 50–10000, one variable-rate model (at 2000) | `variable_rate.npz` | "
-                        "10.3 MB | `efefefefefef` | 47.77 | 50.35 | 0.0305 | 95.4% |")
+    assert lines[4] == ("| 50–10000, one variable-rate model (at 2000, seed 0) | "
+                        "`variable_rate.npz` | 10.3 MB | `efefefefefef` | 47.77 | 50.35 | 0.0305 | "
+                        "95.4% |")
+    assert lines[5].startswith("| 50–10000, one variable-rate model (at 2000, seed 1) | "
+                               "`variable_rate_seed1.npz` |")
+    assert lines[6].startswith("| 700, variable-rate recipe | `same_recipe_lmbda700.npz` |")
+
+
+def test_notebook_8s_bd_rates_are_printed_as_written():
+    rows = [dict(test="one, seed 0", anchor="original eight", psnr=7.26, mae=-0.04, reason=None),
+            dict(test="one, seed 1", anchor="same-recipe eight", psnr=None, mae=None,
+                 reason="the curves share no quality range")]
+    lines = results.bd_rates_table(rows).splitlines()
+    assert lines[0] == "| test | anchor | BD-rate along PSNR | along −MAE |"
+    assert lines[2] == "| one, seed 0 | original eight | +7.3% | -0.0% |"
+    assert lines[3] == "| one, seed 1 | same-recipe eight | n/a | n/a |"
 
 
 def test_the_committed_pages_are_what_the_records_make():
@@ -54,7 +74,7 @@ def test_every_record_names_its_command_date_machine_and_place():
     for r in records:
         assert r["command"] and r["machine"] and r["title"], r["name"]
         assert re.fullmatch(r"20\d\d-\d\d-\d\d", r["date"]), r["name"]
-        assert r["kind"] in ("tutorial", "study", "release", "table"), r["name"]
+        assert r["kind"] in ("tutorial", "study", "release", "table", "bd_rates"), r["name"]
         orders = [o["order"] for o in records if o["page"] == r["page"]]
         assert orders.count(r["order"]) == 1, r["name"]
 

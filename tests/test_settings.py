@@ -168,3 +168,16 @@ def test_values_are_kept_as_given_so_cache_keys_do_not_change():
     assert (settings.lmbda, settings.learning_rate, settings.warm_start) == (500.0, 1.0, 2000.0)
     assert all(isinstance(v, float) for v in (settings.lmbda, settings.learning_rate,
                                               settings.warm_start))
+
+
+def test_the_variable_rate_recipe_at_one_lambda_is_part_8s_fair_anchor():
+    """Everything the variable-rate model's training uses, except the levels: one λ."""
+    base = TrainingSettings(epochs=3, train_examples=512, batch_size=64, seed=4)
+    variable = base.variable_rate()
+    anchor = base.variable_rate_recipe_at(700)
+    assert anchor.kind == "fixed-rate" and anchor.lmbda == 700.0 and anchor.levels is None
+    assert variable.kind == "variable-rate" and anchor.epochs == variable.epochs == 6
+    same = ("learning_rate", "schedule", "warmup", "prior_lr_factor", "prior_lr_ramp", "seed",
+            "train_examples", "batch_size", "latent_dims", "distortion")
+    assert {n: getattr(anchor, n) for n in same} == {n: getattr(variable, n) for n in same}
+    assert anchor.learning_rate != base.learning_rate

@@ -240,3 +240,38 @@ def test_secant_slopes_join_neighbours_in_order_of_distortion():
     assert [(a["lmbda"], b["lmbda"]) for a, b, _ in slopes] == [(2000, 500), (500, 300)]
     # The README's numbers: about −1,063 and −385 bits per unit of distortion.
     assert [round(s) for _, _, s in slopes] == [-1063, -385]
+
+
+def test_lower_convex_hull_keeps_only_the_corners_some_lambda_makes_cheapest():
+    from mnist_compression.study.curves import lower_convex_hull
+
+    # (distortion, rate): a point above the chord of its neighbours (index 2: the chord from
+    # (0.05, 20) to (0.15, 0) passes 10 bits at 0.10), a point beaten outright (index 4: more
+    # distortion and more bits than index 1), and a tie in distortion (index 5).
+    points = [(0.02, 60.0), (0.05, 20.0), (0.10, 12.0), (0.15, 0.0), (0.06, 25.0),
+              (0.02, 70.0)]
+    assert lower_convex_hull(points) == [0, 1, 3]
+    # Every λ picks a hull point: brute force over a grid of prices.
+    for lmbda in np.geomspace(1, 10_000, 200):
+        costs = [r + lmbda * d for d, r in points]
+        assert int(np.argmin(costs)) in {0, 1, 3}
+    assert lower_convex_hull([(0.1, 5.0)]) == [0]
+    assert lower_convex_hull([]) == []
+
+
+def test_time_sharing_follows_the_straight_chord():
+    from mnist_compression.study.curves import time_sharing
+
+    low = dict(string_bits=20.0, mae=0.06)
+    high = dict(string_bits=40.0, mae=0.04)
+    # A quarter of the digits at 20 bits and three quarters at 40 spend 35 bits on average,
+    # at 0.25 · 0.06 + 0.75 · 0.04 = 0.045.
+    assert time_sharing(low, high, 35.0) == pytest.approx(0.045)
+    assert time_sharing(high, low, 35.0) == pytest.approx(0.045)
+    assert time_sharing(low, high, 20.0) == pytest.approx(0.06)
+    # Two points at the same rate (two collapsed models at the coder's 8-bit minimum): the
+    # better one alone.
+    assert time_sharing(dict(string_bits=8.0, mae=0.12), dict(string_bits=8.0, mae=0.119),
+                        8.0) == 0.119
+    with pytest.raises(ValueError, match="between the two points' 20 and 40 bits; got 41"):
+        time_sharing(low, high, 41.0)

@@ -139,3 +139,14 @@ def test_a_denormal_location_decodes_as_tfc_decodes_it():
     assert ours.compress(y).numpy().tolist() == real.compress(y).numpy().tolist()
     np.testing.assert_array_equal(ours.decompress(ours.compress(y)),
                                   real.decompress(real.compress(y), ()))
+
+
+def test_a_trained_codec_against_the_reference_as_appendix_a_shows_it(small_trainer, test_digits):
+    from mnist_compression.model.files import make_mnist_codec
+    from mnist_compression.teaching.reference import against_reference
+
+    compressor, _ = make_mnist_codec(small_trainer)
+    found = against_reference(compressor, test_digits)
+    assert found == dict(tables=True, strings=True, decoded=True, compared=len(test_digits))
+    # A different tail mass builds different tables: the comparison must notice.
+    assert against_reference(compressor, test_digits, tail_mass=2**-4)["tables"] is False

@@ -6,9 +6,9 @@
 
 A record is one measurement: a title, the command that measured it, the date and the machine,
 its data, and the text around its table. `record` writes the data of a run into the record of
-that name (a notebook's rate_distortion.json or sweep.json, a release manifest), keeping the
-record's text, and stamps it with today's date and this machine; records of kind "table" hold
-rows measured by a benchmark. `render` writes every page from the records, in their order, so
+that name (a notebook's rate_distortion.json, sweep.json or bd_rates.json, a release manifest),
+keeping the record's text, and stamps it with today's date and this machine; records of kind
+"table" hold rows measured by a benchmark. `render` writes every page from the records, in their order, so
 a number lives in its record and the pages only show it (tests/test_results.py checks that the
 committed pages are what `render` writes).
 """
@@ -66,12 +66,20 @@ def study_table(records: list) -> str:
                    "`.mnc` (bytes/digit)", "MAE", "PSNR (dB)", "recognised"], rows)
 
 
+def _release_order(entry: dict) -> tuple:
+    """The classifier, the original recipe's models, the variable-rate models, then the models
+    trained with their recipe; by λ and seed within each."""
+    group = {"classifier": 0, "model": 1, "variable-rate model": 2}[entry["kind"]]
+    if entry["kind"] == "model" and entry.get("recipe", "original") != "original":
+        group = 3
+    return group, entry.get("lmbda", 0), entry.get("seed", 0)
+
+
 def manifest_table(manifest: dict) -> str:
     """The published files: λ (or the classifier), size, the first 12 hex digits of the SHA-256,
     and the measured information, real strings, MAE and recognised share of each model."""
     rows = []
-    for entry in sorted(manifest["files"], key=lambda e: (e["kind"] == "variable-rate model",
-                                                          e.get("lmbda", 0))):
+    for entry in sorted(manifest["files"], key=_release_order):
         size = f"{entry['bytes'] / 1e6:.1f} MB"
         if entry["kind"] == "classifier":
             rows.append(["classifier", f"`{entry['file']}`", size, f"`{entry['sha256'][:12]}`",
@@ -79,7 +87,9 @@ def manifest_table(manifest: dict) -> str:
             continue
         label = f"{entry['lmbda']:g}" if entry["kind"] == "model" else (
             f"{entry['levels'][0]:g}–{entry['levels'][-1]:g}, one variable-rate model (at "
-            f"{entry['lmbda']:g})")
+            f"{entry['lmbda']:g}, seed {entry.get('seed', 0)})")
+        if entry["kind"] == "model" and entry.get("recipe", "original") != "original":
+            label += f", {entry['recipe']} recipe"
         rows.append([label, f"`{entry['file']}`", size,
                      f"`{entry['sha256'][:12]}`", f"{entry['information_bits']:.2f}",
                      f"{entry['string_bits']:.2f}", f"{entry['mae']:.4f}",
@@ -88,13 +98,23 @@ def manifest_table(manifest: dict) -> str:
                    "real strings (bits/digit)", "MAE", "recognised"], rows)
 
 
+def bd_rates_table(rows: list) -> str:
+    """Notebook 08's BD-rates (its bd_rates.json): test, anchor, and the BD-rate along PSNR and
+    along -MAE, or why there is none."""
+    def cell(value):
+        return "n/a" if value is None else f"{value:+.1f}%"
+
+    return _table(["test", "anchor", "BD-rate along PSNR", "along −MAE"],
+                  [[r["test"], r["anchor"], cell(r["psnr"]), cell(r["mae"])] for r in rows])
+
+
 def table_of(record: dict) -> str:
     """The Markdown table of a record, by its kind."""
     data = record["data"]
     if record["kind"] == "table":
         return _table(data["columns"], data["rows"])
-    return {"tutorial": tutorial_table, "study": study_table,
-            "release": manifest_table}[record["kind"]](data)
+    return {"tutorial": tutorial_table, "study": study_table, "release": manifest_table,
+            "bd_rates": bd_rates_table}[record["kind"]](data)
 
 
 def section(record: dict) -> str:
@@ -156,7 +176,8 @@ def main(argv=None) -> int:
     commands.add_parser("render", help="write docs/results.md and docs/benchmarks.md")
     add = commands.add_parser("record", help="write a run's data into a record")
     add.add_argument("name", help="the record, results/NAME.json")
-    add.add_argument("data", type=Path, help="rate_distortion.json, sweep.json or pretrained.json")
+    add.add_argument("data", type=Path, help="rate_distortion.json, sweep.json, pretrained.json "
+                                             "or notebook 08's bd_rates.json")
     add.add_argument("--command", required=True, help="the command that measured it")
     args = parser.parse_args(argv)
     if args.action == "record":

@@ -36,13 +36,15 @@ SMOKE_PARAMETERS = dict(epochs=2, train_examples=8192, validation_examples=2000)
 
 # With --jobs above 1, a notebook starts only after those that train the models it reuses, so no
 # model is trained twice at once and each finds the others' models in the cache: part 3 trains
-# λ = 2000, part 7 every λ of the study (all that parts 4-6 and 8 use), part 5 the classifier.
+# λ = 2000 (which appendix A uses too), part 7 every λ of the study (all that parts 4-6 and 8
+# use), part 5 the classifier.
 NEEDS = {
     "04_compression": ("03_training",),
     "05_rate_distortion": ("07_rate_distortion_study",),
     "06_generative_decoder": ("05_rate_distortion",),
     "07_rate_distortion_study": ("03_training",),
     "08_one_model_every_lambda": ("07_rate_distortion_study",),
+    "A1_same_everywhere": ("03_training",),
     "04_solutions": ("04_compression", "07_rate_distortion_study"),
     "05_solutions": ("05_rate_distortion",),
 }
@@ -89,9 +91,9 @@ def run_all(paths: list[Path], out_dir: Path, overrides: dict, html: bool, jobs:
 def notebook_paths(only=(), solutions: bool = False) -> list[Path]:
     """The numbered notebooks in order, then (with `solutions`) their worked solutions; `only`
     keeps those whose name starts with any prefix."""
-    paths = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+    paths = sorted(NOTEBOOKS.glob("[0-9A][0-9]_*.ipynb"))  # parts 01-08, then appendix A1
     if solutions:
-        paths += sorted(SOLUTIONS.glob("[0-9][0-9]_solutions.ipynb"))
+        paths += sorted(SOLUTIONS.glob("[0-9A][0-9]_solutions.ipynb"))
     if only:
         paths = [p for p in paths if any(p.name.startswith(prefix) for prefix in only)]
         if not paths:

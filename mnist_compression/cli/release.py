@@ -1,8 +1,8 @@
 """`mnist-compression release` (`make release-models`): the release's models into one folder.
 
-Trains (or takes from the model cache) one model per λ of the study, the variable-rate model of
-notebook 08 and the digit classifier, and writes them with their manifest (`study.release_models`;
-`docs/releasing.md` says how the folder becomes a release).
+Trains (or takes from the model cache) one model per λ of the study, notebook 08's models
+(`study.release_models.release_files`) and the digit classifier, and writes them with their
+manifest (`study.release_models`; `docs/releasing.md` says how the folder becomes a release).
 
     mnist-compression release --out build/release
 """
@@ -29,7 +29,8 @@ def run(argv=None) -> dict:
     parser.add_argument("--lambdas", type=float, nargs="+", default=list(STUDY_LAMBDAS),
                         help=lambdas_help())
     parser.add_argument("--no-variable-rate", dest="variable_rate", action="store_false",
-                        help="leave out notebook 08's variable-rate model")
+                        help="leave out notebook 08's models (its variable-rate models and "
+                             "the models trained with their recipe)")
     add_settings_options(parser, skip=("lmbda", "levels"))
     parser.add_argument("--out", type=Path, default=Path("build/release"), help="output folder")
     args = parser.parse_args(argv)

@@ -1,7 +1,9 @@
-"""Reading measured rate–distortion curves: BD-rates, secants, and bits at equal distortion.
+"""Reading measured rate–distortion curves: BD-rates, secants, hulls, time-sharing, and bits at
+equal distortion.
 
 Introduced in notebook 05 (`secant_slopes`) and notebook 07 (`compare_at_equal_distortion`, the
-BD-rates); notebook 08 compares its variable-rate model by BD-rate (`rows_bd_rate`). The rows are
+BD-rates); notebook 07 draws the lower convex hull (`lower_convex_hull`); notebook 08 compares its
+variable-rate model by BD-rate (`rows_bd_rate`) and with time-sharing (`time_sharing`). The rows are
 those `sweep.rd_record` and `baselines.evaluate_baselines` make; `bd_rate` does the arithmetic.
 """
 
@@ -66,6 +68,25 @@ def describe_bd_rate(label: str, result: dict, quality: str = "psnr") -> str:
     return f"{label} ({quality.upper()}): BD-rate {result['bd_rate']:+.1f}% over {low} to {high}"
 
 
+def bd_rate_table(pairs, lowest_lambda: float = 0.0) -> list:
+    """One row per (test name, test rows, anchor name, anchor rows) of `pairs`: the BD-rate of
+    the test curve against the anchor along PSNR and along -MAE, on the models with λ at least
+    `lowest_lambda` (notebook 08 compares the variable-rate model with two sets of anchors and
+    two seeds). A BD-rate that cannot be computed is None, with the reason."""
+    table = []
+    for test_name, test_rows, anchor_name, anchor_rows in pairs:
+        row = dict(test=test_name, anchor=anchor_name, psnr=None, mae=None, reason=None)
+        for quality in QUALITIES:
+            try:
+                row[quality] = rows_bd_rate(
+                    [r for r in anchor_rows if r["lmbda"] >= lowest_lambda],
+                    [r for r in test_rows if r["lmbda"] >= lowest_lambda], quality)["bd_rate"]
+            except ValueError as err:
+                row[quality], row["reason"] = None, str(err)
+        table.append(row)
+    return table
+
+
 def bd_rate_against_classical(sweep_rows, baseline_rows, quality: str = "psnr") -> list:
     """For each lossy classical codec (payload bits, the files' own headers left out):
     `rows_bd_rate` of the learned codec's real strings against it, with "codec" added; a codec
@@ -90,6 +111,41 @@ def secant_slopes(rows) -> list:
     ordered = sorted(rows, key=lambda row: row["val_distortion"])
     return [(a, b, (b["val_rate"] - a["val_rate"]) / (b["val_distortion"] - a["val_distortion"]))
             for a, b in zip(ordered, ordered[1:])]
+
+
+def lower_convex_hull(points) -> list:
+    """The indices of the (distortion, rate) `points` on their lower convex hull, in order of
+    distortion: the only points some λ makes cheapest in R + λD (notebook 05), and the corners
+    between which time-sharing reaches every point of the chord (notebooks 07 and 08). A point
+    above a chord between two others is beaten at every λ."""
+    order = sorted(range(len(points)), key=lambda i: (points[i][0], points[i][1]))
+    hull = []
+    for i in order:
+        if hull and points[hull[-1]][1] <= points[i][1]:
+            continue  # no fewer bits for more distortion: never cheapest
+        while len(hull) >= 2:
+            (d1, r1), (d2, r2), (d3, r3) = (points[j] for j in (hull[-2], hull[-1], i))
+            if (r2 - r1) * (d3 - d1) < (r3 - r1) * (d2 - d1):
+                break  # the middle point lies below the chord from the first to the new one
+            hull.pop()
+        hull.append(i)
+    return hull
+
+
+def time_sharing(a: dict, b: dict, bits: float, rate: str = "string_bits",
+                 distortion: str = "mae") -> float:
+    """The distortion of time-sharing between the points `a` and `b` (rows): coding a share of
+    the digits with one codec and the rest with the other, so as to spend `bits` per digit on
+    average. Any `bits` between the two rates is reachable this way, at the distortion of the
+    straight chord between them (notebook 08 compares interpolated λ with it)."""
+    (r1, d1), (r2, d2) = ((row[rate], row[distortion]) for row in (a, b))
+    if not min(r1, r2) <= bits <= max(r1, r2):
+        raise ValueError(f"Time-sharing reaches only rates between the two points' "
+                         f"{min(r1, r2):g} and {max(r1, r2):g} bits; got {bits:g}.")
+    if r1 == r2:  # every share spends the same bits: the better point alone
+        return min(d1, d2)
+    share = (bits - r2) / (r1 - r2)  # of the digits coded with a
+    return share * d1 + (1 - share) * d2
 
 
 def _pareto_front(points):
@@ -129,5 +185,6 @@ def compare_at_equal_distortion(sweep_rows, baseline_rows, bits: str = "payload_
     return comparisons
 
 
-__all__ = ["LOSSY_CODECS", "QUALITIES", "bd_rate_against_classical", "compare_at_equal_distortion",
-           "describe_bd_rate", "rows_bd_rate", "secant_slopes"]
+__all__ = ["LOSSY_CODECS", "QUALITIES", "bd_rate_against_classical", "bd_rate_table",
+           "compare_at_equal_distortion", "describe_bd_rate", "lower_convex_hull", "rows_bd_rate",
+           "secant_slopes", "time_sharing"]

@@ -1,8 +1,9 @@
 """A release's pretrained models: trained (or taken from the model cache), copied, measured.
 
 Introduced with the release procedure (`docs/releasing.md`; `mnist-compression release`, `make
-release-models`). `build_release` writes one model per λ of the study, the variable-rate model of
-notebook 08 and the digit classifier into a folder, with the manifest `pretrained.json`: file,
+release-models`). `build_release` writes one model per λ of the study, notebook 08's models (the
+variable-rate model, a second seed of it, and models trained with its recipe at every λ and at
+`MIDDLE_LAMBDA`) and the digit classifier into a folder, with the manifest `pretrained.json`: file,
 size, SHA-256, cache key, settings and measurements of each (see `storage.pretrained`).
 """
 
@@ -54,43 +55,63 @@ def _model_entry(settings: TrainingSettings, data, classifier, out: Path, name: 
                 **{name: measured[name] for name in _MEASURED}), trainer, history
 
 
+# Notebook 08's models beyond the study's eight and the variable-rate model: a second seed of the
+# variable-rate model (the spread of its BD-rates), and models trained with the variable-rate
+# recipe at every λ of the study and at MIDDLE_LAMBDA, between two levels (its fair anchors).
+SECOND_SEED = 1
+MIDDLE_LAMBDA = 700.0
+
+
+def release_files(settings: TrainingSettings, lambdas=STUDY_LAMBDAS,
+                  variable_rate: bool = True) -> list[tuple[str, str, TrainingSettings]]:
+    """(file name, recipe, settings) of every model a release holds: one per λ with `settings`
+    (highest λ first: a lower λ may warm-start from a higher); with `variable_rate`, notebook
+    08's variable-rate models (two seeds) and its same-recipe models."""
+    files = [(f"lmbda{lmbda:g}.npz", "original", settings.replace(lmbda=lmbda))
+             for lmbda in sorted(lambdas, key=float, reverse=True)]
+    if variable_rate:
+        variable = settings.variable_rate()
+        files += [("variable_rate.npz", "variable-rate", variable),
+                  (f"variable_rate_seed{SECOND_SEED}.npz", "variable-rate",
+                   variable.replace(seed=SECOND_SEED))]
+        files += [(f"same_recipe_lmbda{lmbda:g}.npz", "variable-rate",
+                   settings.variable_rate_recipe_at(lmbda))
+                  for lmbda in sorted({*map(float, lambdas), MIDDLE_LAMBDA}, reverse=True)]
+    return files
+
+
+def release_settings(settings: TrainingSettings, lambdas=STUDY_LAMBDAS,
+                     variable_rate: bool = True) -> list[TrainingSettings]:
+    """The settings of every model a release holds (and the notebooks use; `release_files`)."""
+    return [chosen for _, _, chosen in release_files(settings, lambdas, variable_rate)]
+
+
 def build_release(settings: TrainingSettings, lambdas, out: Path,
                   variable_rate: bool = True) -> dict:
-    """Writes the models for `lambdas` (with `settings`), with `variable_rate` the
-    variable-rate model (`settings.variable_rate()`, measured at each level), the classifier
-    and the manifest into `out`; returns the manifest."""
+    """Writes the models of `release_files` (each measured on the test digits, a variable-rate
+    model at each level), the classifier and the manifest into `out`; returns the manifest."""
     out.mkdir(parents=True, exist_ok=True)
     data = load_training_data(settings)
     classifier = train_or_load_classifier(settings.data_dir, settings.train_examples)
     files = [dict(_published(classifier.folder, classifier.key, CLASSIFIER_FILE, out,
                              "classifier.npz"), kind="classifier",
                   accuracy=classifier.accuracy(data.validation, data.validation_labels))]
-    for lmbda in sorted(lambdas, key=float, reverse=True):  # a lower λ may start from a higher
-        entry, _, history = _model_entry(settings.replace(lmbda=lmbda), data, classifier, out,
-                                         f"lmbda{lmbda:g}.npz")
-        files.append(dict(entry, kind="model", lmbda=float(lmbda),
-                          val_rate=history["val_rate"][-1],
-                          val_distortion=history["val_distortion"][-1]))
-    if variable_rate:
-        chosen = settings.variable_rate()
-        entry, trainer, _ = _model_entry(chosen, data, classifier, out, "variable_rate.npz")
-        levels = [dict(lmbda=level, **{name: value for name, value in evaluate_codec(
+    for name, recipe, chosen in release_files(settings, lambdas, variable_rate):
+        entry, trainer, history = _model_entry(chosen, data, classifier, out, name)
+        entry.update(recipe=recipe, seed=chosen.seed, lmbda=chosen.lmbda)
+        if chosen.kind == "fixed-rate":
+            files.append(dict(entry, kind="model", val_rate=history["val_rate"][-1],
+                              val_distortion=history["val_distortion"][-1]))
+            continue
+        levels = [dict(lmbda=level, **{field: value for field, value in evaluate_codec(
             *make_mnist_codec(trainer, level), data.validation, data.validation_labels,
-            classifier).items() if name in _MEASURED}) for level in chosen.levels]
-        files.append(dict(entry, kind="variable-rate model", lmbda=chosen.lmbda,
-                          levels=list(chosen.levels), at_levels=levels))
+            classifier).items() if field in _MEASURED}) for level in chosen.levels]
+        files.append(dict(entry, kind="variable-rate model", levels=list(chosen.levels),
+                          at_levels=levels))
     manifest = dict(release=RELEASE, files=files)
     text = json.dumps(manifest, indent=1, ensure_ascii=False).encode()
     write_atomically(out / MANIFEST, lambda f: f.write(text), overwrite=True)
     return manifest
-
-
-def release_settings(settings: TrainingSettings, lambdas=STUDY_LAMBDAS,
-                     variable_rate: bool = True) -> list[TrainingSettings]:
-    """The settings of every model a release holds (and `make tutorial` uses): one per λ, and
-    the variable-rate model."""
-    chosen = [settings.replace(lmbda=lmbda) for lmbda in lambdas]
-    return chosen + [settings.variable_rate()] if variable_rate else chosen
 
 
 def training_plan(settings: TrainingSettings | None = None, pretrained=True) -> str:
@@ -100,22 +121,32 @@ def training_plan(settings: TrainingSettings | None = None, pretrained=True) -> 
     settings = settings or TrainingSettings()
     data = load_training_data(settings)
     cached, published, missing = [], [], []
-    for chosen in release_settings(settings):
+    for _, recipe, chosen in release_files(settings):
         key = model_key(chosen, data.fingerprint)
         if find_cached(key, lambda folder: folder) is not None:
             cached.append(chosen)
         elif pretrained and find(key, pretrained)[0] is not None:
             published.append(chosen)
         else:
-            missing.append(chosen)
+            missing.append((recipe, chosen))
     text = (f"Of the {len(cached) + len(published) + len(missing)} models the notebooks use, "
             f"{len(cached)} are in the model cache and {len(published)} published")
     if not missing:
         return text + ": nothing is trained (part 3 trains its own unless it is cached)."
-    epochs = sum(chosen.epochs for chosen in missing)
+    epochs = sum(chosen.epochs for _, chosen in missing)
     low, high = training_minutes(epochs=epochs, examples=len(data.train))
-    names = ", ".join(chosen.describe() for chosen in missing)
+    names = ", ".join(_label(recipe, chosen, settings) for recipe, chosen in missing)
     return text + f"; {len(missing)} will be trained ({names}): {low}–{high} min on a 2-core CPU."
 
 
-__all__ = ["build_release", "release_settings", "training_plan"]
+def _label(recipe: str, chosen: TrainingSettings, settings: TrainingSettings) -> str:
+    """How the plan names a model: "λ=500", "λ=700 (variable-rate recipe)", or
+    "variable-rate (8 levels, λ=50…10000), seed 1"."""
+    label = chosen.describe()
+    if chosen.kind == "fixed-rate" and recipe != "original":
+        label += f" ({recipe} recipe)"
+    return label + (f", seed {chosen.seed}" if chosen.seed != settings.seed else "")
+
+
+__all__ = ["MIDDLE_LAMBDA", "SECOND_SEED", "build_release", "release_files", "release_settings",
+           "training_plan"]

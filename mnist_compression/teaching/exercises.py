@@ -1,5 +1,6 @@
 """Checks for the exercises whose answer is a number or an array (the check cells of notebooks
-01-07; the worked solutions in `notebooks/solutions/` call them with the right answers).
+01-07 and appendix A1; the worked solutions in `notebooks/solutions/` call them with the right
+answers).
 
 `check_answer("01.1", answer, ...)` prints one line: right, or not yet and what was expected and
 why, and returns whether the answer was right. Each check computes the expected answer from the
@@ -69,8 +70,24 @@ def _zero_string(answer, decompressor):
                    f"bin, however many zeros follow")
 
 
+def _accepted_share(answer, decompressor, strings):
+    from ..codec.entropy_coder import DecodeError
+
+    strings = list(strings)
+    try:
+        decompressor.entropy_model.decode_symbols(strings)
+        rejected = 0
+    except DecodeError as err:
+        rejected = len(err.failed)
+    expected = 1 - rejected / len(strings)
+    return abs(float(answer) - expected) <= 0.5 / len(strings), (
+        f"{expected:.1%}: {len(strings) - rejected:,} of these {len(strings):,} random strings "
+        f"pass the sanity check (the decoder ended where an encoder could have left it), "
+        f"{rejected:,} fail it")
+
+
 _CHECKS = {"01.1": _parameter_counts, "02.1": _rounded_rate, "03.3": _collapsed,
-           "04.3": _one_string_saving, "06.2": _zero_string}
+           "04.3": _one_string_saving, "06.2": _zero_string, "A1.1": _accepted_share}
 
 
 def check_answer(exercise: str, answer, **context) -> bool:
