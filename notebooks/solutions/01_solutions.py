@@ -93,6 +93,8 @@ for dims in (2, latent_dims, 100):
           f"synthesis {[layer.count_params() for layer in decoder.layers]}")
 
 # %% [markdown]
+# Every run prints the same counts: they depend on the architecture only (for the tutorial's 10
+# latents, 1,256,080 in the analysis and 1,258,471 in the synthesis transform).
 # Only two layers change: the last `Dense` layer of the analysis transform ($500 \cdot d + d$
 # parameters for $d$ latents) and the first of the synthesis transform ($d \cdot 500 + 500$).
 # The convolutions and the 2,450 ↔ 500 dense layers never see the latent vector, so they stay
@@ -111,6 +113,8 @@ for scale in (0.02, 0.1, 0.5, 2.0):
     print(f"scale {scale:4}: P(0) = {float(p):.6f}, {-math.log2(float(p)):.4f} bits")
 
 # %% [markdown]
+# These numbers are exact and the same in every run: at scale 0.02 a zero costs 0.0000 bits, at
+# 0.5 about 1.11 bits and at 2 about 3.01 bits.
 # So the bottleneck's size caps no rate: each rounded latent is an integer without bound (a value
 # outside a coding table is escape-coded), and the priors' widths against the latents' spread set
 # the bits. What 50 latents do limit is what the decoder can express.

@@ -95,7 +95,8 @@ print("the λ=500 model's fingerprint differs:",
       other_decompressor.fingerprint != compressor.fingerprint)
 
 # %% [markdown]
-# Both codecs build identical tables from the same prior with the same arithmetic, so either
+# Every run prints True three times (the reference run did). Both codecs build identical tables
+# from the same prior with the same arithmetic, so either
 # decodes the other's strings. Decoding fails, or silently gives other digits, as soon as the
 # tables differ: another model (another λ, more training, other data). The fingerprint, stored
 # in every `.mnc` file, is how the file format notices that before decoding.
@@ -123,3 +124,8 @@ separate = sum(len(s) for s in sixteen)
 together = int(np.ceil(information_bits.sum() / 8))
 print(f"16 strings: {separate} bytes; one string: about {together} bytes")
 check_answer("04.3", separate - together, strings=sixteen, information_bits=information_bits)
+
+# %% [markdown]
+# In the reference run (the release's λ = 2000 model, digits 48 to 63), the 16 strings take 88
+# bytes and one string about 83: 5 bytes saved, about a third of a byte per digit. Another
+# trained model, or other digits, can save a few bytes more or less.
