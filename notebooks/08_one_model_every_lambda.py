@@ -341,8 +341,8 @@ middle = {"one model, interpolated": measure_variable_rate(
 # %%
 for name, row in middle.items():
     bits, mae = row["string_bits"], row["mae"]
-    inside = min(r["string_bits"] for r in ends) <= bits <= max(r["string_bits"] for r in ends)
-    chord = f"{time_sharing(*ends, bits):.4f}" if inside else "outside the chord's bits"
+    reachable = min(r["string_bits"] for r in ends) <= bits <= max(r["string_bits"] for r in ends)
+    chord = f"{time_sharing(*ends, bits):.4f}" if reachable else "outside the chord's bits"
     print(f"{name:>24}: {bits:6.2f} bits, MAE {mae:.4f}, R + λD {bits + middle_lambda * mae:7.2f};"
           f" time-sharing {below:g}/{above:g} at these bits: MAE {chord}")
 
