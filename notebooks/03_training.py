@@ -203,14 +203,15 @@ print(f"that is {6272 / final_rate:.0f}x fewer bits than the raw 784 bytes (info
 # ## A faster recipe
 #
 # Look at the prior's side of the loss. Every scale starts at 1, and a latent the model does not
-# need ends far below it. Adam moves each parameter by roughly one learning rate per step, so the
-# logarithm of the smallest scale needs at least as many steps as its distance from 0 in learning
-# rates; compare that with all the steps of this training:
+# need ends far below it. Adam moves each parameter by roughly one learning rate per step (the
+# original recipe gives the prior's scales the transforms' learning rate), so the logarithm of
+# the smallest scale needs about as many steps as its distance from 0 in learning rates; compare
+# that with all the steps of this training:
 
 # %%
 smallest = np.exp(trainer.prior_log_scales.numpy()).min()
 steps = -(-(settings.train_examples or 60_000) // settings.batch_size) * settings.epochs
-print(f"smallest prior scale {smallest:.3f}, log {np.log(smallest):.2f}: at least "
+print(f"smallest prior scale {smallest:.3f}, log {np.log(smallest):.2f}: about "
       f"{abs(np.log(smallest)) / settings.learning_rate:,.0f} steps at a learning rate of "
       f"{settings.learning_rate:g}, of {steps:,} in all")
 

@@ -171,14 +171,19 @@ for name, cost in sorted(costs.items(), key=lambda item: item[1]):
 # is sent, could still win by a hair). If a model that sends bits is cheaper, a collapsed model
 # stopped short of the optimum.
 #
-# One price is one test. Time-sharing gives the test for every price at once. Code a share of the
-# digits with one codec and the rest with another, and the average rate and distortion move along
-# the straight chord between their two points; so any point *above* a chord between two others is
-# beaten at every $\lambda$, and only the corners of the *lower convex hull* can be cheapest for
-# some $\lambda$ (part 5). Sending nothing is the point $(D_0, 0)$. Along the chord from it to a
-# model at $(D, R)$, the loss $R + \lambda D$ changes linearly, so one end wins: sending nothing
-# is at least as cheap as that model exactly when $\lambda \le R / (D_0 - D)$. The smallest of
-# these bounds over all models is the price up to which no measured point beats collapse:
+# One price is one test; a chord tests every price at once. Along the straight chord between two
+# points, $R + \lambda D$ changes linearly, so at every $\lambda$ one of its two ends is at least as
+# cheap as anything on it: a point *above* a chord between two others is beaten at every
+# $\lambda$, and only the corners of the *lower convex hull* can be cheapest for some $\lambda$
+# (part 5). *Time-sharing* makes the chord itself reachable: code a share of the digits with one
+# codec and the rest with the other (the split agreed in advance, say by digit index), and the
+# average rate and distortion land on the chord. The rates here are information contents, as in
+# the loss; a real string costs at least a byte even for a model that sends nothing.
+#
+# Sending nothing is the point $(D_0, 0)$. On the chord from it to a model at $(D, R)$, one end
+# wins: sending nothing is at least as cheap as that model exactly when
+# $\lambda \le R / (D_0 - D)$. The smallest of these bounds over all models is the price up to
+# which no measured point beats collapse:
 
 # %%
 points = {f"the λ={r['lmbda']:g} model": (r["val_distortion"], r["val_rate"])

@@ -244,7 +244,7 @@ plot_variable_rate(fixed.rows, one.rows, inside.rows);
 # ## One number: the BD-rate
 #
 # Comparing codecs point by point depends on which points you pick. Part 7's Bjøntegaard delta
-# rate (BD-rate) fits each codec's log rate as a smooth function of quality, averages the
+# rate (BD-rate) interpolates each codec's log rate as a smooth function of quality, averages the
 # difference of the two log rates uniformly over the quality range both cover, and reports
 # $e^{\text{mean}} - 1$: +5% means the test codec needs 5% more bits than the anchor for the
 # same quality, as a geometric mean. We use the maintained `bjontegaard` package (Akima
@@ -269,16 +269,19 @@ for quality in ("psnr", "mae"):
 # ## Sharing, or the recipe?
 #
 # Any single level of the one model *is* a fixed-rate model. Multiplying the latents by a gain
-# $g$ is the same as multiplying the analysis transform's last dense layer by it (weights
-# $\operatorname{diag}(g)\,W$, bias $g \odot b$); the inverse gain folds into the synthesis
-# transform's first layer the same way; and the prior's scales become $s \odot g$. So a model
-# trained for one $\lambda$ could always match a level, given the same training; sharing can only
-# cost. But the eight models and the one model were not trained alike: 15 epochs at a constant
-# learning rate of 10⁻³ against 30 epochs along a cosine from 2·10⁻³ with a prior that learns
-# 30 times faster. The BD-rate above mixes both effects. To tell them apart we train eight more
-# models, one per $\lambda$, with exactly the variable-rate recipe and its 30 epochs
-# (`settings.variable_rate_recipe_at`), and a second variable-rate model that differs only in its
-# seed: training is not reproducible bit for bit from run to run, and a BD-rate moves with it.
+# $g$ is the same as scaling the outputs of the analysis transform's last dense layer (weights
+# $\operatorname{diag}(g)\,W$, bias $g \odot b$); the inverse gain $g'$ scales the *inputs* of the
+# synthesis transform's first dense layer (weights $W \operatorname{diag}(g')$, bias unchanged);
+# and the prior's scales become $s \odot g$. The same holds between the levels, for interpolated
+# gains. So the fixed-rate models contain every level: a dedicated model trained to its optimum is
+# never worse, in the loss at its $\lambda$, than a level. But the eight models and the one model
+# were not trained alike: 15 epochs at a constant learning rate of 10⁻³ against 30 epochs along
+# a cosine from 2·10⁻³, with the prior's learning rate ramping up to 30 times the transforms'.
+# The BD-rate above mixes sharing with the recipe. To tell them apart we train eight more models,
+# one per $\lambda$, with exactly the variable-rate recipe and its 30 epochs
+# (`settings.variable_rate_recipe_at`). And a training's outcome depends on its seed (initial
+# weights, shuffling), so one BD-rate is one draw: a second variable-rate model that differs only
+# in its seed gives a first, rough idea of how far it moves.
 
 # %%
 anchor = settings.variable_rate_recipe_at(settings.lmbda)
@@ -291,9 +294,9 @@ seeds = {f"one, seed {seed}": one.rows,
                                                            progress=False).rows}
 
 # %% [markdown]
-# Five BD-rates from $\lambda$ = 300 on, as above. Each seed of the one model against the
-# original eight and against the same-recipe eight, and the same-recipe eight against the
-# original eight, which is the recipe's effect with no sharing at all:
+# Five comparisons, each along PSNR and −MAE, from $\lambda$ = 300 on as above: each seed of the
+# one model against the original eight and against the same-recipe eight, and the same-recipe
+# eight against the original eight, which is the recipe's effect with no sharing at all:
 
 # %%
 anchors = {"original eight": fixed.rows, "same-recipe eight": same.rows}
@@ -308,22 +311,24 @@ for row in bd_rates:
 # %% [markdown]
 # Read it in three steps. The last line is the recipe alone: the same kind of model, trained the
 # variable-rate way. The lines against the same-recipe eight are the price of sharing, with the
-# recipe held fixed; by the argument above it cannot be negative for an optimally trained model,
-# so a negative number there says the separate models, too, are short of their optimum. And the
-# two seeds show how far a BD-rate moves between two trainings that differ only by chance: a
-# difference smaller than that spread is not a finding. docs/results.md keeps the full run's
-# table.
+# recipe held fixed. The argument above bounds the training loss, not a BD-rate on test digits
+# and real strings between interpolated points, so a BD-rate near zero can come out slightly
+# negative; a clearly negative one says the separate models, too, are short of their optimum.
+# And the two seeds show how far a BD-rate moves between two trainings that differ only by
+# chance (the anchors' own seeds would add to that): a difference smaller than it is not a
+# finding. docs/results.md keeps the full run's table.
 #
 # ## Between the levels
 #
 # Between two levels the one model interpolates its gains, and $\lambda$ is only a label there.
 # Is such a point any good? Two benchmarks. A model trained for that $\lambda$ with the same
-# recipe is the fair rival. And *time-sharing* is free: code a share of the digits at the lower
-# level and the rest at the higher one, and the average bits and MAE move along the straight
-# chord between the two levels' points (`curves.time_sharing`, part 7). An interpolated point
-# below that chord gives something time-sharing cannot; one above it is beaten by it. We measure
-# both at $\lambda$ = `middle_lambda` (training the dedicated model, unless it is cached or
-# published):
+# recipe is the fair rival: the interpolated point is itself exactly a fixed-rate model, so the
+# question is how much training at that $\lambda$ adds. And *time-sharing* costs no training:
+# code a share of the digits at the lower level and the rest at the higher one (the split agreed
+# in advance), and the average bits and MAE move along the straight chord between the two
+# levels' points (`curves.time_sharing`, part 7). An interpolated point below that chord gives
+# something time-sharing cannot; one above it is beaten by it. We measure both at $\lambda$ =
+# `middle_lambda` (training the dedicated model, unless it is cached or published):
 
 # %%
 below = max(level for level in codec.levels if level < middle_lambda)
@@ -335,11 +340,12 @@ middle = {"one model, interpolated": measure_variable_rate(
                                               pretrained=pretrained, progress=False).rows[0]}
 
 # %% [markdown]
-# For each: its real bits and MAE, the loss $R + \lambda D$ they make at this $\lambda$, and the
-# MAE that time-sharing between the two neighbouring levels reaches with the same bits:
+# For each, and for the two levels themselves: the real bits and MAE, the loss $R + \lambda D$
+# they make at this $\lambda$, and the MAE that time-sharing between the two levels reaches with
+# the same bits (on the chord, a level is its own end):
 
 # %%
-for name, row in middle.items():
+for name, row in {f"level {below:g}": ends[0], f"level {above:g}": ends[1], **middle}.items():
     bits, mae = row["string_bits"], row["mae"]
     reachable = min(r["string_bits"] for r in ends) <= bits <= max(r["string_bits"] for r in ends)
     chord = f"{time_sharing(*ends, bits):.4f}" if reachable else "outside the chord's bits"
@@ -347,10 +353,11 @@ for name, row in middle.items():
           f" time-sharing {below:g}/{above:g} at these bits: MAE {chord}")
 
 # %% [markdown]
-# Lower $R + \lambda D$ is better at this price. If the dedicated model's loss is lower than the
-# interpolated point's, interpolation costs something there even though every level is exactly
-# representable; if the interpolated point's MAE is below the chord's, the gains do better than
-# switching between two levels.
+# Lower $R + \lambda D$ is better at this price. Along the chord the loss is linear, so the best
+# time-sharing can offer at this $\lambda$ is the cheaper of the two levels' losses; an
+# interpolated point is worth having if it beats that. The dedicated model's loss says how much
+# training at this $\lambda$ adds to the interpolated gains; an interpolated MAE below the chord's
+# says the gains do better than switching between two levels at equal bits.
 #
 # And the learned codec against the classical codecs of part 7, their payloads only (headers
 # left out), over the PSNR range each shares with it (a codec whose range does not meet the
@@ -376,8 +383,9 @@ for name, models in (("original eight", fixed), ("same-recipe eight", same)):
 # %% [markdown]
 # ## Keep the numbers
 #
-# Every table of this notebook also lands in `output_dir` as CSV and JSON, for a course's own
-# plots or checks (docs/results.md keeps the full run's):
+# The measurements of this notebook's models (the rows per $\lambda$, the BD-rates between them
+# and the points at `middle_lambda`) also land in `output_dir` as CSV and JSON, for a course's
+# own plots or checks (docs/results.md keeps the full run's):
 
 # %%
 tables = {"eight": fixed.rows, "same_recipe": same.rows, "one": one.rows,
@@ -414,13 +422,13 @@ for lmbda in (300, 1000, 3000, 10000):
 #   every $\lambda$; the prior follows the gain because the logistic is a location–scale family.
 # - Interpolating the gains geometrically gives a codec for any $\lambda$ between the levels,
 #   exact and identical on every machine like the fixed-rate codec.
-# - Every level is exactly a fixed-rate model, so against models trained the same way sharing can
-#   only cost; the BD-rate against the original eight mixes that price with the recipe's effect.
-#   Same-recipe anchors and a second seed separate the two and show how far a BD-rate moves by
-#   chance alone.
+# - Every level is exactly a fixed-rate model, so a dedicated model trained to its optimum is
+#   never worse in the loss; the BD-rate against the original eight mixes the price of sharing
+#   with the recipe's effect. Same-recipe anchors separate the two, and a second seed shows
+#   roughly how far a BD-rate moves by chance alone.
 # - Between the levels, $\lambda$ is a label: a point there is judged against a dedicated model and
-#   against time-sharing between its neighbouring levels, which reaches the straight chord for
-#   free.
+#   against time-sharing between its neighbouring levels, which reaches the straight chord
+#   without any training.
 # - The learned codec meets the classical codecs' PSNR range only where the cells above print a
 #   BD-rate (in the full run only JPEG: WebP's lowest quality is already sharper than the
 #   sharpest learned model).

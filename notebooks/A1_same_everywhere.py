@@ -132,8 +132,9 @@ test_digits, _ = load_mnist_arrays("test", data_dir, limit=validation_examples)
 #
 # So the codec does not run the trained networks as they are. When it is built, each layer's
 # weights are turned into integers with a power-of-two scale (20 significant bits); activations
-# are integers with 16 fractional bits; products are summed exactly in 64-bit integers, the
-# leaky ReLU divides by 5 with floor division, and each layer rounds its sums back to 16
+# are integers with 16 fractional bits; products are summed exactly (integers small enough that
+# float64 adds them without rounding, in any order), the leaky ReLU divides by 5 with floor
+# division, and each layer rounds its sums back to 16
 # fractional bits (Ballé, Johnston and Minnen, "Integer networks for data compression with
 # latent-variable models", ICLR 2019). Integer sums give the same result in any order, so the
 # transforms are identical on every machine. How close do they stay to the trained float
@@ -151,13 +152,16 @@ print(f"pixels that differ: {np.mean(exact_pixels != float_pixels):.4%}, by at m
       f"{np.abs(exact_pixels - float_pixels).max()} grey level(s)")
 
 # %% [markdown]
-# Those shares are the price of reproducibility: paid once, when the codec is built, and the
-# same on every machine.
+# Those shares are the price of reproducibility: fixed when the codec is built, they affect
+# every digit it codes, and they are the same on every machine.
 #
 # ## Coding tables, and a fingerprint
 #
-# The tables come from the prior by float64 numpy arithmetic in a fixed order, never from
-# TensorFlow: one row per latent, each probability a count out of $2^{12}$ (part 4). Sender and
+# The tables come from the prior's probabilities in float32, and those depend on how `exp`,
+# the sigmoid and a sum round. So they are built in numpy, without TensorFlow, by a module that
+# reproduces bit for bit what tensorflow-compression 2.14.1 computes on TensorFlow 2.14 (its
+# `exp`, its sigmoid and its summation order; `mnist_compression.coding.tf_float32`): one row
+# per latent, each probability a count out of $2^{12}$ (part 4). Sender and
 # receiver must also agree on *which* model they use. The codec's **fingerprint** is a 16-byte
 # hash of everything the decoder needs: the tables, their offsets and the integer synthesis
 # transform. Any change to those changes it.
@@ -212,8 +216,9 @@ except ValueError as err:
 #
 # The original tutorial imports `tfc.NoisyLogistic` and `tfc.ContinuousBatchedEntropyModel`
 # from tensorflow-compression. This package carries its own versions of both: that library's
-# last release needs TensorFlow 2.14 and Python ≤ 3.11, while Colab runs newer ones, and its
-# tables are built with TensorFlow's float32 arithmetic. Where tensorflow-compression is
+# last release needs TensorFlow 2.14 and Python ≤ 3.11, while Colab runs newer ones, and it
+# builds its tables with whatever TensorFlow's kernels compute, which later releases round
+# differently. Where tensorflow-compression is
 # installed (this project's Python 3.11 environment), the next cell builds its entropy model for
 # our prior and compares the tables, its strings for the first thousand test digits, and its
 # decoding of ours; elsewhere it says that it cannot.
@@ -241,8 +246,8 @@ else:
 # - A decoder must repeat the encoder's arithmetic exactly; TensorFlow's float32 kernels do not
 #   promise that across releases and machines.
 # - The codec runs the trained transforms in integer arithmetic and builds its coding tables in
-#   numpy: a few latents and pixels move by one step from the float networks, the same
-#   everywhere.
+#   numpy with TensorFlow 2.14's float32 rounding: a small share of latents and pixels differ
+#   from the float networks (the shares printed above), the same everywhere.
 # - The range decoder's end-of-string check is a sanity check that misses many damaged
 #   strings; `.mnc` files add the model's fingerprint, a declared size and a CRC-32.
 # - Where tensorflow-compression installs, its tables and strings equal this package's.
@@ -263,9 +268,10 @@ else:
 #    `decompressor([bytes(s)])` inside `try`; compare the two digits' mean absolute difference.
 # 3. **What the fingerprint covers.** Build a codec from the same model with
 #    `tail_mass=2**-6`. Does its fingerprint change, and can it read the `.mnc` file written
-#    above? *Cost:* under a minute. *Hint:* `make_mnist_codec(trainer, tail_mass=2**-6)`; the
-#    tables hold every integer the prior gives more than the tail mass; `decompress_file`
-#    raises a `ValueError` that says why it refuses.
+#    above? *Cost:* under a minute. *Hint:* `make_mnist_codec(trainer, tail_mass=2**-6)`; each
+#    table spans the integers between the prior's `tail_mass / 2` and `1 - tail_mass / 2`
+#    quantiles (values outside are escape-coded); `decompress_file` raises a `ValueError` that
+#    says why it refuses.
 
 # %%
 random_strings = [np.random.default_rng(i).bytes(6) for i in range(1000)]

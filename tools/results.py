@@ -8,9 +8,9 @@ A record is one measurement: a title, the command that measured it, the date and
 its data, and the text around its table. `record` writes the data of a run into the record of
 that name (a notebook's rate_distortion.json, sweep.json or bd_rates.json, a release manifest),
 keeping the record's text, and stamps it with today's date and this machine; records of kind
-"table" hold rows measured by a benchmark. `render` writes every page from the records, in their order, so
-a number lives in its record and the pages only show it (tests/test_results.py checks that the
-committed pages are what `render` writes).
+"table" hold rows measured by a benchmark. `render` writes every page from the records, in their
+order, so a number lives in its record and the pages only show it (tests/test_results.py checks
+that the committed pages are what `render` writes).
 """
 
 from __future__ import annotations

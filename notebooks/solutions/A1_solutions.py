@@ -141,8 +141,8 @@ except DecodeError:
 # %% [markdown]
 # Either can happen, depending on the string and the bit. In the reference run the check did not
 # notice, and the digit moved by a mean absolute error of 0.116, about as far as the pixelwise
-# median image lies from the digits (0.1255, part 7): every latent from the flipped bit on
-# decodes differently, so the digit can change a little or completely (a range coder has no
+# median image lies from the digits (0.1255, part 7): every latent from the flipped bit on can
+# decode differently, so the digit can change a little or completely (a range coder has no
 # resynchronisation). Another bit or string can give another outcome; a run at other settings
 # may differ. That is why an `.mnc` file carries a
 # CRC-32, which catches every single flipped bit.
@@ -164,7 +164,8 @@ except ValueError as err:
 
 # %% [markdown]
 # In the reference run, as in any: the fingerprints differ and the file is refused. The tail
-# mass decides how far each table reaches (values beyond it are escape-coded), so the tables
-# change, and with them the fingerprint: the file is refused before a single string is
+# mass decides how far each table reaches (between the prior's `tail_mass / 2` and
+# `1 - tail_mass / 2` quantiles; values beyond are escape-coded), so the tables change, and with
+# them the fingerprint: the file is refused before a single string is
 # decoded, instead of decoding to wrong digits. The weights did not change at all. A fingerprint
 # identifies what the *decoder* computes with, not the training run.
