@@ -38,7 +38,7 @@
 # cache, else published when this release has them (`pretrained = True`, about 10 MB each), else
 # trained here: 20–80 min on a 2-core CPU (10–40 s an epoch) for the eight, 10–40 min for the
 # variable-rate models (2 trainings of 30 epochs) and 45–180 min for the nine (9 trainings of
-# 30 epochs). Measuring everything takes about 5 min.
+# 30 epochs). Measuring everything takes about 6 min.
 
 # %% [markdown]
 # ## Setup
@@ -230,10 +230,10 @@ for a, b in zip(fixed.rows, one.rows):
 # %% [markdown]
 # The same $\lambda$ does not land on the same point: the one model's level and the dedicated model
 # are different trades, trained differently (in the full run, the one model sends more bits than the
-# eight from $\lambda$ = 300 to 2000 and fewer at 5000 and 10,000). What matters is whether the one
-# model's points lie on the same *curve*. Between the levels we measure it too, at $\lambda$ spread
-# evenly in $\log \lambda$, and draw both curves (PSNR against real bits: up and to the left is
-# better):
+# eight from $\lambda$ = 300 to 5000, at 5000 by less than a tenth of a bit, and fewer at 10,000).
+# What matters is whether the one model's points lie on the same *curve*. Between the levels we
+# measure it too, at $\lambda$ spread evenly in $\log \lambda$, and draw both curves (PSNR
+# against real bits: up and to the left is better):
 
 # %%
 grid = np.geomspace(codec.levels[0], codec.levels[-1], between + 2)[1:-1]
