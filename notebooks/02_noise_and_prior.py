@@ -288,7 +288,7 @@ print(f"mean rate {np.mean(outputs['rate']):.1f} bits, "
 # - The entropy model's rate, $-\sum_i \log_2 p(\tilde y_i)$, is a differentiable proxy for
 #   the bits per digit that can be minimised like any other loss; it is neither an unbiased
 #   estimate of the rounded latents' bits nor a bound on them.
-# - Part 4 ends with a glossary of every bit count in the series.
+# - [Part 4](04_compression.ipynb) ends with a glossary of every bit count in the series.
 #
 # ## Exercises
 #

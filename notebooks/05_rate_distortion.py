@@ -27,6 +27,9 @@
 # many decoded digits a classifier still recognises, and place the three models on a
 # rate–distortion plot, where $\lambda$ turns out to be a slope.
 #
+# **Bits.** Every bit count in this part (noisy rate, information content, real strings,
+# `.mnc` bytes) is defined in [part 4's glossary](04_compression.ipynb), always per digit.
+#
 # **Time.** Needs three models ($\lambda$ = 2000, 500, 300) and a small digit classifier:
 # from the model cache, else published when this release has them (`pretrained = True`, 10.2 MB
 # each), else trained here: 7–30 min on a 2-core CPU (10–40 s an epoch). Everything else takes
@@ -233,8 +236,10 @@ for a, b, secant in secant_slopes(sweep.rows):
 #
 # - **A bound.** For digits drawn from MNIST's distribution, Shannon's *rate–distortion
 #   function* $R(D)$ is the fewest bits per digit that any code, however clever, needs to keep
-#   the expected distortion at most $D$. Nobody can compute it for MNIST, but every codec, ours
-#   and the classical ones of part 7, gives an *operational* point on or above it.
+#   the expected distortion at most $D$; it is reached only in the limit of coding many digits
+#   together, so for codes of one digit at a time it is a bound they cannot beat. Nobody can
+#   compute it for MNIST, but every codec, ours and the classical ones of part 7, gives an
+#   *operational* point on or above it.
 # - **Only the convex hull.** Minimising $R + \lambda D$ picks, for each price $\lambda$, the
 #   point where a line of slope $-\lambda$ first touches the set of achievable points, so
 #   varying $\lambda$ only ever reaches the lower convex hull of that set: a codec that sits in a

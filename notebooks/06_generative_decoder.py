@@ -27,6 +27,9 @@
 # $\lambda = 300$ model of part 5, side by side, and see why a good compressor is, in disguise,
 # a generative model.
 #
+# **Bits.** Every bit count in this part (noisy rate, information content, real strings,
+# `.mnc` bytes) is defined in [part 4's glossary](04_compression.ipynb), always per digit.
+#
 # **Time.** Needs two models ($\lambda$ = 2000 and 300): from the model cache, else published
 # when this release has them (`pretrained = True`, 10.2 MB each), else trained here: 5–20 min on
 # a 2-core CPU (10–40 s an epoch). Everything else takes about 20 s.
@@ -108,8 +111,8 @@ models = {lmbda: train_or_load(TrainingSettings.from_recipe(
 # By default the range decoder checks, after the last latent, that it read every byte and ended
 # where an encoder's final bytes would leave it, and fails otherwise: a cheap guard, not an
 # integrity check. It misses many random strings and most strings cut short ([appendix
-# A](A1_same_everywhere.ipynb) measures both). Random bytes are what we want to
-# decode here, so we build codecs without it.
+# A](A1_same_everywhere.ipynb) measures the strings cut short, and its exercise 1 the random
+# ones). Random bytes are what we want to decode here, so we build codecs without it.
 
 # %%
 codecs = {lmbda: make_mnist_codec(trainer, decode_sanity_check=False)
@@ -139,22 +142,25 @@ for lmbda, (_, decompressor) in codecs.items():
 # transform maps those samples to images.
 #
 # How long must the random strings be? The decoder stops after the last latent; whatever bits
-# it has not needed are never read. Compare the string length with what each model actually
-# spends on real digits, and count the latents that carry any information (as in part 4):
+# it has not needed are never read. Decoding random bits draws every latent from its table, and
+# a draw of probability $q$ uses about $-\log_2 q$ bits, so on average the decoder reads about
+# the sum of the tables' entropies, $\sum_i H(Q_i)$, and never fewer than the 4 bytes it reads
+# before it decodes anything. That is set by the tables alone; compare it with what the model
+# spends on real digits:
 
 # %%
 test_digits, _ = load_mnist_arrays("test", data_dir, limit=validation_examples)
-for lmbda, (compressor, _) in codecs.items():
-    lengths = string_bits(compressor(test_digits)[0]) / 8
-    active = bits_per_latent(models[lmbda].prior, compressor.transforms.latents(test_digits))
-    print(f"λ = {lmbda:g}: {(active >= 0.01).sum()} of 50 latents carry information; real "
-          f"strings take {lengths.mean():.1f} bytes on average, at most {lengths.max():.0f}; "
-          f"{(lengths > string_bytes).mean():.2%} are longer than {string_bytes} bytes")
+for lmbda, (compressor, decompressor) in codecs.items():
+    entropy = decompressor.entropy_model.tables.entropy_bits().sum()
+    real = string_bits(compressor(test_digits)[0]) / 8
+    print(f"λ = {lmbda:g}: a random string is read for about {entropy:.1f} bits "
+          f"({entropy / 8:.1f} bytes; at least 4 are read); real digits' strings take "
+          f"{real.mean():.1f} bytes on average, at most {real.max():.0f}")
 
 # %% [markdown]
-# Where a model's strings are shorter than the random ones, the random tail is simply ignored;
-# where they are longer, the decoder reads past the end (as zeros) and the last latents are
-# decided by that padding, not by chance.
+# Where a model reads less than a random string holds, the rest is simply ignored; where it needs
+# more, the decoder reads past the end (as zeros) and the last latents are decided by that
+# padding, not by chance.
 #
 # Whether the images look like digits depends on how well the prior describes the latents of
 # real digits. Our prior treats the latents as independent. Are they? The correlations between
@@ -235,14 +241,16 @@ print(f"−ELBO − loss: {gap.min():.3f} to {gap.max():.3f}; 784·log2(2b) = {b
 # data, and sample quality can disagree with likelihood (a known result for generative
 # models; this notebook does not measure it).
 #
-# ## Look at true samples of that VAE
+# ## Add the likelihood's noise
 #
 # The pictures at the top are not samples of this VAE. Its generative model draws $\tilde y$
 # from the prior and then every pixel from the Laplace likelihood, with scale
 # $b = 784 / (\lambda \ln 2)$ in units of the $[0, 1]$ pixel range. What a random string shows is
 # that likelihood's most likely digit (its mode, the decoder's output) for integer latents from
-# the coding tables. Add the noise the model itself assumes, and the digit disappears (clipped
-# to $[0, 1]$ to draw):
+# the coding tables. Draw from the likelihood around those same digits, adding the noise the
+# model itself assumes, and the digit disappears (clipped to $[0, 1]$ to draw). These are the
+# likelihood's samples at integer latents; a sample of the VAE proper would decode a continuous
+# $\tilde y$ drawn from the prior, and the noise would drown it just the same:
 
 # %%
 for lmbda, (_, decompressor) in codecs.items():
@@ -250,7 +258,7 @@ for lmbda, (_, decompressor) in codecs.items():
     b = laplace_scale(lmbda)
     sampled = np.clip(modes + rng.laplace(0.0, b, modes.shape), 0, 1)
     show_digits(255 * np.concatenate([modes, sampled]), title=f"λ = {lmbda:g}: the decoder's "
-                f"output (top) and true samples with Laplace noise of scale b = {b:.2f}")
+                f"output (top) and the likelihood's samples, Laplace noise of scale b = {b:.2f}")
 
 # %% [markdown]
 # ## Summary
@@ -274,7 +282,7 @@ for lmbda, (_, decompressor) in codecs.items():
 # 1. **Shorter random strings.** Set `string_bytes` to 1, 2 and 4. From which length on do the
 #    $\lambda = 300$ samples stop changing when you append more bytes, and why is that length
 #    different for $\lambda = 2000$? *Cost:* under a minute. *Hint:* the decoder stops after the
-#    last latent; the longest real strings of each model (printed above) show how far it reads.
+#    last latent; the tables' entropies (printed above) say how far it reads on average.
 # 2. **A string of zeros.** Decode `bytes(8)` with both models. Which latents does it decode to,
 #    and why is the digit the same for every number of zeros? Check the latents below.
 #    *Cost:* under a minute. *Hint:* `decompressor.entropy_model.decode_symbols([bytes(8)])`

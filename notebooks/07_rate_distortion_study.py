@@ -27,6 +27,9 @@
 # $\lambda$ over a grid from 50 to 10,000, measure every model on real strings, code the same test
 # digits with classical codecs, and put everything on one plot.
 #
+# **Bits.** Every bit count in this part (noisy rate, information content, real strings,
+# `.mnc` bytes) is defined in [part 4's glossary](04_compression.ipynb), always per digit.
+#
 # **Time.** Needs eight models and the digit classifier: from the model cache, else published
 # when this release has them (`pretrained = True`, 10.2 MB each), else trained here: 20–80 min
 # on a 2-core CPU (10–40 s an epoch). Measuring them and the classical codecs takes about 80 s.
@@ -178,7 +181,8 @@ for name, cost in sorted(costs.items(), key=lambda item: item[1]):
 # (part 5). *Time-sharing* makes the chord itself reachable: code a share of the digits with one
 # codec and the rest with the other (the split agreed in advance, say by digit index), and the
 # average rate and distortion land on the chord. The rates here are information contents, as in
-# the loss; a real string costs at least a byte even for a model that sends nothing.
+# the validation loss (training uses the noisy rate); a real string costs at least a byte even
+# for a model that sends nothing.
 #
 # Sending nothing is the point $(D_0, 0)$. On the chord from it to a model at $(D, R)$, one end
 # wins: sending nothing is at least as cheap as that model exactly when

@@ -152,8 +152,8 @@ print(f"pixels that differ: {np.mean(exact_pixels != float_pixels):.4%}, by at m
       f"{np.abs(exact_pixels - float_pixels).max()} grey level(s)")
 
 # %% [markdown]
-# Those shares are the price of reproducibility: fixed when the codec is built, they affect
-# every digit it codes, and they are the same on every machine.
+# Those shares are the price of reproducibility: fixed when the codec is built, they apply to
+# every digit it codes (most digits come out identical), and they are the same on every machine.
 #
 # ## Coding tables, and a fingerprint
 #

@@ -276,9 +276,12 @@ def test_the_last_full_tutorial_run_recognises_fewer_digits_at_lower_rates():
 
 @pytest.mark.notebooks
 def test_smoke_run_writes_the_compressed_test_digits(smoke_run):
+    import run_notebooks
+
     from mnist_compression.codec.mnc import read_mnc
 
-    assert len(read_mnc(smoke_run / "test_digits_lambda2000.mnc").strings) == 2000
+    expected = run_notebooks.SMOKE_PARAMETERS["validation_examples"]
+    assert len(read_mnc(smoke_run / "test_digits_lambda2000.mnc").strings) == expected
 
 
 @pytest.mark.notebooks

@@ -118,3 +118,42 @@ def test_damaged_strings_fail_the_sanity_check():
     assert sane.mean() < 0.02
     _, sane = decode([b"\x5a" + s for s in strings], tables)
     assert sane.mean() < 0.05
+
+
+# --- entropy of the tables -----------------------------------------------------------------------
+
+def test_table_entropy_matches_hand_computed_values():
+    # Four equal bins (2 bits) and bins of 1/2, 1/4, 1/4 padded to the same width (1.5 bits).
+    cdf = np.array([[0, 1024, 2048, 3072, 4096], [0, 2048, 3072, 4096, 4096]], np.int64)
+    tables = CodingTables(cdf, np.array([2, 1]), np.zeros(2, np.int64), 12)
+    assert np.allclose(tables.entropy_bits(), [2.0, 1.5])
+
+
+def test_decoding_random_bytes_reads_about_the_tables_entropy():
+    tables = random_tables(np.random.default_rng(5))
+    expected = tables.entropy_bits().sum()
+    rng = np.random.default_rng(6)
+    strings = [rng.bytes(64) for _ in range(2000)]
+    symbols, _ = decode(strings, tables)
+    again = encode(symbols, tables)
+    read = 8 * np.mean([len(s) for s in again])  # the same draws, written back
+    assert 0 <= read - expected < 8, (read, expected)  # plus the string's final bytes
+
+
+def test_code_bits_by_hand_including_escapes():
+    cdf = np.array([[0, 2048, 3072, 3584, 4096]], np.int64)  # bins 1/2, 1/4, 1/8; escape 1/8
+    tables = CodingTables(cdf, np.array([3]), np.array([-1]), 12)
+    symbols = np.array([[-1], [0], [1], [2], [-2], [5]])
+    # The escape bin's 3 bits, then 2n bits for a distance of n bits: 2 is just past the table
+    # (distance 1), -2 just below it (distance 1), 5 four past it (distance 4, 3 bits long).
+    expected = [1, 2, 3, 3 + 2, 3 + 2, 3 + 2 * 3]
+    assert np.allclose(tables.code_bits(symbols)[:, 0], expected)
+
+
+def test_strings_are_about_as_long_as_their_code_bits():
+    tables = random_tables(np.random.default_rng(7))
+    rng = np.random.default_rng(8)
+    symbols = tables.offsets + rng.integers(-3, 45, (500, len(tables.lengths)))
+    lengths = 8 * np.array([len(s) for s in encode(symbols, tables)])
+    slack = lengths - tables.code_bits(symbols).sum(axis=1)
+    assert slack.min() > -8 and slack.max() < 16, (slack.min(), slack.max())  # within 1-2 bytes

@@ -55,6 +55,28 @@ class CodingTables:
         lengths = np.array([len(r) - 3 for r in rows], np.int64)
         return cls(cdf, lengths, np.asarray(cdf_offset, np.int64), precision)
 
+    def entropy_bits(self) -> np.ndarray:
+        """Each channel's entropy in bits under its coded probabilities, escape bin included
+        (float64 [C]). Decoding random bytes draws every bin with its coded probability, so a
+        decoder reads about this many bits per channel (escaped values a few more)."""
+        p = np.diff(self.cdf, axis=1) / float(1 << self.precision)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(p > 0, -p * np.log2(p), 0.0).sum(axis=1)
+
+    def code_bits(self, symbols) -> np.ndarray:
+        """The bits each integer symbol (int [N, C]) costs under these tables, float64 [N, C]:
+        -log2 of its bin's coded probability, and for a value outside its table the escape
+        bin's plus the 2n bits of its Elias-gamma code and sign. A row's string is about their
+        sum long (notebook 04 compares these with the prior's bits)."""
+        index = np.asarray(symbols, np.int64) - self.offsets
+        escaped = (index < 0) | (index >= self.lengths)
+        bins = np.where(escaped, self.lengths, index)
+        channels = np.arange(len(self.lengths))
+        counts = self.cdf[channels, bins + 1] - self.cdf[channels, bins]
+        gamma = np.where(index < 0, -index, index - self.lengths + 1)
+        escape_bits = np.where(escaped, 2 * _bit_length(np.maximum(gamma, 1)), 0)
+        return self.precision - np.log2(counts) + escape_bits
+
     def to_flat(self) -> np.ndarray:
         """TFC's flat int32 layout of these tables."""
         parts = [np.concatenate([[-self.precision], row[:length + 2]])

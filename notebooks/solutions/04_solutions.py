@@ -109,6 +109,9 @@ longest = np.argsort(coded["string_bits"], kind="stable")[-16:]
 display_digits(test_digits[longest], [coded["strings"][i] for i in longest],
                coded["information_bits"][longest], coded["decoded"][longest],
                title="the 16 longest strings: original | decoded");
+print(f"the 16 longest strings: {coded['string_bits'][longest].min() / 8:.0f} to "
+      f"{coded['string_bits'][longest].max() / 8:.0f} bytes; all {len(test_digits):,} digits: "
+      f"{coded['string_bits'].mean() / 8:.1f} bytes on average")
 
 # %% [markdown]
 # Whatever they share by eye, it is what the prior finds improbable: a long string means latents
