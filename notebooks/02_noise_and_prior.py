@@ -100,7 +100,8 @@ tf.keras.utils.set_random_seed(seed)
 # that really follow $q$, the **cross-entropy**
 # $-\sum_s q(s) \log_2 p(s) = H(q) + \mathrm{KL}(q \,\|\, p)$: the KL term is the bits a
 # misfit model wastes. Every rate in this series is such a cross-entropy, of the latents under
-# the learned prior, which is why fitting the prior to the latents lowers the rate.
+# the learned prior. Training the prior to lower the rate is therefore a maximum-likelihood fit
+# to the latents, and since $H(q)$ does not depend on $p$, all it can remove is the KL term.
 
 # %%
 toy = {"a": 1 / 2, "b": 1 / 4, "c": 1 / 8, "d": 1 / 8}

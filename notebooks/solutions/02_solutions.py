@@ -90,7 +90,8 @@ entropy_model = ContinuousBatchedEntropyModel(prior, coding_rank=1, compression=
 # %%
 by_hand = -tf.reduce_sum(prior.log_prob(tf.round(y)), axis=-1) / np.log(2.0)
 print("by hand:", by_hand.numpy(), "bits")
-print("rounded latents:", tf.round(y).numpy(), f"(largest |y|: {tf.reduce_max(tf.abs(y)):.3f})")
+print("rounded latents:", tf.round(y).numpy().astype(int),
+      f"(largest |y|: {tf.reduce_max(tf.abs(y)):.3f})")
 check_answer("02.1", by_hand, y=y, entropy_model=entropy_model)
 
 # %% [markdown]

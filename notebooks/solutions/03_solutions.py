@@ -62,7 +62,15 @@ pretrained = True  # part 3's model: a published one with these settings, if any
 # %%
 import numpy as np
 
-from mnist_compression import TrainingSettings, check_answer, plot_history, train_or_load
+from mnist_compression import (
+    TrainingSettings,
+    bits_per_latent,
+    check_answer,
+    load_mnist_arrays,
+    plot_history,
+    to_unit_range,
+    train_or_load,
+)
 
 settings = TrainingSettings.from_recipe("original", epochs=epochs, train_examples=train_examples,
                                         validation_examples=validation_examples,
@@ -110,3 +118,16 @@ scales = np.exp(trainer.prior_log_scales.numpy())
 collapsed = int((scales < 0.05).sum())
 print(f"{collapsed} of {len(scales)} scales are below 0.05; the smallest is {scales.min():.4f}")
 check_answer("03.3", collapsed, trainer=trainer)
+
+# %% [markdown]
+# Part 2's table showed that a latent under a narrow prior costs almost nothing once rounded, but
+# a fraction of a bit with the training noise added. How much of part 3's gap between the noisy
+# and the rounded rate of the test digits do the collapsed latents make?
+
+# %%
+digits, _ = load_mnist_arrays("test", data_dir, limit=validation_examples)
+y = trainer.analysis_transform(to_unit_range(digits)).numpy()
+noisy = y + np.random.default_rng(0).uniform(-0.5, 0.5, y.shape)
+gap = bits_per_latent(trainer.prior, noisy) - bits_per_latent(trainer.prior, np.round(y))
+print(f"noise costs {gap.sum():.2f} bits more per digit than rounding; the {collapsed} collapsed "
+      f"latents make {gap[scales < 0.05].sum():.2f} of them")
