@@ -157,3 +157,58 @@ def test_strings_are_about_as_long_as_their_code_bits():
     lengths = 8 * np.array([len(s) for s in encode(symbols, tables)])
     slack = lengths - tables.code_bits(symbols).sum(axis=1)
     assert slack.min() > -8 and slack.max() < 16, (slack.min(), slack.max())  # within 1-2 bytes
+
+
+# --- a table per symbol (side information chooses it) --------------------------------------------
+
+def _gathered(tables, row):
+    """Tables whose channel c is table row[c] of `tables`: coding one row with them is what an
+    index per symbol must give."""
+    return CodingTables(tables.cdf[row], tables.lengths[row], tables.offsets[row],
+                        tables.precision)
+
+
+def test_each_channels_own_table_is_the_default_index():
+    tables = random_tables(np.random.default_rng(9))
+    rng = np.random.default_rng(10)
+    symbols = tables.offsets + rng.integers(-3, 45, (300, len(tables.lengths)))
+    own = np.broadcast_to(np.arange(len(tables.lengths)), symbols.shape)
+    assert encode(symbols, tables, own) == encode(symbols, tables)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_an_index_per_symbol_codes_like_those_tables_and_round_trips(seed):
+    rng = np.random.default_rng(seed)
+    tables = random_tables(rng, channels=7)
+    indexes = rng.integers(0, 7, (400, 20))
+    symbols = tables.offsets[indexes] + rng.integers(-4, 44, indexes.shape)  # escapes too
+    symbols[:5] = rng.integers(-(2**20), 2**20, (5, 20))
+    strings = encode(symbols, tables, indexes)
+    for row in range(0, 400, 37):
+        assert strings[row] == encode(symbols[row:row + 1], _gathered(tables, indexes[row]))[0]
+    decoded, sane = decode(strings, tables, indexes=indexes)
+    np.testing.assert_array_equal(decoded, symbols)
+    assert sane.all() and decoded.shape == (400, 20)
+
+
+def test_random_bytes_decode_under_indexes_without_a_crash():
+    rng = np.random.default_rng(11)
+    tables = random_tables(rng, channels=5)
+    indexes = rng.integers(0, 5, (2000, 30))
+    strings = [rng.bytes(int(n)) for n in rng.integers(0, 40, 2000)]
+    decoded, sane = decode(strings, tables, indexes=indexes)
+    assert decoded.shape == (2000, 30) and sane.dtype == bool and 0 < sane.sum() < 2000
+    again, _ = decode(encode(decoded, tables, indexes), tables, indexes=indexes)
+    np.testing.assert_array_equal(again, decoded)  # whatever was decoded re-encodes to itself
+
+
+@pytest.mark.parametrize("indexes, message", [
+    (np.zeros((3, 4), np.int64), r"shaped \[3, 5\], one per symbol, got int64 of shape \[3, 4\]"),
+    (np.zeros((3, 5)), r"Expected integer table indexes .* got float64"),
+    (np.full((3, 5), 7), r"must lie in 0\.\.6 \(there are 7 tables\), got values from 7 to 7"),
+    (np.full((3, 5), -1), r"got values from -1 to -1"),
+])
+def test_bad_indexes_say_what_was_expected(indexes, message):
+    tables = random_tables(np.random.default_rng(12), channels=7)
+    with pytest.raises(ValueError, match=message):
+        encode(np.zeros((3, 5), np.int64), tables, indexes)

@@ -112,6 +112,31 @@ def test_a_trained_style_prior_codes_identically():
     assert real.compress(y).numpy().tolist() == encode(np.round(y).astype(np.int64), tables)
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_an_index_per_symbol_gives_tfcs_indexed_tables_and_strings(seed):
+    """A grid of scales, one table each, and side information choosing a table per latent:
+    tfc's `ContinuousIndexedEntropyModel` against `build_tables` and `encode(..., indexes)`."""
+    rng = np.random.default_rng(300 + seed)
+    grid = np.geomspace(0.11, 256, 64).astype(np.float32)
+    real = tfc.ContinuousIndexedEntropyModel(
+        tfc.NoisyLogistic, index_ranges=(64,),
+        parameter_fns=dict(loc=lambda i: tf.zeros_like(i),
+                           scale=lambda i: tf.gather(grid, tf.cast(i, tf.int32))),
+        coding_rank=1, compression=True, channel_axis=None)
+    tables = build_tables(np.zeros(64, np.float32), grid)
+    np.testing.assert_array_equal(tables.to_flat(), real.cdf.numpy())
+    np.testing.assert_array_equal(tables.offsets, real.cdf_offset.numpy())
+    indexes = rng.integers(0, 64, (300, 40))
+    y = (rng.logistic(size=indexes.shape) * grid[indexes]
+         * rng.choice([0.5, 1, 5], indexes.shape)).astype(np.float32)
+    strings = encode(np.round(y).astype(np.int64), tables, indexes)
+    assert real.compress(y, indexes).numpy().tolist() == strings
+    decoded, sane = decode(strings, tables, indexes=indexes)
+    assert sane.all()
+    np.testing.assert_array_equal(decoded.astype(np.float32),
+                                  real.decompress(strings, indexes).numpy())
+
+
 @pytest.mark.parametrize("seed", range(4))
 def test_the_entropy_model_writes_and_reads_the_same_bytes_as_tfc(seed):
     """Our entropy model end to end (offsets, tables, guards, coder) against tfc's."""

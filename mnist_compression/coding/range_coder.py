@@ -184,22 +184,44 @@ def _final_bytes(base: int, size_minus1: int) -> bytes:
     return _final_value(base, size_minus1)[1]
 
 
-def encode(symbols: np.ndarray, tables: CodingTables) -> list:
+def table_indexes(indexes, shape, tables: CodingTables) -> np.ndarray:
+    """Which table codes each symbol of a batch shaped `shape` (int64 [N, C]): by default
+    channel c's own table c; otherwise `indexes`, integers shaped like the symbols, each naming
+    one of the tables (side information chooses them, as in tensorflow-compression's indexed
+    entropy models). ValueError for anything else."""
+    count = len(tables.lengths)
+    if indexes is None:
+        if shape[1] != count:
+            raise ValueError(f"Expected symbols shaped [N, {count}], got {list(shape)}.")
+        return np.broadcast_to(np.arange(count, dtype=np.int64), shape)
+    indexes = np.asarray(indexes)
+    if indexes.shape != tuple(shape) or indexes.dtype.kind not in "iu":
+        raise ValueError(f"Expected integer table indexes shaped {list(shape)}, one per symbol, "
+                         f"got {indexes.dtype} of shape {list(indexes.shape)}.")
+    if indexes.size and (indexes.min() < 0 or indexes.max() >= count):
+        raise ValueError(f"Table indexes must lie in 0..{count - 1} (there are {count} tables), "
+                         f"got values from {indexes.min()} to {indexes.max()}.")
+    return indexes.astype(np.int64)
+
+
+def encode(symbols: np.ndarray, tables: CodingTables, indexes=None) -> list:
     """Range-codes each row of `symbols` (int [N, C], the integer latents) into one byte string.
 
-    Values outside a channel's table are escaped with an Elias-gamma code of their distance.
+    Symbol [n, c] is coded with table c, or with table ``indexes[n, c]`` when `indexes` is
+    given (`table_indexes`). Values outside their table are escaped with an Elias-gamma code of
+    their distance.
     """
     symbols = np.asarray(symbols, np.int64)
-    if symbols.ndim != 2 or symbols.shape[1] != len(tables.lengths):
-        raise ValueError(
-            f"Expected symbols shaped [N, {len(tables.lengths)}], got {list(symbols.shape)}."
-        )
+    if symbols.ndim != 2:
+        raise ValueError(f"Expected symbols shaped [N, C], got {list(symbols.shape)}.")
+    table = table_indexes(indexes, symbols.shape, tables)
     rows = len(symbols)
     if rows == 0:
         return []
-    index = symbols - tables.offsets
-    escaped = (index < 0) | (index >= tables.lengths)
-    gamma = np.where(index < 0, -index, index - tables.lengths + 1)
+    lengths = tables.lengths[table]
+    index = symbols - tables.offsets[table]
+    escaped = (index < 0) | (index >= lengths)
+    gamma = np.where(index < 0, -index, index - lengths + 1)
     if (escaped & (gamma >= 1 << 30)).any():
         raise ValueError(
             "Cannot code latent values more than 2**30 beyond their table's range "
@@ -209,8 +231,9 @@ def encode(symbols: np.ndarray, tables: CodingTables) -> list:
     encoder = _Encoder(rows, 2 * (symbols.shape[1] + gamma_bits.sum(axis=1).max()) + 8)
     all_rows = np.arange(rows)
     for c in range(symbols.shape[1]):
-        bins = np.where(escaped[:, c], tables.lengths[c], index[:, c])
-        encoder.encode(all_rows, tables.cdf[c, bins], tables.cdf[c, bins + 1], tables.precision)
+        bins = np.where(escaped[:, c], lengths[:, c], index[:, c])
+        encoder.encode(all_rows, tables.cdf[table[:, c], bins], tables.cdf[table[:, c], bins + 1],
+                       tables.precision)
         escape_rows = np.flatnonzero(escaped[:, c])
         if len(escape_rows):
             _encode_gamma(encoder, escape_rows, gamma[escape_rows, c], index[escape_rows, c] < 0)
@@ -259,16 +282,22 @@ class _Decoder:
         self.value[rows] = ((self.value[rows] << np.uint64(16)) | word) & _MASK32
         self.pos[rows] += 2
 
-    def decode(self, rows, cdf_row, precision):
-        """Decodes one symbol for each row in `rows` with the shared table `cdf_row`."""
+    def decode(self, rows, cdf_row, precision, lookup=None, table=None):
+        """Decodes one symbol for each row in `rows`: with the shared table `cdf_row`, or with
+        table ``table[i]`` of a `_TableLookup` for row ``rows[i]``."""
         shift = np.uint64(precision)
         size = self.size_minus1[rows] + np.uint64(1)
         target = ((((self.value[rows] - self.base[rows]) & _MASK32) + np.uint64(1)) << shift)
-        quotient = (target - np.uint64(1)) // size
-        symbol = np.searchsorted(cdf_row[1:], quotient.astype(np.int64), side="right")
-        symbol = np.minimum(symbol, len(cdf_row) - 2)
-        a = (size * cdf_row[symbol].astype(np.uint64)) >> shift
-        b = ((size * cdf_row[symbol + 1].astype(np.uint64)) >> shift) - np.uint64(1)
+        quotient = ((target - np.uint64(1)) // size).astype(np.int64)
+        if lookup is None:
+            symbol = np.searchsorted(cdf_row[1:], quotient, side="right")
+            symbol = np.minimum(symbol, len(cdf_row) - 2)
+            low, high = cdf_row[symbol], cdf_row[symbol + 1]
+        else:
+            symbol = lookup.bins(table, quotient)
+            low, high = lookup.cdf[table, symbol], lookup.cdf[table, symbol + 1]
+        a = (size * low.astype(np.uint64)) >> shift
+        b = ((size * high.astype(np.uint64)) >> shift) - np.uint64(1)
         base = (self.base[rows] + a) & _MASK32
         size_minus1 = b - a
         small = size_minus1 < np.uint64(1 << 16)
@@ -295,33 +324,54 @@ class _Decoder:
 _BIT_CDF = np.array([0, 1, 2], np.int64)
 
 
-def decode(strings, tables: CodingTables, return_overruns: bool = False):
+class _TableLookup:
+    """Every table's cumulative counts in one increasing array (row k shifted up by k times
+    2**precision + 1), so that one `searchsorted` finds each row's bin in its own table."""
+
+    def __init__(self, tables: CodingTables):
+        self.cdf, self.lengths = tables.cdf, tables.lengths
+        self.stride = (1 << tables.precision) + 1
+        self.flat = (self.cdf + np.arange(len(self.cdf))[:, None] * self.stride).ravel()
+
+    def bins(self, table: np.ndarray, quotient: np.ndarray) -> np.ndarray:
+        """The bin of table ``table[i]`` that `quotient[i]` falls into; past the table's end
+        (only hostile strings get there), its escape bin."""
+        found = np.searchsorted(self.flat, quotient + table * self.stride, side="right")
+        return np.minimum(found - table * self.cdf.shape[1] - 1, self.lengths[table])
+
+
+def decode(strings, tables: CodingTables, return_overruns: bool = False, indexes=None):
     """Decodes byte strings into symbols int32 [N, C]; also returns per-string sanity (bool [N]).
 
-    Never hangs or crashes on arbitrary bytes: an escape whose gamma code runs longer than any
-    encoder writes (an overrun, on which TFC hangs) stops that string's decoding and marks it
-    insane. With `return_overruns`, a third array says which strings had one.
+    Symbol [n, c] is decoded with table c, or with table ``indexes[n, c]`` when `indexes` is
+    given (the same as the encoder's; C is then its width). Never hangs or crashes on arbitrary
+    bytes: an escape whose gamma code runs longer than any encoder writes (an overrun, on which
+    TFC hangs) stops that string's decoding and marks it insane. With `return_overruns`, a
+    third array says which strings had one.
     """
+    channels = len(tables.lengths) if indexes is None else np.shape(indexes)[-1]
     # A decoder reads at most 2 bytes per decoded bit or symbol, and an escape takes at most
     # 2 * _MAX_GAMMA_ZEROS + 3 bits: longer strings are never read to the end (so they are
     # insane anyway) and are cut here, before they cost memory in the padded batch.
-    readable = 4 + 2 * (2 * _MAX_GAMMA_ZEROS + 4) * len(tables.lengths)
+    readable = 4 + 2 * (2 * _MAX_GAMMA_ZEROS + 4) * channels
     strings = [bytes(s[:readable + 1]) for s in strings]
+    rows = len(strings)
+    table = table_indexes(indexes, (rows, channels), tables)
+    lookup = _TableLookup(tables)
     decoder = _Decoder(strings)
-    rows, channels = len(strings), len(tables.lengths)
     symbols = np.zeros((rows, channels), np.int64)
     broken = np.zeros(rows, bool)
     for c in range(channels):
         active = np.flatnonzero(~broken)
-        width = tables.lengths[c] + 2
-        index = decoder.decode(active, tables.cdf[c, :width], tables.precision)
-        escape = index == tables.lengths[c]
+        which = table[active, c]
+        index = decoder.decode(active, None, tables.precision, lookup, which)
+        escape = index == tables.lengths[which]
         symbols[active, c] = index
         if escape.any():
-            values, ok = _decode_gamma(decoder, active[escape], tables.lengths[c])
+            values, ok = _decode_gamma(decoder, active[escape], tables.lengths[which[escape]])
             symbols[active[escape], c] = values
             broken[active[escape][~ok]] = True
-    symbols = (symbols + tables.offsets).astype(np.int64)
+    symbols = (symbols + tables.offsets[table]).astype(np.int64)
     wrapped = ((symbols + 2**31) % 2**32 - 2**31).astype(np.int32)  # int32 arithmetic, as TFC
     sane = decoder.sane() & ~broken
     return (wrapped, sane, broken) if return_overruns else (wrapped, sane)
