@@ -31,9 +31,8 @@
 # $\lambda = 2000$ for 15 epochs, as the original tutorial does, and reads the training curves.
 # The trained model is cached, so parts 4–8 reuse it instead of training again.
 #
-# **Bits.** Every bit count in this part (noisy rate, information content, real strings,
-# `.mnc` bytes) is defined in the glossary at the end of [part 4](04_compression.ipynb), always per
-# digit.
+# **Bits.** The bit counts in this part (noisy rate, information content) are defined with the
+# others in the glossary at the end of [part 4](04_compression.ipynb), always per digit.
 #
 # **Time.** Trains one model, $\lambda = 2000$ for 15 epochs on all 60,000 training digits:
 # 2–10 min on a 2-core CPU (10–40 s an epoch), and about 45 s for everything else. With
@@ -237,8 +236,8 @@ print(f"smallest prior scale {smallest:.3f}, log {np.log(smallest):.2f}: about "
 # - $\lambda$ is a price: bits per unit of distortion.
 # - Each part of the model sees the loss differently: the encoder trades, the decoder redraws,
 #   the prior fits.
-# - At $\lambda = 2000$, 15 epochs bring a digit's information content from 6,272 raw bits
-#   down to about 41 bits; its real string is a few bits longer (part 4).
+# - At $\lambda = 2000$, 15 epochs bring a digit from 6,272 raw bits to an information content
+#   of about 41 bits; its real string is a few bits longer (part 4).
 #
 # ## Exercises
 #

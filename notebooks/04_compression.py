@@ -299,6 +299,9 @@ print("decodes to the same digits:", np.array_equal(decompress_file(decompressor
 # - **payload**: a classical codec's bits without its headers and fixed tables (part 7);
 # - **bits under the tables**: $-\log_2$ of the 12-bit tables' probabilities (and escape codes),
 #   what the real strings approach (this part, `tables.code_bits`);
+# - **the tables' entropy** $\sum_i H(Q_i)$: the bits a string needs on average if its latents
+#   are drawn from the tables themselves, as when random bytes are decoded (part 6,
+#   `tables.entropy_bits`);
 # - *not a bit count*: part 6's likelihood and negative ELBO are $-\log_2$ of a *density* over
 #   pixels scaled to $[0, 1]$; they shift with the pixels' units and can be negative, so they
 #   are never set beside the counts above.

@@ -236,8 +236,9 @@ for a, b, secant in secant_slopes(sweep.rows):
 #
 # - **A bound.** For digits drawn from MNIST's distribution, Shannon's *rate–distortion
 #   function* $R(D)$ is the fewest bits per digit that any code, however clever, needs to keep
-#   the expected distortion at most $D$; it is reached only in the limit of coding many digits
-#   together, so for codes of one digit at a time it is a bound they cannot beat. Nobody can
+#   the expected distortion at most $D$. It is reached only in the limit of coding many digits
+#   together, and no code gets below it, joint or one digit at a time (counting what marks
+#   where each string ends, such as the length byte of an `.mnc` file). Nobody can
 #   compute it for MNIST, but every codec, ours and the classical ones of part 7, gives an
 #   *operational* point on or above it.
 # - **Only the convex hull.** Minimising $R + \lambda D$ picks, for each price $\lambda$, the

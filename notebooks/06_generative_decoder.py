@@ -141,25 +141,26 @@ for lmbda, (_, decompressor) in codecs.items():
 # instead. Decoding random bits thus *samples* the latents from the prior, and the synthesis
 # transform maps those samples to images.
 #
-# How long must the random strings be? The decoder stops after the last latent; whatever bits
-# it has not needed are never read. Decoding random bits draws every latent from its table, and
-# a draw of probability $q$ uses about $-\log_2 q$ bits, so on average the decoder reads about
-# the sum of the tables' entropies, $\sum_i H(Q_i)$, and never fewer than the 4 bytes it reads
-# before it decodes anything. That is set by the tables alone; compare it with what the model
-# spends on real digits:
+# How long must the random strings be? Decoding random bits draws every latent from its table,
+# and a draw of probability $q$ narrows the interval by a factor $q$, which takes about
+# $-\log_2 q$ bits of the string to decide. So the decoded latents depend on only about the
+# first $\sum_i H(Q_i)$ bits, the sum of the tables' entropies. The decoder loads at least 4
+# bytes (missing ones count as zeros) and more as it goes, but bits beyond those do not change
+# the result. That is set by the tables alone; compare it with what the model spends on real
+# digits:
 
 # %%
 test_digits, _ = load_mnist_arrays("test", data_dir, limit=validation_examples)
 for lmbda, (compressor, decompressor) in codecs.items():
     entropy = decompressor.entropy_model.tables.entropy_bits().sum()
     real = string_bits(compressor(test_digits)[0]) / 8
-    print(f"λ = {lmbda:g}: a random string is read for about {entropy:.1f} bits "
-          f"({entropy / 8:.1f} bytes; at least 4 are read); real digits' strings take "
-          f"{real.mean():.1f} bytes on average, at most {real.max():.0f}")
+    print(f"λ = {lmbda:g}: the latents depend on about the first {entropy:.1f} bits of a random "
+          f"string ({entropy / 8:.1f} bytes); real digits' strings take {real.mean():.1f} bytes "
+          f"on average, at most {real.max():.0f}")
 
 # %% [markdown]
-# Where a model reads less than a random string holds, the rest is simply ignored; where it needs
-# more, the decoder reads past the end (as zeros) and the last latents are decided by that
+# Where a model needs fewer bits than a random string holds, the rest changes nothing; where it
+# needs more, the decoder reads past the end (as zeros) and the last latents are decided by that
 # padding, not by chance.
 #
 # Whether the images look like digits depends on how well the prior describes the latents of
@@ -282,7 +283,7 @@ for lmbda, (_, decompressor) in codecs.items():
 # 1. **Shorter random strings.** Set `string_bytes` to 1, 2 and 4. From which length on do the
 #    $\lambda = 300$ samples stop changing when you append more bytes, and why is that length
 #    different for $\lambda = 2000$? *Cost:* under a minute. *Hint:* the decoder stops after the
-#    last latent; the tables' entropies (printed above) say how far it reads on average.
+#    last latent; the tables' entropies (printed above) say how many bits decide the latents.
 # 2. **A string of zeros.** Decode `bytes(8)` with both models. Which latents does it decode to,
 #    and why is the digit the same for every number of zeros? Check the latents below.
 #    *Cost:* under a minute. *Hint:* `decompressor.entropy_model.decode_symbols([bytes(8)])`

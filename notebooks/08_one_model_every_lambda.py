@@ -314,17 +314,18 @@ for row in bd_rates:
 # %% [markdown]
 # Read it in three steps. The last line is the recipe alone: the same kind of model, trained the
 # variable-rate way. The lines against the same-recipe eight are the price of sharing with the
-# recipe and the epochs held fixed, and that has two parts: the eight anchors train 30 epochs
-# *each*, while the one model's 30 epochs are shared by eight levels, so each level sees about an
-# eighth of the updates for an eighth of the compute. This BD-rate is the price of sharing at
-# equal epochs per model, not of the shared transforms alone (exercise 3 changes the number of
-# levels). The argument above bounds the training loss, not a BD-rate on test digits and real
-# strings between interpolated points, so a BD-rate near zero can come out slightly negative; a
-# clearly negative one says the separate models, too, are short of their optimum. And the two
-# seeds show one pair of draws, so their gap is a lower bound on the noise, not its size: two
-# full runs of an earlier version of this notebook, on the two stacks, gave +7.4% and +4.4%
-# against the original eight, and the anchors' own seeds add to that. Read only differences of
-# several points as findings. docs/results.md keeps the full run's table.
+# recipe and the epochs held fixed, and it has two sources this comparison cannot tell apart: one
+# set of transforms serves eight λ, and the one model's 30 epochs are shared by eight levels, so
+# each level trains on about an eighth of the digits (a level is drawn for every digit of every
+# batch), while each anchor trains 30 epochs on its own λ, at eight times the compute. This BD-rate
+# is the price of sharing at equal epochs per model, not of the shared transforms alone (exercise 3
+# changes the number of levels). The argument above bounds the training loss, not a BD-rate on test
+# digits and real strings between interpolated points, so a BD-rate near zero can come out slightly
+# negative; a clearly negative one says the separate models, too, are short of their optimum. And
+# the two seeds are one pair of draws, so their gap can badly understate the noise: an earlier
+# version of this notebook gave +7.4% along PSNR against the original eight in one full run on the
+# Python 3.11 stack and +4.4% in another on the 3.13 stack, and the anchors' own seeds add to that.
+# Read only differences of several points as findings. docs/results.md keeps the full run's table.
 #
 # ## Between the levels
 #
@@ -433,8 +434,8 @@ for lmbda in (300, 1000, 3000, 10000):
 # - Every level is exactly a fixed-rate model, so a dedicated model trained to its optimum is
 #   never worse in the loss; the BD-rate against the original eight mixes the price of sharing
 #   with the recipe's effect. Same-recipe anchors separate the two; what remains is the price of
-#   sharing at equal epochs, where each level gets a share of the updates. A second seed gives a
-#   lower bound on how far a BD-rate moves by chance; runs have differed by about 3 points.
+#   sharing at equal epochs, where each level trains on a share of the digits. A second seed is
+#   one draw of how far a BD-rate moves by chance; full runs have differed by about 3 points.
 # - Between the levels, $\lambda$ is a label: a point there is judged against a dedicated model and
 #   against time-sharing between its neighbouring levels, which reaches the straight chord
 #   without any training.

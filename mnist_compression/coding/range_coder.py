@@ -57,8 +57,9 @@ class CodingTables:
 
     def entropy_bits(self) -> np.ndarray:
         """Each channel's entropy in bits under its coded probabilities, escape bin included
-        (float64 [C]). Decoding random bytes draws every bin with its coded probability, so a
-        decoder reads about this many bits per channel (escaped values a few more)."""
+        (float64 [C]). Decoding random bytes draws every bin with its coded probability, so
+        the decoded symbols depend on only about this many bits of the string per channel
+        (escaped values a few more), however many bytes the decoder loads (notebook 06)."""
         p = np.diff(self.cdf, axis=1) / float(1 << self.precision)
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.where(p > 0, -p * np.log2(p), 0.0).sum(axis=1)
