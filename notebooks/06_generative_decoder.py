@@ -165,12 +165,13 @@ for lmbda, (compressor, decompressor) in codecs.items():
 #
 # Whether the images look like digits depends on how well the prior describes the latents of
 # real digits. Our prior treats the latents as independent. Are they? The correlations between
-# the informative latents of the test digits:
+# the informative latents of the test digits (those that cost bits and take more than one value
+# on them):
 
 # %%
 for lmbda, (compressor, _) in codecs.items():
     latents = compressor.transforms.latents(test_digits)
-    used = bits_per_latent(models[lmbda].prior, latents) >= 0.01
+    used = (bits_per_latent(models[lmbda].prior, latents) >= 0.01) & (latents.std(axis=0) > 0)
     correlations = np.abs(np.corrcoef(latents[:, used].T)[~np.eye(used.sum(), dtype=bool)])
     print(f"λ = {lmbda:g}: |correlation| between its {used.sum()} informative latents: mean "
           f"{correlations.mean():.2f}, largest {correlations.max():.2f}")

@@ -95,6 +95,14 @@ for codec in ("jpeg", "webp"):
 # models get rows above where they do; whether they get below a codec's best fidelity is the
 # comparison of their MAE (the table, or the plot) with that codec's lowest MAE, printed last.
 #
+# The reference run trained λ = 20,000 and 50,000 to MAE 0.0176 at 146.3 bits and 0.0161 at 185.8
+# bits, 6.2 and 5.1 times fewer bits than WebP at the same MAE. Both stay far above the classical
+# codecs' best fidelity (MAE 0.0044 for JPEG, 0.0020 for WebP): five times the λ of the
+# 10,000 model (MAE 0.0207, 109.4 bits) buys a fifth less error for 70% more bits, so this
+# model, at 15 epochs, is running out of fidelity to sell, and its advantage shrinks as λ grows.
+# Models trained anew land within a few tenths of a bit and about 0.0001 of these (part 8's two
+# seeds differ by that much at λ = 2000); the classical codecs' numbers do not change at all.
+#
 # ## Exercise 2: whole files
 
 # %%
@@ -105,8 +113,11 @@ for row in baselines:
 
 # %% [markdown]
 # At low qualities a JPEG file is mostly headers and tables; the payload is a small part of it.
-# Counting whole files (the dotted lines of the plot above) multiplies the classical codecs' bits
-# at every quality, most at the lowest, and pushes their curves further from the learned codec's.
+# Counting whole files (the dotted lines of the plot above) multiplies the classical codecs' bits at
+# every quality, most at the lowest, and pushes their curves further from the learned codec's. Every
+# run with the same Pillow prints the same shares (the classical codecs are deterministic): in the
+# reference run 89% of a JPEG file at quality 1 and 49% at 90, 26% and 9% for WebP, 21% for PNG, 24%
+# for LZMA and 3% for zlib.
 #
 # ## Exercise 3: 20 latents
 
