@@ -155,8 +155,8 @@ for lmbda, (compressor, decompressor) in codecs.items():
     entropy = decompressor.entropy_model.tables.entropy_bits().sum()
     real = string_bits(compressor(test_digits)[0]) / 8
     print(f"λ = {lmbda:g}: the latents depend on about the first {entropy:.1f} bits of a random "
-          f"string ({entropy / 8:.1f} bytes); real digits' strings take {real.mean():.1f} bytes "
-          f"on average, at most {real.max():.0f}")
+          f"string ({entropy / 8:.1f} bytes);\n  real digits' strings take {real.mean():.1f} "
+          f"bytes on average, at most {real.max():.0f}")
 
 # %% [markdown]
 # Where a model needs fewer bits than a random string holds, the rest changes nothing; where it
