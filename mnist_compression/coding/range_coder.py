@@ -69,14 +69,11 @@ class CodingTables:
         -log2 of its bin's coded probability, and for a value outside its table the escape
         bin's plus the 2n bits of its Elias-gamma code and sign. A row's string is about their
         sum long (notebook 04 compares these with the prior's bits)."""
-        index = np.asarray(symbols, np.int64) - self.offsets
-        escaped = (index < 0) | (index >= self.lengths)
-        bins = np.where(escaped, self.lengths, index)
-        channels = np.arange(len(self.lengths))
-        counts = self.cdf[channels, bins + 1] - self.cdf[channels, bins]
-        gamma = np.where(index < 0, -index, index - self.lengths + 1)
-        escape_bits = np.where(escaped, 2 * _bit_length(np.maximum(gamma, 1)), 0)
-        return self.precision - np.log2(counts) + escape_bits
+        symbols = np.asarray(symbols, np.int64)
+        table = table_indexes(None, symbols.shape, self)
+        _, bins, _, gamma_bits = _places(symbols, self, table)
+        counts = self.cdf[table, bins + 1] - self.cdf[table, bins]
+        return self.precision - np.log2(counts) + gamma_bits
 
     def to_flat(self) -> np.ndarray:
         """TFC's flat int32 layout of these tables."""
@@ -219,26 +216,35 @@ def encode(symbols: np.ndarray, tables: CodingTables, indexes=None) -> list:
     rows = len(symbols)
     if rows == 0:
         return []
-    lengths = tables.lengths[table]
-    index = symbols - tables.offsets[table]
-    escaped = (index < 0) | (index >= lengths)
-    gamma = np.where(index < 0, -index, index - lengths + 1)
-    if (escaped & (gamma >= 1 << 30)).any():
+    index, bins, gamma, gamma_bits = _places(symbols, tables, table)
+    escaped = gamma > 0
+    if (gamma >= 1 << 30).any():
         raise ValueError(
             "Cannot code latent values more than 2**30 beyond their table's range "
             "(tensorflow-compression never returns on such input)."
         )
-    gamma_bits = np.where(escaped, 2 * _bit_length(np.maximum(gamma, 1)), 0)
     encoder = _Encoder(rows, 2 * (symbols.shape[1] + gamma_bits.sum(axis=1).max()) + 8)
     all_rows = np.arange(rows)
     for c in range(symbols.shape[1]):
-        bins = np.where(escaped[:, c], lengths[:, c], index[:, c])
-        encoder.encode(all_rows, tables.cdf[table[:, c], bins], tables.cdf[table[:, c], bins + 1],
-                       tables.precision)
+        column = bins[:, c]
+        encoder.encode(all_rows, tables.cdf[table[:, c], column],
+                       tables.cdf[table[:, c], column + 1], tables.precision)
         escape_rows = np.flatnonzero(escaped[:, c])
         if len(escape_rows):
             _encode_gamma(encoder, escape_rows, gamma[escape_rows, c], index[escape_rows, c] < 0)
     return encoder.finish()
+
+
+def _places(symbols: np.ndarray, tables: CodingTables, table: np.ndarray):
+    """Where each symbol (int64 [N, C]) falls in its table: its index from the table's first
+    value, the bin it is coded in (the escape bin if outside), the Elias-gamma distance of an
+    escaped value (0 inside the table) and the bits that code and its sign take."""
+    lengths = tables.lengths[table]
+    index = symbols - tables.offsets[table]
+    escaped = (index < 0) | (index >= lengths)
+    gamma = np.where(index < 0, -index, np.where(escaped, index - lengths + 1, 0))
+    gamma_bits = np.where(escaped, 2 * _bit_length(np.maximum(gamma, 1)), 0)
+    return index, np.where(escaped, lengths, index), gamma, gamma_bits
 
 
 def _bit_length(values: np.ndarray) -> np.ndarray:
