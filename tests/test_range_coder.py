@@ -212,3 +212,12 @@ def test_bad_indexes_say_what_was_expected(indexes, message):
     tables = random_tables(np.random.default_rng(12), channels=7)
     with pytest.raises(ValueError, match=message):
         encode(np.zeros((3, 5), np.int64), tables, indexes)
+
+
+def test_decoding_with_indexes_of_the_wrong_shape_says_what_was_expected():
+    tables = random_tables(np.random.default_rng(13), channels=3)
+    strings = encode(np.zeros((2, 3), np.int64), tables)
+    with pytest.raises(ValueError, match=r"shaped \[N, C\], one per symbol .* got shape \[3\]"):
+        decode(strings, tables, indexes=np.zeros(3, np.int64))
+    with pytest.raises(ValueError, match=r"shaped \[2, 3\], one per symbol, got int64 of shape"):
+        decode(strings, tables, indexes=np.zeros((5, 3), np.int64))

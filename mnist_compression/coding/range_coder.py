@@ -356,7 +356,10 @@ def decode(strings, tables: CodingTables, return_overruns: bool = False, indexes
     TFC hangs) stops that string's decoding and marks it insane. With `return_overruns`, a
     third array says which strings had one.
     """
-    channels = len(tables.lengths) if indexes is None else np.shape(indexes)[-1]
+    if indexes is not None and np.ndim(indexes) != 2:
+        raise ValueError(f"Expected table indexes shaped [N, C], one per symbol of each string, "
+                         f"got shape {list(np.shape(indexes))}.")
+    channels = len(tables.lengths) if indexes is None else np.shape(indexes)[1]
     # A decoder reads at most 2 bytes per decoded bit or symbol, and an escape takes at most
     # 2 * _MAX_GAMMA_ZEROS + 3 bits: longer strings are never read to the end (so they are
     # insane anyway) and are cut here, before they cost memory in the padded batch.
