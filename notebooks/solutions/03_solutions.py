@@ -101,7 +101,7 @@ for name in ("val_rate", "val_distortion"):
 # The reference run printed a rate that fell 16.43 bits from epoch 1 to 2 and then rose 0.55 bits
 # over the last 10 epochs, and a distortion that fell 0.0022 and then 0.0015 more: the model
 # still improves, by trading a little rate for distortion (2000 · 0.0015 = 3 bits of loss
-# against 0.55 bits of rate). Another training moves these numbers by about a tenth of a bit
+# against 0.55 bits of rate). Another training moves these numbers by about 0.2 bits
 # and 0.0001 (part 8's two seeds differ by that much), so the signs can flip where a change is
 # that small; the sizes relative to the early step are what to compare.
 #
