@@ -2,7 +2,8 @@
 
 Introduced in notebook 03 (λ) and notebook 08 (levels). `STUDY_LAMBDAS` are the eight λ of the
 rate–distortion study (notebook 07) and the levels of the variable-rate recipe (notebook 08);
-`kind_of` tells the two kinds of model apart by their levels, for settings and model files alike.
+`kind_of` tells the kinds of model apart by their levels and side latents, for settings and model
+files alike.
 """
 
 from __future__ import annotations
@@ -14,13 +15,17 @@ import numbers
 from .checks import shown
 
 STUDY_LAMBDAS = (50.0, 100.0, 300.0, 500.0, 1000.0, 2000.0, 5000.0, 10000.0)
-# The kinds of model: trained for one λ, or for rate levels (one gain per level).
-FIXED_RATE, VARIABLE_RATE = "fixed-rate", "variable-rate"
+# The kinds of model: trained for one λ, for rate levels (one gain per level), or for one λ
+# with a scale hyperprior (side latents, notebook 09).
+FIXED_RATE, VARIABLE_RATE, HYPERPRIOR = "fixed-rate", "variable-rate", "hyperprior"
 
 
-def kind_of(levels) -> str:
-    """The kind of model that has these rate levels (None: a model of one λ)."""
-    return FIXED_RATE if levels is None else VARIABLE_RATE
+def kind_of(levels, hyper_latent_dims=None) -> str:
+    """The kind of model that has these rate levels (None: a model of one λ) and side latents
+    (None: a factorized prior alone)."""
+    if levels is not None:
+        return VARIABLE_RATE
+    return FIXED_RATE if hyper_latent_dims is None else HYPERPRIOR
 
 
 def check_lmbda(value, name: str = "lmbda") -> float:
@@ -69,5 +74,5 @@ def levels_text(levels) -> str:
     return ",".join(f"{v:g}" for v in check_levels(levels))
 
 
-__all__ = ["FIXED_RATE", "STUDY_LAMBDAS", "VARIABLE_RATE", "check_levels", "check_lmbda",
-           "kind_of", "levels_text", "parse_levels"]
+__all__ = ["FIXED_RATE", "HYPERPRIOR", "STUDY_LAMBDAS", "VARIABLE_RATE", "check_levels",
+           "check_lmbda", "kind_of", "levels_text", "parse_levels"]

@@ -25,6 +25,7 @@ from .checks import (
 )
 from .lambdas import (
     FIXED_RATE,
+    HYPERPRIOR,
     STUDY_LAMBDAS,
     VARIABLE_RATE,
     check_lmbda,
@@ -83,6 +84,10 @@ class TrainingSettings:
         POSITIVE_INTEGER.or_none())
     batch_size: int = _option(128, "digits per training step", POSITIVE_INTEGER)
     latent_dims: int = _option(50, "numbers per digit in the latent space", POSITIVE_INTEGER)
+    hyper_latent_dims: int | None = _option(
+        None, "side latents of a scale hyperprior (notebook 09), e.g. 8: sent first, they tell "
+              "the decoder each latent's scale for this digit (default: None, the factorized "
+              "prior alone)", POSITIVE_INTEGER.or_none())
     learning_rate: float = _option(1e-3, "Adam's learning rate (the peak, with a schedule)",
                                    POSITIVE_NUMBER.to(float))
     schedule: str = _option("constant", "learning-rate schedule: constant, or cosine (warm-up, "
@@ -119,11 +124,18 @@ class TrainingSettings:
             if self.warm_start is not None:
                 raise ValueError("A variable-rate model (levels) cannot warm-start from a "
                                  "fixed-rate model; leave warm_start unset.")
+            if self.hyper_latent_dims is not None:
+                raise ValueError("A variable-rate model (levels) has no hyperprior; leave "
+                                 "hyper_latent_dims unset, or levels.")
+        if self.kind == HYPERPRIOR and self.warm_start is not None:
+            raise ValueError("A hyperprior model (hyper_latent_dims) cannot warm-start from a "
+                             "model without one; leave warm_start unset.")
 
     @property
     def kind(self) -> str:
-        """The kind of model these settings train: "fixed-rate", or "variable-rate" (levels)."""
-        return kind_of(self.levels)
+        """The kind of model these settings train: "fixed-rate", "variable-rate" (levels) or
+        "hyperprior" (hyper_latent_dims)."""
+        return kind_of(self.levels, self.hyper_latent_dims)
 
     def describe(self) -> str:
         """How messages name the model: "λ=2000", or "variable-rate (8 levels, λ=50…10000)"."""
@@ -169,7 +181,7 @@ class TrainingSettings:
     def _shared(self) -> dict:
         """What a related model (a warm start's, the variable-rate recipe's) keeps."""
         shared = ("distortion", "train_examples", "validation_examples", "batch_size",
-                  "latent_dims", "seed", "data_dir")
+                  "latent_dims", "seed", "data_dir")  # never the hyperprior: its own kind
         return {name: getattr(self, name) for name in shared}
 
     def as_dict(self) -> dict:
@@ -190,6 +202,8 @@ _DESCRIPTIONS = {
     FIXED_RATE: lambda settings: f"λ={settings.lmbda:g}",
     VARIABLE_RATE: lambda settings: (f"variable-rate ({len(settings.levels)} levels, "
                                      f"λ={settings.levels[0]:g}…{settings.levels[-1]:g})"),
+    HYPERPRIOR: lambda settings: (f"λ={settings.lmbda:g} with a hyperprior "
+                                  f"({settings.hyper_latent_dims} side latents)"),
 }
 
 

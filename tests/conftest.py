@@ -85,3 +85,24 @@ def count_training(monkeypatch):
 
     monkeypatch.setattr(training, "train_model", counting_train)
     return calls
+
+
+@pytest.fixture(scope="session")
+def small_hyperprior():
+    """An untrained hyperprior trainer (50 latents, 8 side latents) whose latents, side
+    latents and scale indexes spread over their ranges, every grid index included."""
+    import tensorflow as tf
+
+    from mnist_compression.model.hyperprior import HyperpriorTrainer
+
+    tf.keras.utils.set_random_seed(1)
+    trainer = HyperpriorTrainer(latent_dims=50, hyper_latent_dims=8)
+    trainer(tf.zeros((1, 28, 28, 1), tf.uint8))
+    trainer.prior_log_scales.assign(np.linspace(-1.0, 2.0, 8))
+    for transform, factor, bias in ((trainer.analysis_transform, 40, None),
+                                    (trainer.hyper_analysis_transform, 4, None),
+                                    (trainer.hyper_synthesis_transform, 3, np.linspace(2, 60, 50))):
+        layer = transform.layers[-1]
+        kernel, old_bias = layer.get_weights()
+        layer.set_weights([kernel * factor, old_bias if bias is None else bias.astype(np.float32)])
+    return trainer

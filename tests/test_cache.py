@@ -72,7 +72,7 @@ def test_an_architecture_change_trains_a_new_model(tiny_mnist, model_cache, caps
     folder, _ = tiny_mnist
     _train(folder, capsys)
     real = cache.architecture
-    monkeypatch.setattr(cache, "architecture", lambda dims: dict(real(dims), extra="layer"))
+    monkeypatch.setattr(cache, "architecture", lambda *dims: dict(real(*dims), extra="layer"))
     _, _, out = _train(folder, capsys)
     assert out.startswith("Saved") and len(list(model_cache.iterdir())) == 2
 

@@ -5,7 +5,8 @@ stack), side by side, with $MNIST_COMPRESSION_EXCHANGE naming one folder, then t
 more on each, so both directions are checked whichever stack finished first.
 Each stack writes, through the command line, a model it trained on real digits, 1,000 test digits
 compressed to an .mnc file, and the digits it decodes from that file, into <folder>/<stack>/ (and
-the same for a variable-rate model, coded at a λ between its levels); and checks every other
+the same for a variable-rate model, coded at a λ between its levels, and for a hyperprior
+model, whose strings hold its side latents first); and checks every other
 stack's artefacts there: the same decoded digits and the same .mnc bytes.
 """
 
@@ -63,6 +64,13 @@ def own(exchange, mnist_dir, tmp_path_factory, monkeypatch_module):
            folder / "digits.npy", "--force", "-o", folder / "variable.mnc")
     _codec("decompress", "--model", folder / "variable.npz", folder / "variable.mnc",
            "--force", "-o", folder / "variable_decoded.npy")
+    _codec("export", "--lmbda", 2000, "--hyper-latent-dims", 8, "--epochs", 1,
+           "--train-examples", 4096, "--validation-examples", 1000, "--data-dir", mnist_dir,
+           "--quiet", "--force", "-o", folder / "hyperprior.npz")
+    _codec("compress", "--model", folder / "hyperprior.npz", folder / "digits.npy", "--force",
+           "-o", folder / "hyperprior.mnc")
+    _codec("decompress", "--model", folder / "hyperprior.npz", folder / "hyperprior.mnc",
+           "--force", "-o", folder / "hyperprior_decoded.npy")
     (folder / "done").write_text(json.dumps(dict(stack=STACK, python=platform.python_version(),
                                                  tensorflow=tf.__version__)))
     return folder
@@ -76,7 +84,8 @@ def monkeypatch_module():
 
 def test_this_stack_wrote_its_artefacts(own):
     for name in ("model.npz", "digits.npy", "digits.mnc", "decoded.npy", "variable.npz",
-                 "variable.mnc", "variable_decoded.npy", "done"):
+                 "variable.mnc", "variable_decoded.npy", "hyperprior.npz", "hyperprior.mnc",
+                 "hyperprior_decoded.npy", "done"):
         assert (own / name).stat().st_size > 0, name
 
 
@@ -87,7 +96,8 @@ def test_other_stacks_artefacts_decode_and_encode_identically(own, exchange, tmp
     for other in others:
         for model, mnc, expected, at in (("model", "digits", "decoded", ()),
                                          ("variable", "variable", "variable_decoded",
-                                          ("--lmbda", VARIABLE_LAMBDA))):
+                                          ("--lmbda", VARIABLE_LAMBDA)),
+                                         ("hyperprior", "hyperprior", "hyperprior_decoded", ())):
             _codec("decompress", "--model", other / f"{model}.npz", other / f"{mnc}.mnc",
                    "-o", tmp_path / f"{other.name}-{mnc}.npy")
             decoded = np.load(tmp_path / f"{other.name}-{mnc}.npy")

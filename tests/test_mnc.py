@@ -104,8 +104,8 @@ def _with_version(data: bytes, version: int) -> bytes:
 @pytest.mark.parametrize("data, message", [
     (b"", "empty"),
     (b"PK\x03\x04" + bytes(40), "Not an .mnc file"),
-    (_with_version(encode_mnc([b"ab"], FINGERPRINT), 3),
-     "format version 3.*reads versions 1 to 2.*Upgrade"),
+    (_with_version(encode_mnc([b"ab"], FINGERPRINT), 4),
+     "format version 4.*reads versions 1 to 3.*Upgrade"),
     (_with_version(encode_mnc([b"ab"], FINGERPRINT), 255), "format version 255.*Upgrade"),
     (_with_version(encode_mnc([b"ab"], FINGERPRINT), 0), "damaged: its format version is 0"),
 ])

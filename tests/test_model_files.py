@@ -55,7 +55,7 @@ def test_fixed_rate_files_are_version_2_and_their_checksum_covers_the_record(mod
     """Version 3 only adds a variable-rate model's levels; a model of one λ is written as
     version 2, which every earlier release reads."""
     record, arrays = model_file_contents(model_file)
-    assert VERSION == 3 and record["format"] == FORMAT and record["version"] == 2
+    assert VERSION == 4 and record["format"] == FORMAT and record["version"] == 2
     assert "levels" not in record
     assert record["sha256"] == _checksum(record, arrays) != named_float32_sha256(arrays)
 
@@ -103,20 +103,20 @@ def test_changed_architecture_is_damage_not_another_architecture(model_file, tmp
 
 
 @pytest.mark.parametrize("changes", [
-    dict(version=4),
-    dict(version=4, lmbda="a new kind of field", arrays=[], settings="garbage", new_field=1),
+    dict(version=5),
+    dict(version=5, lmbda="a new kind of field", arrays=[], settings="garbage", new_field=1),
 ])
 def test_a_newer_version_with_a_valid_checksum_says_upgrade(model_file, tmp_path, changes):
     record, arrays = model_file_contents(model_file)
     record.update(changes)
     arrays["new/array"] = np.zeros(3, np.float32)
-    with pytest.raises(ModelFileError, match="model format 4, newer than the format 3 .*upgrade"):
-        read_model_file(_write(tmp_path / "v4.npz", record, arrays))
+    with pytest.raises(ModelFileError, match="model format 5, newer than the format 4 .*upgrade"):
+        read_model_file(_write(tmp_path / "v5.npz", record, arrays))
 
 
 def test_a_newer_version_whose_arrays_cannot_be_checked_is_damage(model_file, tmp_path):
     record, arrays = model_file_contents(model_file)
-    record["version"] = 4
+    record["version"] = 5
     arrays["new/names"] = np.array(["not", "numbers"])
     with pytest.raises(ModelFileError, match="arrays and record do not match the checksum"):
         read_model_file(_write(tmp_path / "v3.npz", record, arrays, sign=False))

@@ -56,7 +56,7 @@ def test_identity_leaves_out_where_the_data_lives():
     a, b = TrainingSettings(data_dir="/x"), TrainingSettings(data_dir="/y")
     assert identity(a) == identity(b)
     warm = ("data_dir", "warm_start", "warm_start_epochs", "distortion", "levels",
-            "level_sampling")  # the keys of old models stay valid
+            "level_sampling", "hyper_latent_dims")  # the keys of old models stay valid
     assert identity(a) == {k: v for k, v in a.as_dict().items() if k not in warm}
     assert identity(TrainingSettings(warm_start_epochs=4)) == identity(TrainingSettings())
     assert identity(TrainingSettings(warm_start=2000)) == dict(
@@ -68,7 +68,8 @@ def test_identity_leaves_out_where_the_data_lives():
     for name, value in [("lmbda", 300.0), ("epochs", 2), ("train_examples", 10),
                         ("validation_examples", 10), ("batch_size", 8), ("latent_dims", 8),
                         ("learning_rate", 3e-4), ("schedule", "cosine"), ("warmup", 0.1),
-                        ("prior_lr_factor", 3.0), ("prior_lr_ramp", 0.1), ("seed", 1)]:
+                        ("prior_lr_factor", 3.0), ("prior_lr_ramp", 0.1), ("seed", 1),
+                        ("hyper_latent_dims", 8)]:
         assert identity(TrainingSettings(**{name: value})) == dict(
             identity(TrainingSettings()), **{name: value}), name
 
@@ -81,7 +82,8 @@ def test_every_field_becomes_a_command_line_option():
     assert set(options) == {"help", "recipe", *fields}
     types = dict(lmbda=float, levels=str, level_sampling=float, distortion=str, epochs=int,
                  train_examples=int,
-                 validation_examples=int, batch_size=int, latent_dims=int, learning_rate=float,
+                 validation_examples=int, batch_size=int, latent_dims=int,
+                 hyper_latent_dims=int, learning_rate=float,
                  schedule=str,
                  warmup=float, prior_lr_factor=float, prior_lr_ramp=float, seed=int,
                  warm_start=float, warm_start_epochs=int, data_dir=str)
@@ -96,7 +98,8 @@ def test_every_field_becomes_a_command_line_option():
     assert options["train_examples"].help.endswith("(default: all 60,000)")
     given = dict(lmbda="300", levels=None, level_sampling=None, distortion="mse", epochs="2",
                  train_examples="4096",
-                 validation_examples="512", batch_size="64", latent_dims="20", learning_rate="3e-4",
+                 validation_examples="512", batch_size="64", latent_dims="20",
+                 hyper_latent_dims=None, learning_rate="3e-4",
                  schedule="cosine",
                  warmup="0.1", prior_lr_factor="5", prior_lr_ramp="0.2", seed="7",
                  warm_start="2000", warm_start_epochs="10", data_dir="d")

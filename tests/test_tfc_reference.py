@@ -137,6 +137,28 @@ def test_an_index_per_symbol_gives_tfcs_indexed_tables_and_strings(seed):
                                   real.decompress(strings, indexes).numpy())
 
 
+def test_hyperprior_strings_are_tfcs_indexed_strings(small_hyperprior, test_digits):
+    """A hyperprior codec's strings, [z | y] in one string, against tfc's
+    `ContinuousIndexedEntropyModel` given the side priors' and the grid's scales as its tables
+    and the codec's table indexes (the side latents' own, then the grid's the decoded z picks)."""
+    from mnist_compression.model.files import make_codec
+
+    compressor, decompressor = make_codec(small_hyperprior).at()
+    coder = compressor.entropy_model
+    scales = np.concatenate([coder.side_scales, coder.grid])
+    real = tfc.ContinuousIndexedEntropyModel(
+        tfc.NoisyLogistic, index_ranges=(len(scales),),
+        parameter_fns=dict(loc=lambda i: tf.zeros_like(i),
+                           scale=lambda i: tf.gather(scales, tf.cast(i, tf.int32))),
+        coding_rank=1, compression=True, channel_axis=None)
+    np.testing.assert_array_equal(coder.tables.to_flat(), real.cdf.numpy())
+    symbols = compressor.transforms.latents(test_digits)
+    indexes = coder.table_indexes(symbols[:, :coder.side_dims])
+    strings = compressor.compress(test_digits)
+    assert real.compress(symbols.astype(np.float32), indexes).numpy().tolist() == strings
+    np.testing.assert_array_equal(real.decompress(strings, indexes).numpy(), symbols)
+
+
 @pytest.mark.parametrize("seed", range(4))
 def test_the_entropy_model_writes_and_reads_the_same_bytes_as_tfc(seed):
     """Our entropy model end to end (offsets, tables, guards, coder) against tfc's."""

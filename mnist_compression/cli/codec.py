@@ -20,9 +20,8 @@ from pathlib import Path
 from ..atomic_files import check_output
 from ..codec.codecs import codec_from_arrays, compress_to_file, decompress_file, load_codec
 from ..codec.mnc import read_mnc
-from ..lambdas import FIXED_RATE
 from ..settings import RECIPES, training_minutes
-from ..storage.model_files import OPTIONAL_FIELDS, read_model_file
+from ..storage.model_files import OPTIONAL_FIELDS, model_kind, read_model_file
 from .digit_files import (
     CommandError,
     digit_file_names,
@@ -68,7 +67,7 @@ def _refuse_inputs_as_outputs(inputs, *outputs) -> None:
 def _load(path, lmbda: float | None = None):
     """(compressor at λ, the model's codec, which decodes each file at the λ it records)."""
     codec = load_codec(path)
-    if lmbda is not None and codec.kind == FIXED_RATE:
+    if lmbda is not None and codec.levels is None:
         raise CommandError(f"{path} codes at the one λ it was trained for ({codec.lmbda:g}); "
                            f"--lmbda is for variable-rate models.")
     try:
@@ -153,8 +152,9 @@ def describe_file(path, model=None) -> dict:
     if start == b"\x89MNC" or path.suffix == ".mnc":
         contents = read_mnc(path)
         count = len(contents.strings)
-        info = dict(kind=".mnc file", **({} if contents.lmbda is None else dict(
-                        lmbda=contents.lmbda)), digits=count, bytes=contents.size,
+        info = dict(kind=".mnc file", model_kind=contents.kind,
+                    **({} if contents.lmbda is None else dict(lmbda=contents.lmbda)),
+                    digits=count, bytes=contents.size,
                     bytes_per_digit=contents.size / max(count, 1),
                     header_bytes=contents.header_bytes,
                     header_bytes_per_digit=contents.header_bytes / max(count, 1),
@@ -165,7 +165,8 @@ def describe_file(path, model=None) -> dict:
         return info
     record, arrays = read_model_file(path)
     history = record.get("history") or {}
-    info = dict(kind="model file", bytes=path.stat().st_size, lmbda=record["lmbda"],
+    info = dict(kind="model file", model_kind=model_kind(record), bytes=path.stat().st_size,
+                lmbda=record["lmbda"],
                 **{name: record[name] for name in OPTIONAL_FIELDS if name in record},
                 latent_dims=record["latent_dims"], sha256=record["sha256"],
                 written_with=record["written_with"], settings=record.get("settings"),

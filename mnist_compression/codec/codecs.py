@@ -26,11 +26,17 @@ from ..coding import tf_float32
 from ..coding.range_coder import DEFAULT_PRECISION
 from ..coding.tables import DEFAULT_TAIL_MASS
 from ..hashing import typed_arrays_digest
-from ..lambdas import FIXED_RATE, VARIABLE_RATE
+from ..lambdas import FIXED_RATE, HYPERPRIOR, VARIABLE_RATE
 from ..storage.model_files import ModelFileError, model_kind, read_model_file
 from .entropy_coder import DecodeError, EntropyCoder
-from .exact_transforms import ACTIVATION_BITS, ExactTransforms, FixedPointTransform
+from .exact_transforms import (
+    ACTIVATION_BITS,
+    ExactTransforms,
+    FixedPointTransform,
+    HyperpriorTransforms,
+)
 from .gains import fixed_point_gains, interpolation, level_scales
+from .hyperprior_coder import HyperpriorCoder
 from .mnc import FINGERPRINT_BYTES, MNCError, MNCFile, read_mnc, write_mnc
 
 PROGRESS_CHUNK = 1000  # digits per step when progress is shown
@@ -60,27 +66,35 @@ def check_digits(images) -> np.ndarray:
     return array.astype(np.uint8)[..., np.newaxis]
 
 
-def codec_fingerprint(entropy_model: EntropyCoder, transforms: ExactTransforms) -> bytes:
+def codec_fingerprint(entropy_model: EntropyCoder | HyperpriorCoder,
+                      transforms: ExactTransforms) -> bytes:
     """16 bytes that identify what a model of one λ's decoder needs: the coding tables (and
-    quantization offsets) and the fixed-point synthesis transform. Equal on every stack."""
+    quantization offsets), a hyperprior's fixed-point hyper-synthesis transform, and the
+    fixed-point synthesis transform. Equal on every stack."""
     tables = entropy_model.tables
     offset = entropy_model.quantization_offset
     parts = [np.array([tables.precision], np.int64), tables.cdf, tables.lengths, tables.offsets,
              np.zeros(0, np.float32) if offset is None else np.asarray(offset, np.float32)]
-    return typed_arrays_digest(b"mnist-compression codec 1",
-                               parts + transforms.synthesis.parameters(), FINGERPRINT_BYTES)
+    label = b"mnist-compression codec 1"
+    if isinstance(entropy_model, HyperpriorCoder):
+        label = b"mnist-compression hyperprior codec 1"
+        parts += entropy_model.hyper_synthesis.parameters()
+    return typed_arrays_digest(label, parts + transforms.synthesis.parameters(),
+                               FINGERPRINT_BYTES)
 
 
 class MNISTCompressor:
     """Encoder side: uint8 digits to one range-coded byte string each. `lmbda` is the λ a
-    variable-rate model codes at, which its files record (None for a model of one λ)."""
+    variable-rate model codes at, which its files record (None for a model of one λ); `kind`
+    is the kind of model (`lambdas`), which its files record too."""
 
     def __init__(self, transforms: ExactTransforms, entropy_model: EntropyCoder,
-                 fingerprint: bytes, lmbda: float | None = None):
+                 fingerprint: bytes, lmbda: float | None = None, kind: str = FIXED_RATE):
         self.transforms = transforms
         self.entropy_model = entropy_model
         self.fingerprint = fingerprint
         self.lmbda = lmbda
+        self.kind = kind
 
     def compress(self, digits) -> list[bytes]:
         """One byte string per digit (uint8 [N, 28, 28(, 1)])."""
@@ -109,12 +123,14 @@ class MNISTDecompressor:
     `decompress_file` asks about a file's λ."""
 
     def __init__(self, entropy_model: EntropyCoder, transforms: ExactTransforms,
-                 fingerprint: bytes, lmbda: float | None = None, codec=None):
+                 fingerprint: bytes, lmbda: float | None = None, codec=None,
+                 kind: str = FIXED_RATE):
         self.entropy_model = entropy_model
         self.transforms = transforms
         self.fingerprint = fingerprint
         self.lmbda = lmbda
         self.codec = codec
+        self.kind = kind
 
     def decompress(self, strings) -> np.ndarray:
         """uint8 digits [N, 28, 28, 1] from a batch of strings (bytes). With the sanity check
@@ -142,15 +158,18 @@ def _coder_options(tail_mass: float = DEFAULT_TAIL_MASS,
                 decode_sanity_check=decode_sanity_check)
 
 
+def _layers(record: dict, transform: str) -> list[dict]:
+    return architecture(record["latent_dims"], record.get("hyper_latent_dims"))[transform]
+
+
 def _analysis(record: dict, arrays: dict) -> FixedPointTransform:
-    layers = architecture(record["latent_dims"])["analysis"]
-    return FixedPointTransform.from_arrays(layers, arrays, "analysis", input_divisor=255)
+    return FixedPointTransform.from_arrays(_layers(record, "analysis"), arrays, "analysis",
+                                           input_divisor=255)
 
 
 def _synthesis(record: dict, arrays: dict, input_bits: int = 0) -> FixedPointTransform:
-    layers = architecture(record["latent_dims"])["synthesis"]
-    return FixedPointTransform.from_arrays(layers, arrays, "synthesis", output_factor=255,
-                                           input_bits=input_bits)
+    return FixedPointTransform.from_arrays(_layers(record, "synthesis"), arrays, "synthesis",
+                                           output_factor=255, input_bits=input_bits)
 
 
 class FixedRateCodec:
@@ -162,12 +181,16 @@ class FixedRateCodec:
 
     def __init__(self, transforms: ExactTransforms, log_scales, lmbda: float, **options):
         scales = tf_float32.exp(np.asarray(log_scales, np.float32))  # as TF 2.14 computes them
-        entropy_model = EntropyCoder(scales, **_coder_options(**options))
+        self._pair_up(transforms, EntropyCoder(scales, **_coder_options(**options)), lmbda)
+
+    def _pair_up(self, transforms, entropy_model, lmbda: float) -> None:
         self.lmbda = float(lmbda)
         self.transforms = transforms
         self.fingerprint = codec_fingerprint(entropy_model, transforms)
-        self._pair = (MNISTCompressor(transforms, entropy_model, self.fingerprint),
-                      MNISTDecompressor(entropy_model, transforms, self.fingerprint, codec=self))
+        self._pair = (MNISTCompressor(transforms, entropy_model, self.fingerprint,
+                                      kind=self.kind),
+                      MNISTDecompressor(entropy_model, transforms, self.fingerprint, codec=self,
+                                        kind=self.kind))
 
     @classmethod
     def from_arrays(cls, record: dict, arrays: dict, **options) -> FixedRateCodec:
@@ -187,6 +210,34 @@ class FixedRateCodec:
             raise MNCError(f"{path} records a λ, as only a variable-rate model's files do, but "
                            f"carries this fixed-rate model's fingerprint; it is damaged.")
         return self._pair[1]
+
+
+class HyperpriorCodec(FixedRateCodec):
+    """The codec of a hyperprior model (notebook 09): like a fixed-rate model's, one pair for
+    its one λ, whose strings hold the side latents and then the latents (`HyperpriorCoder`).
+    Its fingerprint differs from every fixed-rate model's, so `.mnc` files (version 1) need no
+    other mark."""
+
+    kind = HYPERPRIOR
+
+    def __init__(self, transforms: HyperpriorTransforms, side_log_scales,
+                 hyper_synthesis: FixedPointTransform, lmbda: float, **options):
+        latent_dims = transforms.analysis.layers[-1].weights.shape[-1]
+        coder = HyperpriorCoder(side_log_scales, hyper_synthesis, latent_dims,
+                                **_coder_options(**options))
+        self._pair_up(transforms, coder, lmbda)
+
+    @classmethod
+    def from_arrays(cls, record: dict, arrays: dict, **options) -> HyperpriorCodec:
+        hyper_analysis = FixedPointTransform.from_arrays(
+            _layers(record, "hyper_analysis"), arrays, "hyper_analysis",
+            input_bits=ACTIVATION_BITS)
+        hyper_synthesis = FixedPointTransform.from_arrays(
+            _layers(record, "hyper_synthesis"), arrays, "hyper_synthesis")
+        transforms = HyperpriorTransforms(_analysis(record, arrays), _synthesis(record, arrays),
+                                          hyper_analysis=hyper_analysis)
+        return cls(transforms, arrays["prior/log_scales"], hyper_synthesis, record["lmbda"],
+                   **options)
 
 
 class VariableRateCodec:
@@ -237,8 +288,9 @@ class VariableRateCodec:
                 fixed_point_gains(self.levels, self._log_inverse_gains, lmbda))
             entropy_model = EntropyCoder(level_scales(self._log_scales, gains), **self._options)
             self._pairs[lmbda] = (
-                MNISTCompressor(transforms, entropy_model, self.fingerprint, lmbda),
-                MNISTDecompressor(entropy_model, transforms, self.fingerprint, lmbda, self))
+                MNISTCompressor(transforms, entropy_model, self.fingerprint, lmbda, self.kind),
+                MNISTDecompressor(entropy_model, transforms, self.fingerprint, lmbda, self,
+                                  self.kind))
         return self._pairs[lmbda]
 
     def for_file(self, lmbda: float | None, path) -> MNISTDecompressor:
@@ -255,7 +307,7 @@ class VariableRateCodec:
 
 
 # Each kind of model file (`storage.model_files.model_kind`) and the codec that reads it.
-CODECS = {codec.kind: codec for codec in (FixedRateCodec, VariableRateCodec)}
+CODECS = {codec.kind: codec for codec in (FixedRateCodec, VariableRateCodec, HyperpriorCodec)}
 
 
 def codec_from_arrays(record: dict, arrays: dict, **options):
@@ -279,13 +331,15 @@ def load_codec(path, **options):
 def compress_to_file(compressor: MNISTCompressor, digits, path, overwrite=False,
                      progress: bool = False) -> MNCFile:
     """Compresses digits into one .mnc file; returns what was written (strings, size). A
-    variable-rate model's compressor writes a version 2 file that records its λ."""
+    variable-rate model's compressor writes a version 2 file that records its λ, a hyperprior
+    model's a version 3 file."""
     digits = check_digits(digits)
     strings = []
     for start in _steps(len(digits), progress, "compress"):
         strings += compressor._encode(digits[start:start + PROGRESS_CHUNK])
-    size = write_mnc(path, strings, compressor.fingerprint, overwrite, compressor.lmbda)
-    return MNCFile(strings, compressor.fingerprint, size, compressor.lmbda)
+    size = write_mnc(path, strings, compressor.fingerprint, overwrite, compressor.lmbda,
+                     compressor.kind)
+    return MNCFile(strings, compressor.fingerprint, size, compressor.lmbda, compressor.kind)
 
 
 def decompress_file(decoder, path, progress: bool = False) -> np.ndarray:
@@ -293,6 +347,9 @@ def decompress_file(decoder, path, progress: bool = False) -> np.ndarray:
     `decoder` is a codec, which decodes at the λ the file records, or one of its
     decompressors, which decodes files of its own λ only."""
     contents = read_mnc(path, expected_fingerprint=decoder.fingerprint)
+    if (contents.kind == HYPERPRIOR) != (decoder.kind == HYPERPRIOR):
+        raise MNCError(f"{path} says a {contents.kind} model made it, but carries the "
+                       f"fingerprint of this {decoder.kind} model; the file is damaged.")
     decompressor = _decompressor_for(decoder, contents.lmbda, path)
     parts = [np.zeros((0, 28, 28, 1), np.uint8)]
     for start in _steps(len(contents.strings), progress, "decompress"):
@@ -329,6 +386,6 @@ def _steps(count: int, progress: bool, label: str):
                 unit="step", file=sys.stderr)
 
 
-__all__ = ["CODECS", "FixedRateCodec", "MNISTCompressor", "MNISTDecompressor",
+__all__ = ["CODECS", "FixedRateCodec", "HyperpriorCodec", "MNISTCompressor", "MNISTDecompressor",
            "VariableRateCodec", "check_digits", "codec_fingerprint", "codec_from_arrays",
            "compress_to_file", "decompress_file", "load_codec"]

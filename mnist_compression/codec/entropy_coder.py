@@ -61,6 +61,23 @@ def check_strings(strings) -> list[bytes]:
     return [bytes(s) for s in items]
 
 
+def escape_error(largest) -> ValueError:
+    """The error for a latent value no coder can write (2**30 or more beyond its table)."""
+    return ValueError(f"Cannot code latent values more than 2**30 beyond their table's range "
+                      f"(found {largest:.3g}); tensorflow-compression would never return on "
+                      f"them.")
+
+
+def check_escapes(symbols: np.ndarray, tables, table=None) -> None:
+    """Raises ValueError for an integer symbol (int64 [N, C]) 2**30 or more beyond its table
+    (channel c's, or ``table[n, c]``): no coder can write it."""
+    offsets = tables.offsets if table is None else tables.offsets[table]
+    lengths = tables.lengths if table is None else tables.lengths[table]
+    distance = np.maximum(offsets - symbols, symbols - (offsets + lengths - 1))
+    if (distance >= MAX_ESCAPE).any():
+        raise escape_error(np.abs(symbols).max())
+
+
 def check_precision(range_coder_precision) -> int:
     """The range coder's precision, an integer from 1 to 16, or ValueError."""
     if (isinstance(range_coder_precision, bool) or not isinstance(range_coder_precision, int)
@@ -137,7 +154,7 @@ class EntropyCoder:
         shifted = y if offset is None else y - offset
         rounded = np.rint(shifted.astype(np.float64))
         if rounded.size and np.abs(rounded).max() >= 2 * MAX_ESCAPE:  # before int64 can overflow
-            raise self._escape_error(np.abs(y).max())
+            raise escape_error(np.abs(y).max())
         return rounded.astype(np.int64)
 
     def _check_shape(self, array: np.ndarray, what: str, kinds: str) -> None:
@@ -155,19 +172,10 @@ class EntropyCoder:
         symbols = np.asarray(symbols)
         self._check_shape(symbols, "integer symbols", "iu")
         if symbols.size and np.abs(symbols.astype(np.float64)).max() >= 2.0**62:
-            raise self._escape_error(np.abs(symbols.astype(np.float64)).max())
+            raise escape_error(np.abs(symbols.astype(np.float64)).max())
         symbols = symbols.reshape(-1, self.channels).astype(np.int64, copy=False)
-        distance = np.maximum(tables.offsets - symbols,
-                              symbols - (tables.offsets + tables.lengths - 1))
-        if (distance >= MAX_ESCAPE).any():
-            raise self._escape_error(np.abs(symbols).max())
+        check_escapes(symbols, tables)
         return encode(symbols, tables) if len(symbols) else []
-
-    @staticmethod
-    def _escape_error(largest) -> ValueError:
-        return ValueError(f"Cannot code latent values more than 2**30 beyond their table's range "
-                          f"(found {largest:.3g}); tensorflow-compression would never return on "
-                          f"them.")
 
     def decode_symbols(self, strings) -> np.ndarray:
         """Integer symbols [N, C] (int64) from a batch of strings made by `encode_symbols` with
@@ -202,5 +210,5 @@ class EntropyCoder:
         return -noisy_logistic_log2_mass(values, self.loc, self.scale).sum(axis=-1)
 
 
-__all__ = ["DecodeError", "EntropyCoder", "MAX_ESCAPE", "TableError", "check_precision",
-           "check_strings", "noisy_logistic_log2_mass"]
+__all__ = ["DecodeError", "EntropyCoder", "MAX_ESCAPE", "TableError", "check_escapes",
+           "check_precision", "check_strings", "escape_error", "noisy_logistic_log2_mass"]

@@ -255,3 +255,26 @@ class ExactTransforms:
             inputs = round_output(inputs * self.inverse_gains, GAIN_BITS - ACTIVATION_BITS)
         pixels = round_output(self.synthesis(inputs))
         return np.clip(pixels, 0, 255).astype(np.uint8)
+
+
+@dataclass(frozen=True)
+class HyperpriorTransforms(ExactTransforms):
+    """A hyperprior model's transforms (notebook 09): its "latents" are [z | y], the side
+    latents z = round(hyper_analysis(|analysis(x)|)) and then the latents y = round(analysis(x));
+    the synthesis transform reads y alone. `hyper_analysis` takes the analysis output as it is,
+    with its ACTIVATION_BITS fractional bits."""
+
+    hyper_analysis: FixedPointTransform | None = None
+
+    @property
+    def side_dims(self) -> int:
+        """How many side latents the hyper-analysis transform outputs."""
+        return int(self.hyper_analysis.layers[-1].weights.shape[-1])
+
+    def latents(self, digits: np.ndarray) -> np.ndarray:
+        outputs = self.analysis(np.asarray(digits, np.int64))
+        side = round_output(self.hyper_analysis(np.abs(outputs)))
+        return np.concatenate([side, round_output(outputs)], axis=1)
+
+    def digits(self, latents: np.ndarray) -> np.ndarray:
+        return super().digits(np.asarray(latents, np.int64)[:, self.side_dims:])

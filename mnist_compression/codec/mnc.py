@@ -10,7 +10,9 @@ sanity check accepts many cut-short strings), so a file wraps the strings with:
     big-endian)
 
 Version 1 holds strings of a model of one λ; version 2 (notebook 08) those of a variable-rate
-model, which codes at any λ between its levels and so records the λ it coded at.
+model, which codes at any λ between its levels and so records the λ it coded at; version 3
+(notebook 09) those of a hyperprior model, laid out as version 1 (its strings hold the side
+latents first).
 
 The declared size makes every truncation detectable, the CRC-32 any one or two flipped bits (and
 all but about one in four billion other damages), and the fingerprint a file read with the wrong
@@ -27,10 +29,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..atomic_files import write_atomically
-from ..lambdas import check_lmbda
+from ..lambdas import FIXED_RATE, HYPERPRIOR, VARIABLE_RATE, check_lmbda
 
 MAGIC = b"\x89MNC"
-VERSION = 2
+VERSION = 3
+# The kind of model whose strings each version holds.
+KINDS = {1: FIXED_RATE, 2: VARIABLE_RATE, 3: HYPERPRIOR}
 _LMBDA = struct.Struct(">d")
 FINGERPRINT_BYTES = 16
 _CRC_BYTES = 4
@@ -51,6 +55,7 @@ class MNCFile:
     fingerprint: bytes
     size: int  # bytes in the whole file
     lmbda: float | None = None  # the λ a variable-rate model coded at (version 2), else None
+    kind: str = FIXED_RATE  # the kind of model that made it (`KINDS`)
 
     @property
     def header_bytes(self) -> int:
@@ -81,9 +86,11 @@ def _read_varint(data: bytes, position: int, what: str) -> tuple[int, int]:
     raise MNCError(f"The file is damaged: the {what} is not a valid number.")
 
 
-def encode_mnc(strings, fingerprint: bytes, lmbda: float | None = None) -> bytes:
+def encode_mnc(strings, fingerprint: bytes, lmbda: float | None = None,
+               kind: str = FIXED_RATE) -> bytes:
     """The bytes of an .mnc file holding `strings` (bytes each) made by the model `fingerprint`
-    (version 1), or by a variable-rate model at `lmbda` (version 2)."""
+    (version 1), by a variable-rate model at `lmbda` (version 2), or by a hyperprior model
+    (`kind` "hyperprior", version 3)."""
     strings = [bytes(s) for s in strings]
     if len(strings) > MAX_DIGITS:
         raise ValueError(f"An .mnc file holds at most {MAX_DIGITS:,} digits, got "
@@ -94,7 +101,7 @@ def encode_mnc(strings, fingerprint: bytes, lmbda: float | None = None) -> bytes
     body = b"" if lmbda is None else _LMBDA.pack(lmbda)
     body += encode_varint(len(strings)) + b"".join(encode_varint(len(s)) for s in strings)
     body += b"".join(strings)
-    version = 1 if lmbda is None else 2
+    version = 2 if lmbda is not None else 3 if kind == HYPERPRIOR else 1
     head = MAGIC + bytes([version]) + fingerprint + encode_varint(len(body) + _CRC_BYTES)
     content = head + body
     return content + zlib.crc32(content).to_bytes(_CRC_BYTES, "big")
@@ -139,7 +146,7 @@ def decode_mnc(data: bytes, expected_fingerprint: bytes | None = None) -> MNCFil
         raise MNCError("The file is damaged: its CRC-32 checksum does not match its contents.")
     _check_version(version)
     lmbda = None
-    if version >= 2:
+    if version == 2:
         if position + _LMBDA.size > len(data) - _CRC_BYTES:
             raise MNCError("The file is damaged: it ends inside the λ field.")
         (lmbda,) = _LMBDA.unpack_from(data, position)
@@ -151,7 +158,7 @@ def decode_mnc(data: bytes, expected_fingerprint: bytes | None = None) -> MNCFil
         raise MNCError(f"The file was made by another model (fingerprint {fingerprint.hex()}, "
                        f"this model's is {expected_fingerprint.hex()}); decode it with the "
                        f"model that made it.")
-    return MNCFile(strings, fingerprint, len(data), lmbda)
+    return MNCFile(strings, fingerprint, len(data), lmbda, KINDS[version])
 
 
 def _check_version(version: int) -> None:
@@ -183,10 +190,11 @@ def _read_strings(data: bytes, position: int, end: int) -> list:
 
 
 def write_mnc(path, strings, fingerprint: bytes, overwrite: bool = False,
-              lmbda: float | None = None) -> int:
+              lmbda: float | None = None, kind: str = FIXED_RATE) -> int:
     """Writes an .mnc file atomically (never a half-written file; an existing file is kept
-    unless `overwrite`) and returns its size in bytes; `lmbda` as in `encode_mnc`."""
-    data = encode_mnc(strings, fingerprint, lmbda)
+    unless `overwrite`) and returns its size in bytes; `lmbda` and `kind` as in
+    `encode_mnc`."""
+    data = encode_mnc(strings, fingerprint, lmbda, kind)
     write_atomically(path, lambda f: f.write(data), overwrite)
     return len(data)
 
@@ -207,4 +215,4 @@ def read_mnc(path, expected_fingerprint: bytes | None = None) -> MNCFile:
         raise MNCError(f"{path}: {err}") from None
 
 
-__all__ = ["MNCError", "MNCFile", "decode_mnc", "encode_mnc", "read_mnc", "write_mnc"]
+__all__ = ["KINDS", "MNCError", "MNCFile", "decode_mnc", "encode_mnc", "read_mnc", "write_mnc"]

@@ -64,13 +64,14 @@ class CodingTables:
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.where(p > 0, -p * np.log2(p), 0.0).sum(axis=1)
 
-    def code_bits(self, symbols) -> np.ndarray:
-        """The bits each integer symbol (int [N, C]) costs under these tables, float64 [N, C]:
-        -log2 of its bin's coded probability, and for a value outside its table the escape
-        bin's plus the 2n bits of its Elias-gamma code and sign. A row's string is about their
-        sum long (notebook 04 compares these with the prior's bits)."""
+    def code_bits(self, symbols, indexes=None) -> np.ndarray:
+        """The bits each integer symbol (int [N, C]) costs under these tables (channel c's, or
+        ``indexes[n, c]`` as in `encode`), float64 [N, C]: -log2 of its bin's coded
+        probability, and for a value outside its table the escape bin's plus the 2n bits of
+        its Elias-gamma code and sign. A row's string is about their sum long (notebook 04
+        compares these with the prior's bits)."""
         symbols = np.asarray(symbols, np.int64)
-        table = table_indexes(None, symbols.shape, self)
+        table = table_indexes(indexes, symbols.shape, self)
         _, bins, _, gamma_bits = _places(symbols, self, table)
         counts = self.cdf[table, bins + 1] - self.cdf[table, bins]
         return self.precision - np.log2(counts) + gamma_bits
@@ -347,44 +348,74 @@ class _TableLookup:
         return np.minimum(found - table * self.cdf.shape[1] - 1, self.lengths[table])
 
 
+class RangeDecoder:
+    """Decodes a batch of strings a few symbols at a time, so that side information decoded
+    first can choose the tables of what follows (a hyperprior's z, then y, in one string).
+
+    `channels` is how many symbols each string holds in all; `decode(indexes)` reads the next
+    ``indexes.shape[1]`` symbols of every string, symbol [n, c] with table ``indexes[n, c]``.
+    Never hangs or crashes on arbitrary bytes: an escape whose gamma code runs longer than any
+    encoder writes (an overrun, on which TFC hangs) stops that string's decoding (`broken`).
+    """
+
+    def __init__(self, strings, tables: CodingTables, channels: int):
+        # A decoder reads at most 2 bytes per decoded bit or symbol, and an escape takes at most
+        # 2 * _MAX_GAMMA_ZEROS + 3 bits: longer strings are never read to the end (so they are
+        # insane anyway) and are cut here, before they cost memory in the padded batch.
+        readable = 4 + 2 * (2 * _MAX_GAMMA_ZEROS + 4) * channels
+        strings = [bytes(s[:readable + 1]) for s in strings]
+        self.tables = tables
+        self._lookup = _TableLookup(tables)
+        self._decoder = _Decoder(strings)
+        self.broken = np.zeros(len(strings), bool)
+
+    def decode(self, indexes) -> np.ndarray:
+        """The next symbols of every string (int64 [N, C]), decoded with table ``indexes[n,
+        c]`` (`table_indexes` checks them); 0 where a string broke off."""
+        tables = self.tables
+        table = table_indexes(indexes, np.shape(indexes), tables)
+        rows, channels = table.shape
+        if rows != len(self.broken):
+            raise ValueError(f"Expected table indexes for {len(self.broken)} strings, got "
+                             f"{rows}.")
+        symbols = np.zeros((rows, channels), np.int64)
+        for c in range(channels):
+            active = np.flatnonzero(~self.broken)
+            which = table[active, c]
+            index = self._decoder.decode(active, None, tables.precision, self._lookup, which)
+            escape = index == tables.lengths[which]
+            symbols[active, c] = index + tables.offsets[which]
+            if escape.any():
+                values, ok = _decode_gamma(self._decoder, active[escape],
+                                           tables.lengths[which[escape]])
+                symbols[active[escape], c] = values + tables.offsets[which[escape]]
+                self.broken[active[escape][~ok]] = True
+        return symbols
+
+    def sane(self) -> np.ndarray:
+        """Per string, once every symbol is decoded: were all its bytes read, did it end where
+        an encoder leaves a string, and did no escape overrun?"""
+        return self._decoder.sane() & ~self.broken
+
+
 def decode(strings, tables: CodingTables, return_overruns: bool = False, indexes=None):
     """Decodes byte strings into symbols int32 [N, C]; also returns per-string sanity (bool [N]).
 
     Symbol [n, c] is decoded with table c, or with table ``indexes[n, c]`` when `indexes` is
     given (the same as the encoder's; C is then its width). Never hangs or crashes on arbitrary
-    bytes: an escape whose gamma code runs longer than any encoder writes (an overrun, on which
-    TFC hangs) stops that string's decoding and marks it insane. With `return_overruns`, a
-    third array says which strings had one.
+    bytes (`RangeDecoder`); with `return_overruns`, a third array says which strings had an
+    escape that overran.
     """
     if indexes is not None and np.ndim(indexes) != 2:
         raise ValueError(f"Expected table indexes shaped [N, C], one per symbol of each string, "
                          f"got shape {list(np.shape(indexes))}.")
     channels = len(tables.lengths) if indexes is None else np.shape(indexes)[1]
-    # A decoder reads at most 2 bytes per decoded bit or symbol, and an escape takes at most
-    # 2 * _MAX_GAMMA_ZEROS + 3 bits: longer strings are never read to the end (so they are
-    # insane anyway) and are cut here, before they cost memory in the padded batch.
-    readable = 4 + 2 * (2 * _MAX_GAMMA_ZEROS + 4) * channels
-    strings = [bytes(s[:readable + 1]) for s in strings]
     rows = len(strings)
-    table = table_indexes(indexes, (rows, channels), tables)
-    lookup = _TableLookup(tables)
-    decoder = _Decoder(strings)
-    symbols = np.zeros((rows, channels), np.int64)
-    broken = np.zeros(rows, bool)
-    for c in range(channels):
-        active = np.flatnonzero(~broken)
-        which = table[active, c]
-        index = decoder.decode(active, None, tables.precision, lookup, which)
-        escape = index == tables.lengths[which]
-        symbols[active, c] = index
-        if escape.any():
-            values, ok = _decode_gamma(decoder, active[escape], tables.lengths[which[escape]])
-            symbols[active[escape], c] = values
-            broken[active[escape][~ok]] = True
-    symbols = (symbols + tables.offsets[table]).astype(np.int64)
+    decoder = RangeDecoder(strings, tables, channels)
+    symbols = decoder.decode(table_indexes(indexes, (rows, channels), tables))
     wrapped = ((symbols + 2**31) % 2**32 - 2**31).astype(np.int32)  # int32 arithmetic, as TFC
-    sane = decoder.sane() & ~broken
-    return (wrapped, sane, broken) if return_overruns else (wrapped, sane)
+    sane = decoder.sane()
+    return (wrapped, sane, decoder.broken) if return_overruns else (wrapped, sane)
 
 
 def _decode_gamma(decoder, rows, length):

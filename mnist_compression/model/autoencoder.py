@@ -74,7 +74,7 @@ class MNISTCompressionTrainer(keras.Model):
         self.analysis_transform = make_analysis_transform(self.latent_dims)
         self.synthesis_transform = make_synthesis_transform()
         self.prior_log_scales = self.add_weight(
-            name="prior_log_scales", shape=(self.latent_dims,), initializer="zeros"
+            name="prior_log_scales", shape=(self.prior_size,), initializer="zeros"
         )
         self._trackers = {
             name: keras.metrics.Mean(name=name) for name in ("loss", "rate", "distortion")
@@ -82,6 +82,12 @@ class MNISTCompressionTrainer(keras.Model):
         self.prior_optimizer = None  # set by training.make_trainer for faster prior scales
 
     kind = FIXED_RATE  # the kind of model file it is saved as (`storage.model_files`)
+
+    @property
+    def prior_size(self) -> int:
+        """How many latents the factorized prior codes: all of them here (a hyperprior's
+        prior codes only its side information)."""
+        return self.latent_dims
 
     @classmethod
     def from_settings(cls, settings) -> MNISTCompressionTrainer:
@@ -99,6 +105,10 @@ class MNISTCompressionTrainer(keras.Model):
     def record(self) -> dict:
         """What a model file records of the trainer itself."""
         return dict(lmbda=self.lmbda, latent_dims=self.latent_dims)
+
+    def transforms(self) -> dict:
+        """The trainer's transforms by their model-file prefixes ("analysis", ...)."""
+        return dict(analysis=self.analysis_transform, synthesis=self.synthesis_transform)
 
     def own_arrays(self) -> dict:
         """Parameters beyond the transforms and the prior, by their model-file names."""

@@ -18,17 +18,18 @@ from .. import __version__
 from ..codec.codecs import codec_from_arrays
 from ..storage.model_files import ModelFileError, model_kind, read_model_file, write_model_file
 from .autoencoder import MNISTCompressionTrainer
+from .hyperprior import HyperpriorTrainer
 from .variable_rate import VariableRateTrainer
 
 # Each kind of model file (`storage.model_files.model_kind`) and the trainer it holds.
-TRAINERS = {trainer.kind: trainer for trainer in (MNISTCompressionTrainer, VariableRateTrainer)}
+TRAINERS = {trainer.kind: trainer for trainer in (MNISTCompressionTrainer, VariableRateTrainer,
+                                                HyperpriorTrainer)}
 
 
 def model_arrays(trainer) -> dict[str, np.ndarray]:
     """The trainer's parameters as named float32 arrays ("synthesis/fc_1/kernel", ...)."""
     arrays = {}
-    for prefix, transform in (("analysis", trainer.analysis_transform),
-                              ("synthesis", trainer.synthesis_transform)):
+    for prefix, transform in trainer.transforms().items():
         for layer in transform.layers:
             for role, value in zip(("kernel", "bias"), layer.get_weights()):
                 arrays[f"{prefix}/{layer.name}/{role}"] = np.asarray(value, np.float32)
@@ -62,8 +63,7 @@ def trainer_from_arrays(record: dict, arrays: dict[str, np.ndarray]):
         raise ModelFileError(f"The model file's record does not describe a model: {err}") from None
     trainer(tf.zeros((1, 28, 28, 1), tf.uint8))
     try:
-        for prefix, transform in (("analysis", trainer.analysis_transform),
-                                  ("synthesis", trainer.synthesis_transform)):
+        for prefix, transform in trainer.transforms().items():
             for layer in transform.layers:
                 if layer.get_weights():
                     layer.set_weights([arrays[f"{prefix}/{layer.name}/{role}"]

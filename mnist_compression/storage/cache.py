@@ -25,7 +25,7 @@ from pathlib import Path
 from ..architecture import architecture
 from ..atomic_files import default_mode
 from ..hashing import json_sha256
-from ..lambdas import FIXED_RATE, VARIABLE_RATE
+from ..lambdas import FIXED_RATE, HYPERPRIOR, VARIABLE_RATE
 from ..settings import TrainingSettings
 from . import pretrained as pretrained_models
 
@@ -50,9 +50,10 @@ _LEFT_OUT = {
     "warm_start": lambda settings: settings.warm_start is None,
     "warm_start_epochs": lambda settings: settings.warm_start is None,
     "distortion": lambda settings: settings.distortion == "mae",
-    "levels": lambda settings: settings.kind == FIXED_RATE,
+    "levels": lambda settings: settings.levels is None,
     "lmbda": lambda settings: settings.kind == VARIABLE_RATE,
     "level_sampling": lambda settings: settings.level_sampling == 0,
+    "hyper_latent_dims": lambda settings: settings.hyper_latent_dims is None,
 }
 
 
@@ -69,14 +70,15 @@ _FOLDER_NAMES = {
     FIXED_RATE: lambda settings: f"lmbda{settings.lmbda:g}",
     VARIABLE_RATE: lambda settings: (f"levels{len(settings.levels)}-{settings.levels[0]:g}-"
                                      f"{settings.levels[-1]:g}"),
+    HYPERPRIOR: lambda settings: f"hyper{settings.hyper_latent_dims}-lmbda{settings.lmbda:g}",
 }
 
 
 def model_key(settings: TrainingSettings, data_fingerprint: str) -> str:
     """A folder name: readable λ (or levels) and epochs, then a hash of the settings that shape
     the model, the architecture and the data."""
-    shaping = dict(settings=identity(settings), architecture=architecture(settings.latent_dims),
-                   data=data_fingerprint)
+    layers = architecture(settings.latent_dims, settings.hyper_latent_dims)
+    shaping = dict(settings=identity(settings), architecture=layers, data=data_fingerprint)
     name = _FOLDER_NAMES[settings.kind](settings)
     return f"{name}-epochs{settings.epochs}-{json_sha256(shaping, 12)}"
 

@@ -34,15 +34,17 @@ from ..checks import (
     is_number,
     shown,
 )
-from ..lambdas import FIXED_RATE, VARIABLE_RATE, check_levels, kind_of
+from ..lambdas import FIXED_RATE, HYPERPRIOR, VARIABLE_RATE, check_levels, kind_of
 from .array_files import ArrayFileError, checksum, read_array_file, write_array_file
 
 FORMAT = "mnist-compression-model"
-VERSION = 3  # 3 adds `levels`, the rate levels of a variable-rate model (notebook 08)
-_WRITTEN_AS = {FIXED_RATE: 2, VARIABLE_RATE: 3}
+# 3 adds `levels`, the rate levels of a variable-rate model (notebook 08); 4 adds
+# `hyper_latent_dims`, the side latents of a hyperprior model (notebook 09).
+VERSION = 4
+_WRITTEN_AS = {FIXED_RATE: 2, VARIABLE_RATE: 3, HYPERPRIOR: 4}  # the oldest that holds each kind
 # The arrays of one model file, unpacked, at most: the tutorial's model holds about 10 MB, and a
 # latent size of 10,000 about 50 MB.
-MAX_MODEL_BYTES = 256 << 20  # the oldest version that holds each kind
+MAX_MODEL_BYTES = 256 << 20
 _SHA256_HEX = re.compile("[0-9a-f]{64}")
 
 
@@ -52,8 +54,9 @@ class ModelFileError(ArrayFileError):
 
 def model_kind(record: dict) -> str:
     """The kind of model a (checked) record describes: "variable-rate" when it has rate levels
-    (version 3 on), else "fixed-rate"; `codec.CODECS` has each kind's codec."""
-    return kind_of(record.get("levels"))
+    (version 3 on), "hyperprior" when it has side latents (version 4 on), else "fixed-rate";
+    `codec.CODECS` has each kind's codec."""
+    return kind_of(record.get("levels"), record.get("hyper_latent_dims"))
 
 
 def write_model_file(path, arrays: dict[str, np.ndarray], model: dict, *, written_with: dict,
@@ -73,7 +76,8 @@ def write_model_file(path, arrays: dict[str, np.ndarray], model: dict, *, writte
     latent_dims = int(model["latent_dims"])
     record = dict(
         format=FORMAT, version=_WRITTEN_AS[model_kind(model)], lmbda=float(model["lmbda"]),
-        latent_dims=latent_dims, architecture=architecture(latent_dims),
+        latent_dims=latent_dims,
+        architecture=architecture(latent_dims, model.get("hyper_latent_dims")),
         arrays={name: list(array.shape) for name, array in arrays.items()},
         written_with=written_with, settings=settings,
         history=None if history is None else {key: [float(v) for v in values]
@@ -97,13 +101,17 @@ def read_model_file(path) -> tuple[dict, dict[str, np.ndarray]]:
         raise ModelFileError(f"{path} is not a {FORMAT} file.")
     _check_integrity(path, record, contents)
     _check_fields(path, record)
-    if record["architecture"] != architecture(record["latent_dims"]):
+    if "levels" in record and "hyper_latent_dims" in record:
+        raise ModelFileError(f"{path} records both rate levels and side latents; no model has "
+                             f"both, so it is damaged.")
+    if record["architecture"] != architecture(record["latent_dims"],
+                                              record.get("hyper_latent_dims")):
         raise ModelFileError(f"{path} holds a model of another architecture than this version "
                              f"of mnist-compression builds; it cannot be loaded here.")
     bad = [name for name, array in contents.items() if not np.isfinite(array).all()]
     if bad:
         raise ModelFileError(f"{path}: array {bad[0]} holds non-finite values.")
-    if model_kind(record) == FIXED_RATE and any(name.startswith("gains/") for name in contents):
+    if model_kind(record) != VARIABLE_RATE and any(name.startswith("gains/") for name in contents):
         raise ModelFileError(f"{path} holds gain arrays but no levels: it is damaged.")
     return record, contents
 
@@ -146,10 +154,11 @@ _FIELDS = {
     "settings": Check(lambda v: v is None or isinstance(v, dict), "null or an object"),
     "history": Check(_is_history, "null or an object of lists of numbers (finite or NaN)"),
     "levels": Check(_is_levels, "a list of at least two distinct λ > 0, ascending"),
+    "hyper_latent_dims": POSITIVE_INTEGER,
 }
-# Optional fields and the version that added each: a variable-rate model's levels (version 3 on);
-# a model of one λ has none.
-OPTIONAL_FIELDS = {"levels": 3}
+# Optional fields and the version that added each: a variable-rate model's levels (version 3
+# on), a hyperprior model's side latents (version 4 on); the tutorial's model has neither.
+OPTIONAL_FIELDS = {"levels": 3, "hyper_latent_dims": 4}
 
 
 def _check_field(where, record: dict, name: str) -> None:

@@ -1,0 +1,281 @@
+"""The scale hyperprior (notebook 09): its scale grid, trainer, coder, codec and files.
+
+tensorflow-compression's indexed entropy model checks the strings on the 3.11 stack
+(tests/test_tfc_reference.py); tests/test_cross_stack.py moves a hyperprior model and its
+.mnc file between the stacks.
+"""
+
+import json
+import math
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from mnist_compression.cli.main import main
+from mnist_compression.codec.codecs import (
+    HyperpriorCodec,
+    compress_to_file,
+    decompress_file,
+    load_codec,
+)
+from mnist_compression.codec.entropy_coder import noisy_logistic_log2_mass
+from mnist_compression.codec.mnc import MNCError, encode_mnc, read_mnc
+from mnist_compression.codec.scale_grid import (
+    SCALE_COUNT,
+    SCALE_MAX,
+    SCALE_MIN,
+    log_scale_step,
+    round_indexes,
+    scale_grid,
+)
+from mnist_compression.coding.tables import build_tables
+from mnist_compression.lambdas import HYPERPRIOR
+from mnist_compression.model.files import load_model, make_codec, save_model
+from mnist_compression.model.hyperprior import HyperpriorTrainer, _bounded_index, scale_at
+from mnist_compression.settings import TrainingSettings
+from mnist_compression.storage.cache import model_key
+from mnist_compression.storage.model_files import read_model_file
+
+SIDE = 8
+
+
+# --- the scale grid -------------------------------------------------------------------------
+
+def test_the_grid_is_geometric_from_its_smallest_to_its_largest_scale():
+    grid = scale_grid()
+    assert grid.dtype == np.float32 and len(grid) == SCALE_COUNT == 64
+    assert grid[0] == np.float32(SCALE_MIN) and grid[-1] == np.float32(SCALE_MAX)
+    ratios = grid[1:].astype(np.float64) / grid[:-1]
+    np.testing.assert_allclose(ratios, math.exp(log_scale_step()), rtol=1e-6)
+    assert 0.11 < math.exp(log_scale_step()) - 1 < 0.12  # "steps of 11 %"
+
+
+def test_a_narrower_scale_than_the_grids_would_buy_nothing():
+    """At the smallest scale a zero costs about 10**-5 bits under the density, less than the
+    12-bit table can code it with: its zero bin cannot hold more than all but a few counts."""
+    density_bits = -noisy_logistic_log2_mass(0, 0.0, SCALE_MIN)
+    tables = build_tables(np.zeros(1, np.float32), np.float32([SCALE_MIN]))
+    zero_bin = -tables.offsets[0]
+    table_bits = tables.code_bits(np.zeros((1, 1), np.int64))[0, 0]
+    assert 0.5e-5 < density_bits < 2e-5
+    assert table_bits > 20 * density_bits and tables.lengths[0] >= 3 and zero_bin >= 1
+
+
+def test_half_a_grid_step_costs_under_a_hundredth_of_a_bit_per_latent():
+    """Latents spread with any scale of the grid, coded with the table of a scale half a step
+    wider or narrower: the KL, in bits, over the integers."""
+    k = np.arange(-4000, 4001)[:, None]
+    half = math.exp(log_scale_step() / 2)
+    worst = 0.0
+    for scale in np.geomspace(SCALE_MIN, SCALE_MAX / half, 40):
+        p = 2.0 ** noisy_logistic_log2_mass(k, 0.0, scale)
+        for other in (scale * half, scale / half):
+            q = noisy_logistic_log2_mass(k, 0.0, other)
+            kl = np.sum(np.where(p > 0, p * (np.log2(np.maximum(p, 1e-300)) - q), 0.0))
+            worst = max(worst, kl)
+    assert 1e-4 < worst < 0.01
+
+
+def test_indexes_round_half_to_even_and_stay_on_the_grid():
+    bits = 16
+    values = np.array([-3.0, -0.5, 0.49, 0.5, 1.5, 2.5, 62.5, 63.4, 100.0])
+    fixed = np.rint(values * 2**bits).astype(np.int64)
+    np.testing.assert_array_equal(round_indexes(fixed, bits), [0, 0, 0, 0, 2, 2, 62, 63, 63])
+
+
+def test_the_training_scale_is_the_grid_at_integer_indexes():
+    index = tf.range(SCALE_COUNT, dtype=tf.float32)
+    np.testing.assert_allclose(scale_at(index).numpy(), scale_grid(), rtol=2e-6)
+    np.testing.assert_allclose(scale_at(tf.constant([-5.0, 70.0])).numpy(),
+                               [SCALE_MIN, SCALE_MAX], rtol=2e-6)
+
+
+def test_an_index_off_the_grid_gets_gradients_only_back_towards_it():
+    index = tf.constant([-2.0, -2.0, 10.0, 70.0, 70.0])
+    upstream = tf.constant([1.0, -1.0, 1.0, 1.0, -1.0])
+    with tf.GradientTape() as tape:
+        tape.watch(index)
+        bounded = _bounded_index(index)
+        loss = tf.reduce_sum(bounded * upstream)
+    np.testing.assert_array_equal(bounded.numpy(), [0, 0, 10, 63, 63])
+    # Descent moves an index by -gradient: only gradients that bring it back pass.
+    np.testing.assert_array_equal(tape.gradient(loss, index).numpy(), [0, -1, 1, 1, 0])
+
+
+# --- the trainer ----------------------------------------------------------------------------
+
+def test_the_trainer_adds_the_side_bits_to_the_rate(small_hyperprior, test_digits):
+    outputs = small_hyperprior(test_digits, training=False)
+    rate, side = outputs["rate"].numpy(), outputs["side_rate"].numpy()
+    assert rate.shape == side.shape == (len(test_digits),)
+    assert (side > 0).all() and (rate > side).all()
+    assert small_hyperprior.prior_log_scales.shape == (SIDE,)
+    noisy = small_hyperprior(test_digits, training=True)
+    assert np.isfinite(noisy["rate"].numpy()).all()
+
+
+def test_validation_rates_are_the_codecs_information_content(small_hyperprior, test_digits):
+    """Rounded latents, rounded indexes, grid scales: what the trainer reports when not
+    training is what the codec's tables are built from. The float32 transforms and the exact
+    ones may round a latent or an index apart now and then (here, in one digit of 64)."""
+    compressor, _ = make_codec(small_hyperprior).at()
+    bits = compressor.information_bits(test_digits)
+    rate = small_hyperprior(test_digits, training=False)["rate"].numpy()
+    same = np.isclose(rate, bits, rtol=1e-5)
+    assert same.mean() > 0.95
+    np.testing.assert_allclose(rate, bits, rtol=0.02)
+
+
+def test_a_hyperprior_rate_by_hand(small_hyperprior, test_digits):
+    """-log2 P(z) under the side prior plus -log2 P(y | z) under the grid scales the
+    hyper-synthesis picks, summed latent by latent."""
+    compressor, _ = make_codec(small_hyperprior).at()
+    coder = compressor.entropy_model
+    symbols = compressor.transforms.latents(test_digits)
+    z, y = symbols[:, :SIDE], symbols[:, SIDE:]
+    side_scales = np.exp(small_hyperprior.prior_log_scales.numpy().astype(np.float64))
+    indexes = coder.scale_indexes(z)
+    expected_side = sum(-noisy_logistic_log2_mass(z[:, i], 0.0, side_scales[i])
+                        for i in range(SIDE))
+    expected_latent = sum(-noisy_logistic_log2_mass(y[:, c], 0.0, scale_grid()[indexes[:, c]])
+                          for c in range(50))
+    side_bits, latent_bits = coder.information_bits(symbols, split=True)
+    np.testing.assert_allclose(side_bits, expected_side, rtol=1e-6)
+    np.testing.assert_allclose(latent_bits, expected_latent, rtol=1e-9)
+
+
+def test_hyperprior_settings_are_their_own_kind():
+    settings = TrainingSettings(hyper_latent_dims=8)
+    assert settings.kind == HYPERPRIOR
+    assert settings.describe() == "λ=2000 with a hyperprior (8 side latents)"
+    assert model_key(settings, "f").startswith("hyper8-lmbda2000-epochs15-")
+    assert model_key(settings, "f") != model_key(settings.replace(hyper_latent_dims=4), "f")
+    with pytest.raises(ValueError, match="variable-rate model .* has no hyperprior"):
+        TrainingSettings(hyper_latent_dims=8, levels="50,100", lmbda=100)
+    with pytest.raises(ValueError, match="cannot warm-start"):
+        TrainingSettings(hyper_latent_dims=8, warm_start=2000)
+    with pytest.raises(ValueError, match="hyper_latent_dims"):
+        TrainingSettings(hyper_latent_dims=0)
+
+
+# --- the codec ------------------------------------------------------------------------------
+
+def test_strings_decode_to_the_digits_of_their_symbols(small_hyperprior, test_digits):
+    codec = make_codec(small_hyperprior)
+    assert isinstance(codec, HyperpriorCodec) and codec.kind == HYPERPRIOR
+    compressor, decompressor = codec.at()
+    symbols = compressor.transforms.latents(test_digits)
+    strings = compressor.compress(test_digits)
+    np.testing.assert_array_equal(decompressor.entropy_model.decode_symbols(strings), symbols)
+    np.testing.assert_array_equal(decompressor.decompress(strings),
+                                  compressor.transforms.digits(symbols))
+    assert compressor.compress(test_digits[:0]) == []
+    assert decompressor.decompress([]).shape == (0, 28, 28, 1)
+
+
+def test_one_string_is_about_the_tables_bits_of_side_and_latents(small_hyperprior, test_digits):
+    """z and y in one string: its length is their table bits within one string's end (1-2
+    bytes), not two strings' ends and a length field."""
+    compressor, _ = make_codec(small_hyperprior).at()
+    coder = compressor.entropy_model
+    symbols = compressor.transforms.latents(test_digits)
+    table_bits = coder.tables.code_bits(symbols, coder.table_indexes(symbols[:, :SIDE]))
+    lengths = 8 * np.array([len(s) for s in compressor.compress(test_digits)])
+    extra = lengths - table_bits.sum(axis=1)
+    assert extra.min() > -8 and extra.max() < 16, (extra.min(), extra.max())
+    assert (symbols[:, SIDE:] != 0).any() and (np.abs(symbols[:, :SIDE]) > 3).any()
+
+
+def test_the_side_latents_choose_every_table_of_the_grid(small_hyperprior, test_digits):
+    compressor, _ = make_codec(small_hyperprior).at()
+    symbols = compressor.transforms.latents(test_digits)
+    indexes = compressor.entropy_model.scale_indexes(symbols[:, :SIDE])
+    assert set(np.unique(indexes)) == set(range(SCALE_COUNT))
+
+
+def test_hostile_strings_decode_or_fail_the_check_but_never_crash(small_hyperprior):
+    rng = np.random.default_rng(5)
+    codec = make_codec(small_hyperprior, decode_sanity_check=False)
+    _, decompressor = codec.at()
+    strings = [rng.bytes(int(n)) for n in rng.integers(0, 60, 300)]
+    strings += [b"\x00" * 40, b"\xff" * 40, b""]
+    digits = decompressor.decompress(strings)
+    assert digits.shape == (len(strings), 28, 28, 1) and digits.dtype == np.uint8
+    _, checking = make_codec(small_hyperprior).at()
+    with pytest.raises(ValueError, match="Sanity check failed for .* strings"):
+        checking.decompress(strings)
+
+
+def test_symbols_the_coder_cannot_write_get_one_line_errors(small_hyperprior):
+    compressor, _ = make_codec(small_hyperprior).at()
+    coder = compressor.entropy_model
+    with pytest.raises(ValueError, match=r"shaped \[N, 58\] \(8 side latents, then 50"):
+        coder.encode_symbols(np.zeros((2, 50), np.int64))
+    too_far = np.zeros((1, 58), np.int64)
+    too_far[0, 20] = 2**40
+    with pytest.raises(ValueError, match="more than 2\\*\\*30 beyond"):
+        coder.encode_symbols(too_far)
+
+
+# --- files ----------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def hyperprior_file(small_hyperprior, tmp_path_factory):
+    return save_model(small_hyperprior, tmp_path_factory.mktemp("hyper") / "hyper.npz")
+
+
+def test_model_files_record_the_side_latents_and_load_on_any_stack(
+        hyperprior_file, small_hyperprior, test_digits):
+    record, arrays = read_model_file(hyperprior_file)
+    assert record["version"] == 4 and record["hyper_latent_dims"] == SIDE
+    assert {"hyper_analysis", "hyper_synthesis"} <= set(record["architecture"])
+    assert arrays["prior/log_scales"].shape == (SIDE,)
+    assert arrays["hyper_synthesis/fc_2/kernel"].shape == (64, 50)
+    loaded = load_model(hyperprior_file)
+    assert isinstance(loaded, HyperpriorTrainer) and loaded.hyper_latent_dims == SIDE
+    np.testing.assert_array_equal(loaded(test_digits)["rate"].numpy(),
+                                  small_hyperprior(test_digits)["rate"].numpy())
+    assert load_codec(hyperprior_file).fingerprint == make_codec(small_hyperprior).fingerprint
+
+
+def test_mnc_files_of_a_hyperprior_are_version_3(hyperprior_file, test_digits, tmp_path):
+    codec = load_codec(hyperprior_file)
+    written = compress_to_file(codec.at()[0], test_digits, tmp_path / "d.mnc")
+    contents = read_mnc(tmp_path / "d.mnc")
+    assert (tmp_path / "d.mnc").read_bytes()[4] == 3
+    assert contents.kind == written.kind == HYPERPRIOR and contents.lmbda is None
+    np.testing.assert_array_equal(decompress_file(codec, tmp_path / "d.mnc"),
+                                  codec.at()[1].decompress(contents.strings))
+    # The same strings in a version 1 file: the fingerprint is this model's, the kind is not.
+    (tmp_path / "v1.mnc").write_bytes(encode_mnc(contents.strings, codec.fingerprint))
+    with pytest.raises(MNCError, match="says a fixed-rate model made it, but carries the "
+                                       "fingerprint of this hyperprior model"):
+        decompress_file(codec, tmp_path / "v1.mnc")
+
+
+def test_the_command_line_codes_with_a_hyperprior_model(hyperprior_file, test_digits,
+                                                        tmp_path, capsys):
+    np.save(tmp_path / "digits.npy", test_digits)
+    assert main(["codec", "compress", "--model", str(hyperprior_file),
+                 str(tmp_path / "digits.npy"), "-o", str(tmp_path / "d.mnc")]) == 0
+    assert main(["codec", "decompress", "--model", str(hyperprior_file),
+                 str(tmp_path / "d.mnc"), "-o", str(tmp_path / "out.npy")]) == 0
+    codec = load_codec(hyperprior_file)
+    np.testing.assert_array_equal(np.load(tmp_path / "out.npy"),
+                                  codec.at()[1].decompress(codec.at()[0].compress(test_digits)))
+    capsys.readouterr()
+    assert main(["codec", "info", str(tmp_path / "d.mnc")]) == 0
+    assert json.loads(capsys.readouterr().out)["model_kind"] == HYPERPRIOR
+    assert main(["codec", "info", str(hyperprior_file)]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["model_kind"] == HYPERPRIOR and info["hyper_latent_dims"] == SIDE
+    assert main(["codec", "compress", "--model", str(hyperprior_file), "--lmbda", "300",
+                 str(tmp_path / "digits.npy"), "-o", str(tmp_path / "e.mnc")]) == 2
+    assert "--lmbda is for variable-rate models" in capsys.readouterr().err
+
+
+def test_training_starts_with_the_factorized_priors_first_scale():
+    trainer = HyperpriorTrainer(latent_dims=10, hyper_latent_dims=2)
+    index = trainer.scale_indexes(tf.zeros((1, 2)), training=True)
+    np.testing.assert_allclose(scale_at(index).numpy(), 1.0, rtol=1e-5)
