@@ -17,6 +17,7 @@ with import-linter). From the top, with the notebooks that introduce each module
   measured), `study.curves` (05, 07, 08: secants, bits at equal distortion, BD-rates of measured
   rows), `study.bd_rate` (the Bjøntegaard delta rate of two curves), `study.baselines` (07: PNG,
   JPEG, WebP, zlib, LZMA), `study.rate_distortion_study` (07: the whole study into one folder),
+  `study.side_information` (09: the class as side information, a hyperprior's scales),
   `study.reference` (the original tutorial's numbers), `study.release_models` (a release's
   pretrained models and their manifest);
 - `plotting` (01-08): the figures;
@@ -24,13 +25,15 @@ with import-linter). From the top, with the notebooks that introduce each module
   pretrained models;
 - `model` (TensorFlow): `model.autoencoder` (01-03: the transforms and the trainer),
   `model.entropy_models` (02: the prior and the entropy model), `model.variable_rate` (08: one
-  model for every λ), `model.elbo` (06: the loss as a negative ELBO), `model.files` (04: a trainer
-  as model-file arrays, `save_model` / `load_model`, and its codec, `make_codec` /
-  `make_mnist_codec`);
-- `codec` (numpy only, 04 and 08): `codec.codecs` (compressor, decompressor, one codec class per
+  model for every λ), `model.hyperprior` (09: a scale hyperprior), `model.elbo` (06: the loss
+  as a negative ELBO), `model.files` (04: a trainer as model-file arrays, `save_model` /
+  `load_model`, and its codec, `make_codec` / `make_mnist_codec`);
+- `codec` (numpy only, 04, 08 and 09): `codec.codecs` (compressor, decompressor, one codec class per
   kind of model, `load_codec`), `codec.entropy_coder` (tables and strings from a prior),
   `codec.exact_transforms` (the transforms in integer arithmetic), `codec.gains` (a
-  variable-rate model's gains in exact fixed point), `codec.mnc` (the `.mnc` file format);
+  variable-rate model's gains in exact fixed point), `codec.scale_grid` and
+  `codec.hyperprior_coder` (09: a hyperprior's tables, and side latents and latents in one
+  string), `codec.mnc` (the `.mnc` file format);
 - `storage` (numpy only): `storage.array_files` (arrays and a checksummed record in one `.npz`,
   the container of model files and the classifier), `storage.npy` (`.npy` arrays read only
   after their header is checked), `storage.model_files` (the model file
@@ -62,6 +65,7 @@ BOOK_URL = "https://{}.github.io/{}/".format(*REPOSITORY.split("/"))
 # train_or_load`), each module imported on first use (PEP 562): `import mnist_compression` stays
 # light, and the codec's command lines never load TensorFlow.
 _FACE = {
+    "codec.scale_grid": ("scale_grid",),
     "codec.codecs": ("MNISTCompressor", "MNISTDecompressor", "compress_to_file", "decompress_file",
                      "load_codec"),
     "codec.entropy_coder": ("DecodeError",),
@@ -70,9 +74,11 @@ _FACE = {
                           "make_synthesis_transform", "to_unit_range"),
     "model.elbo": ("laplace_scale", "negative_elbo"),
     "model.entropy_models": ("ContinuousBatchedEntropyModel", "NoisyLogistic"),
+    "model.hyperprior": ("HyperpriorTrainer",),
     "model.files": ("load_model", "make_codec", "make_mnist_codec", "save_model"),
     "plotting": ("display_digits", "plot_coding_table", "plot_digit_strip", "plot_gains",
-                 "plot_history", "plot_latent_bits", "plot_layer_shapes", "plot_narrowing",
+                 "plot_history", "plot_latent_bits", "plot_latent_scales", "plot_layer_shapes",
+                 "plot_narrowing",
                  "plot_overhead", "plot_prior", "plot_quantization_grids", "plot_rate_distortion",
                  "plot_rd_study", "plot_variable_rate", "show_digits"),
     "settings": ("TrainingSettings",),
@@ -85,6 +91,8 @@ _FACE = {
     "study.evaluation": ("bits_per_latent", "code_digits", "empirical_entropy_bits",
                          "evaluate_codec", "string_bits"),
     "study.rate_distortion_study": ("run_study",),
+    "study.side_information": ("class_as_side_information", "predicted_scales",
+                               "scale_index_counts", "side_bits"),
     "study.reference": ("ORIGINAL_TUTORIAL", "TUTORIAL_LAMBDAS"),
     "study.sweep": ("measure_variable_rate", "run_sweep", "write_rows"),
     "teaching.coding_primer": ("code_lengths", "entropy", "narrow", "shortest_bits"),

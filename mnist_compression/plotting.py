@@ -4,8 +4,8 @@
 `plot_history` in 03, `plot_narrowing`, `display_digits` and `plot_latent_bits` in 04,
 `plot_rate_distortion` in 05, `show_digits` in 06, the study's figures (`plot_rd_study`,
 `plot_overhead`, `plot_digit_strip`) in 07, and `plot_quantization_grids`, `plot_gains` and
-`plot_variable_rate` in 08. Each returns the matplotlib figure so a caller can save or adjust
-it.
+`plot_variable_rate` in 08, `plot_latent_scales` in 09. Each returns the matplotlib figure so a
+caller can save or adjust it.
 """
 
 from __future__ import annotations
@@ -419,3 +419,33 @@ def plot_variable_rate(fixed_rows, variable_rows, between_rows=(), ax=None):
     ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
     ax.legend(fontsize=8)
     return ax.figure
+
+
+def plot_latent_scales(digits, scales, grid, ax_digits=None):
+    """A hyperprior's scales for a few digits (notebook 09): each digit above, and below one
+    line per digit, the scale its side latents chose for each latent, the latents ordered by
+    their median scale over these digits, on a log axis between the grid's ends."""
+    digits, scales = _numpy(digits), np.asarray(scales, np.float64)
+    order = np.argsort(np.median(scales, axis=0))[::-1]
+    fig = plt.figure(figsize=(8, 4.2))
+    strip = fig.add_gridspec(2, len(digits), height_ratios=[1, 3.2], hspace=0.35)
+    colours = plt.get_cmap("tab10")
+    for i, image in enumerate(digits):
+        ax = fig.add_subplot(strip[0, i])
+        ax.imshow(_digit(image), cmap="gray_r", vmin=0, vmax=255)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        for side in ax.spines.values():
+            side.set_color(colours(i % 10))
+            side.set_linewidth(2)
+    ax = fig.add_subplot(strip[1, :])
+    for i, row in enumerate(scales):
+        ax.step(np.arange(1, len(order) + 1), row[order], where="mid", color=colours(i % 10),
+                linewidth=1.4)
+    ax.set_yscale("log")
+    ax.set_ylim(float(grid[0]) * 0.8, float(grid[-1]) * 1.25)
+    ax.axhline(float(grid[0]), color="0.6", linewidth=0.8, linestyle=":")
+    ax.axhline(float(grid[-1]), color="0.6", linewidth=0.8, linestyle=":")
+    ax.set_xlabel("latents, by their median scale over these digits")
+    ax.set_ylabel("scale chosen for this digit")
+    return fig

@@ -16,7 +16,7 @@
 # %% [markdown]
 # # 1. Analysis and synthesis transforms
 #
-# *Learned data compression with MNIST — part 1 of 8.*
+# *Learned data compression with MNIST — part 1 of 9.*
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/mnist-compression/mnist-compression/blob/v0.2.0/notebooks/01_transforms.ipynb)
 # [Read it executed](https://mnist-compression.github.io/mnist-compression/notebooks/01_transforms.html)

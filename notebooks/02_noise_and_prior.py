@@ -16,7 +16,7 @@
 # %% [markdown]
 # # 2. Quantization noise, the prior, and a differentiable rate
 #
-# *Learned data compression with MNIST — part 2 of 8.*
+# *Learned data compression with MNIST — part 2 of 9.*
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/mnist-compression/mnist-compression/blob/v0.2.0/notebooks/02_noise_and_prior.ipynb)
 # [Read it executed](https://mnist-compression.github.io/mnist-compression/notebooks/02_noise_and_prior.html)

@@ -16,7 +16,7 @@
 # %% [markdown]
 # # 3. Training on the rate–distortion Lagrangian
 #
-# *Learned data compression with MNIST — part 3 of 8.*
+# *Learned data compression with MNIST — part 3 of 9.*
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/mnist-compression/mnist-compression/blob/v0.2.0/notebooks/03_training.ipynb)
 # [Read it executed](https://mnist-compression.github.io/mnist-compression/notebooks/03_training.html)

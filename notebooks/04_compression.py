@@ -16,7 +16,7 @@
 # %% [markdown]
 # # 4. Compressing digits to real bit strings
 #
-# *Learned data compression with MNIST — part 4 of 8.*
+# *Learned data compression with MNIST — part 4 of 9.*
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/mnist-compression/mnist-compression/blob/v0.2.0/notebooks/04_compression.ipynb)
 # [Read it executed](https://mnist-compression.github.io/mnist-compression/notebooks/04_compression.html)

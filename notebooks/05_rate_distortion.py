@@ -16,7 +16,7 @@
 # %% [markdown]
 # # 5. The rate–distortion trade-off
 #
-# *Learned data compression with MNIST — part 5 of 8.*
+# *Learned data compression with MNIST — part 5 of 9.*
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/mnist-compression/mnist-compression/blob/v0.2.0/notebooks/05_rate_distortion.ipynb)
 # [Read it executed](https://mnist-compression.github.io/mnist-compression/notebooks/05_rate_distortion.html)

@@ -16,7 +16,7 @@
 # %% [markdown]
 # # 6. The decoder as a generative model
 #
-# *Learned data compression with MNIST — part 6 of 8.*
+# *Learned data compression with MNIST — part 6 of 9.*
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/mnist-compression/mnist-compression/blob/v0.2.0/notebooks/06_generative_decoder.ipynb)
 # [Read it executed](https://mnist-compression.github.io/mnist-compression/notebooks/06_generative_decoder.html)

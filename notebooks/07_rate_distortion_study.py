@@ -16,7 +16,7 @@
 # %% [markdown]
 # # 7. The rate–distortion study: the whole curve, and classical codecs
 #
-# *Learned data compression with MNIST — part 7 of 8, an extension.*
+# *Learned data compression with MNIST — part 7 of 9, an extension.*
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/mnist-compression/mnist-compression/blob/v0.2.0/notebooks/07_rate_distortion_study.ipynb)
 # [Read it executed](https://mnist-compression.github.io/mnist-compression/notebooks/07_rate_distortion_study.html)

@@ -16,7 +16,7 @@
 # %% [markdown]
 # # 8. One model for every λ
 #
-# *Learned data compression with MNIST — part 8 of 8, an extension.*
+# *Learned data compression with MNIST — part 8 of 9, an extension.*
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/mnist-compression/mnist-compression/blob/v0.2.0/notebooks/08_one_model_every_lambda.ipynb)
 # [Read it executed](https://mnist-compression.github.io/mnist-compression/notebooks/08_one_model_every_lambda.html)

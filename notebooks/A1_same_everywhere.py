@@ -16,7 +16,7 @@
 # %% [markdown]
 # # Appendix A. A codec that decodes the same everywhere
 #
-# *Learned data compression with MNIST — appendix A, after part 8.*
+# *Learned data compression with MNIST — appendix A, after part 9.*
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/mnist-compression/mnist-compression/blob/v0.2.0/notebooks/A1_same_everywhere.ipynb)
 # [Read it executed](https://mnist-compression.github.io/mnist-compression/notebooks/A1_same_everywhere.html)

@@ -60,7 +60,7 @@ def executed(tmp_path):
 
 def test_the_book_stages_every_part_every_solution_and_the_docs(executed, tmp_path):
     src = tmp_path / "src"
-    assert build_book.stage(executed, src) == 18  # 8 parts, appendix A, 9 solutions
+    assert build_book.stage(executed, src) == 20  # 9 parts, appendix A, 10 solutions
     index = (src / "index.md").read_text()
     assert "notebooks/08_one_model_every_lambda\n" in index
     assert "notebooks/solutions/01_solutions\n" in index
@@ -93,28 +93,31 @@ def test_the_plan_counts_cached_published_and_missing_models(tmp_path, model_cac
     data = load_training_data(settings)
     keys = [model_key(s, data.fingerprint) for s in release_settings(settings)]
     every = release_settings(settings)
-    assert len(every) == 19  # 8 λ, 2 variable-rate seeds, the variable-rate recipe at 9 λ
+    # 8 λ, 2 variable-rate seeds, the variable-rate recipe at 9 λ, 6 hyperprior models
+    assert len(every) == 25 and every[18].describe() == "λ=50"
+    assert every[19].describe() == "λ=10000 with a hyperprior (8 side latents)"
     minutes = training_minutes(epochs=sum(s.epochs for s in every), examples=40)
     plan = training_plan(settings)
-    assert plan.startswith("Of the 19 models the notebooks use, 0 are in the model cache and "
-                           "0 published; 19 will be trained (λ=10000, λ=5000, ")
+    assert plan.startswith("Of the 25 models the notebooks use, 0 are in the model cache and "
+                           "0 published; 25 will be trained (λ=10000, λ=5000, ")
     assert ("variable-rate (8 levels, λ=50…10000), variable-rate (8 levels, λ=50…10000), seed 1, "
             "λ=10000 (variable-rate recipe), ") in plan
     assert "λ=700 (variable-rate recipe)" in plan
+    assert "λ=300 with a hyperprior (8 side latents)" in plan
     assert plan.endswith(f"): {minutes[0]}–{minutes[1]} min on a 2-core CPU.")
     store_in_cache(keys[0], lambda folder: (folder / "model.npz").write_bytes(b"x"))
     mirror = tmp_path / "mirror"
     mirror.mkdir()
     (mirror / pretrained.MANIFEST).write_text(json.dumps(dict(release="v0", files=[
-        dict(key=keys[-1], file="same_recipe_lmbda50.npz", bytes=1, sha256="0" * 64)])))
+        dict(key=keys[18], file="same_recipe_lmbda50.npz", bytes=1, sha256="0" * 64)])))
     monkeypatch.setenv(pretrained.MIRROR_ENV, str(mirror))
     plan = training_plan(settings)
-    assert plan.startswith("Of the 19 models the notebooks use, 1 are in the model cache and 1 "
-                           "published; 17 will be trained (λ=5000, ")
+    assert plan.startswith("Of the 25 models the notebooks use, 1 are in the model cache and 1 "
+                           "published; 23 will be trained (λ=5000, ")
     assert "λ=10000, " not in plan and "λ=50 (variable-rate recipe)" not in plan
-    for key in keys[1:-1]:
+    for key in keys[1:18] + keys[19:]:
         store_in_cache(key, lambda folder: (folder / "model.npz").write_bytes(b"x"))
-    assert training_plan(settings).startswith("Of the 19 models the notebooks use, 18 are in the "
+    assert training_plan(settings).startswith("Of the 25 models the notebooks use, 24 are in the "
                                               "model cache and 1 published: nothing is trained")
 
 

@@ -279,3 +279,85 @@ def test_training_starts_with_the_factorized_priors_first_scale():
     trainer = HyperpriorTrainer(latent_dims=10, hyper_latent_dims=2)
     index = trainer.scale_indexes(tf.zeros((1, 2)), training=True)
     np.testing.assert_allclose(scale_at(index).numpy(), 1.0, rtol=1e-5)
+
+
+# --- measurements and the figure (notebook 09) ----------------------------------------------
+
+def test_the_class_as_side_information_by_hand(small_trainer, test_digits):
+    from mnist_compression.study.side_information import class_as_side_information, fit_scales
+
+    compressor, _ = make_codec(small_trainer).at()
+    digits, labels = test_digits[:60], np.arange(60) % 10
+    result = class_as_side_information(compressor, digits, labels, digits, labels)
+    latents = compressor.transforms.latents(digits)
+    assert result["class_bits"] == pytest.approx(math.log2(10))
+    assert result["shared"] == pytest.approx(compressor.information_bits(digits).mean())
+    # Fitted to the digits they are measured on, per-class priors never cost more than one.
+    assert result["per_class"] <= result["refitted"] + 1e-9
+    by_hand = np.mean([-noisy_logistic_log2_mass(latents[labels == k], 0.0, fit_scales(
+        latents[labels == k])).sum() for k in range(10)]) * 10 / 60
+    assert result["per_class"] == pytest.approx(by_hand)
+    assert result["strings_shared"] == pytest.approx(
+        8 * np.mean([len(s) for s in compressor.compress(digits)]))
+    assert result["strings_per_class"] > result["per_class"] - 8
+    with pytest.raises(ValueError, match="labels of all 10 classes"):
+        class_as_side_information(compressor, digits, labels % 5, digits, labels)
+
+
+def test_a_fitted_scale_maximises_the_likelihood_among_its_candidates():
+    from mnist_compression.study.side_information import CANDIDATE_SCALES, fit_scales
+
+    rng = np.random.default_rng(3)
+    symbols = np.round(rng.logistic(size=(20000, 2)) * [0.5, 4.0]).astype(np.int64)
+    fitted = fit_scales(symbols)
+    assert set(fitted) <= set(CANDIDATE_SCALES)
+    np.testing.assert_allclose(fitted, [0.5, 4.0], rtol=0.06)
+    for column, scale in zip(symbols.T, fitted):
+        best = noisy_logistic_log2_mass(column, 0.0, scale).sum()
+        for other in (scale * 1.06, scale / 1.06):
+            assert noisy_logistic_log2_mass(column, 0.0, other).sum() <= best
+
+
+def test_side_bits_scales_and_index_counts_of_a_hyperprior(small_hyperprior, small_trainer,
+                                                           test_digits):
+    from mnist_compression.study.side_information import (
+        predicted_scales,
+        scale_index_counts,
+        side_bits,
+    )
+
+    compressor, _ = make_codec(small_hyperprior).at()
+    bits = side_bits(compressor, test_digits)
+    np.testing.assert_allclose(bits.sum(axis=1), compressor.information_bits(test_digits))
+    counts = scale_index_counts(compressor, test_digits)
+    assert counts.shape == (SCALE_COUNT,) and counts.sum() == 50 * len(test_digits)
+    scales = predicted_scales(compressor, test_digits)
+    assert scales.shape == (len(test_digits), 50) and set(np.unique(scales)) <= set(scale_grid())
+    np.testing.assert_array_equal(np.bincount(np.searchsorted(scale_grid(), scales.ravel()),
+                                              minlength=SCALE_COUNT), counts)
+    factorized, _ = make_codec(small_trainer).at()
+    with pytest.raises(ValueError, match="compressor of a hyperprior model"):
+        side_bits(factorized, test_digits)
+
+
+def test_sweep_rows_of_a_hyperprior_count_its_side_bits(small_hyperprior, test_digits):
+    from mnist_compression.study.evaluation import evaluate_codec
+    from mnist_compression.study.side_information import side_bits
+
+    compressor, decompressor = make_codec(small_hyperprior).at()
+    row = evaluate_codec(compressor, decompressor, test_digits)
+    assert row["side_bits"] == pytest.approx(side_bits(compressor, test_digits)[:, 0].mean())
+    assert row["side_bits"] < row["information_bits"]
+
+
+def test_the_scales_figure_draws_each_digit_and_its_scales(small_hyperprior, test_digits):
+    from mnist_compression.plotting import plot_latent_scales
+    from mnist_compression.study.side_information import predicted_scales
+
+    compressor, _ = make_codec(small_hyperprior).at()
+    scales = predicted_scales(compressor, test_digits[:4])
+    fig = plot_latent_scales(test_digits[:4], scales, scale_grid())
+    *digit_axes, lines = fig.axes
+    assert len(digit_axes) == 4 and len(lines.lines) == 4 + 2
+    order = np.argsort(np.median(scales, axis=0))[::-1]
+    np.testing.assert_allclose(lines.lines[0].get_ydata(), scales[0][order])

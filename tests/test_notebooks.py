@@ -40,7 +40,7 @@ def test_the_series_is_complete():
     names = [p.stem for p in NOTEBOOKS]
     assert names == ["01_transforms", "02_noise_and_prior", "03_training", "04_compression",
                      "05_rate_distortion", "06_generative_decoder", "07_rate_distortion_study",
-                     "08_one_model_every_lambda", "A1_same_everywhere"]
+                     "08_one_model_every_lambda", "09_side_information", "A1_same_everywhere"]
     assert [p.stem for p in SOLUTIONS] == [f"{name[:2]}_solutions" for name in names]
 
 
@@ -169,7 +169,7 @@ def _parameters(path):
 
 def test_training_defaults_agree_across_the_notebooks_that_train():
     training = [_parameters(p) for p in NOTEBOOKS if "epochs" in _parameters(p)]
-    assert len(training) == 7  # parts 3-8 and appendix A
+    assert len(training) == 8  # parts 3-9 and appendix A
     for name in TRAINING_DEFAULTS:
         assert len({repr(p[name]) for p in training}) == 1, name
     assert {p.get("lmbda", 2000.0) for p in training} == {2000.0}
@@ -231,7 +231,7 @@ def test_smoke_run_executes_every_cell(smoke_run, path):
 
 FIGURES = {"01_transforms": 4, "02_noise_and_prior": 2, "03_training": 1, "04_compression": 3,
            "05_rate_distortion": 4, "06_generative_decoder": 4, "07_rate_distortion_study": 3,
-           "08_one_model_every_lambda": 3, "A1_same_everywhere": 0}
+           "08_one_model_every_lambda": 3, "09_side_information": 1, "A1_same_everywhere": 0}
 
 
 @pytest.mark.notebooks

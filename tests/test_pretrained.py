@@ -23,8 +23,8 @@ from mnist_compression.training import train_or_load
 @pytest.fixture(scope="module")
 def release_folder(tmp_path_factory):
     """A release of one small λ = 500 model, notebook 08's models for it (two variable-rate
-    seeds, the same recipe at 500 and 700) and the classifier, trained into a cache of its
-    own."""
+    seeds, the same recipe at 500 and 700), notebook 09's hyperprior model at 500 and the
+    classifier, trained into a cache of its own."""
     root = tmp_path_factory.mktemp("release")
     (root / "mnist").mkdir()
     make_idx_folder(root / "mnist")
@@ -93,11 +93,14 @@ def test_the_release_folder_lists_every_file_with_its_hash(release_folder):
     assert manifest["release"] == pretrained.load_manifest(str(out))["release"]
     kinds = [entry["kind"] for entry in manifest["files"]]
     assert kinds == ["classifier", "model", "variable-rate model", "variable-rate model",
-                     "model", "model"]
+                     "model", "model", "hyperprior model"]
     assert [entry["file"] for entry in manifest["files"][3:]] == [
-        "variable_rate_seed1.npz", "same_recipe_lmbda700.npz", "same_recipe_lmbda500.npz"]
+        "variable_rate_seed1.npz", "same_recipe_lmbda700.npz", "same_recipe_lmbda500.npz",
+        "hyperprior_lmbda500.npz"]
     assert [entry.get("recipe") for entry in manifest["files"]] == [
-        None, "original", "variable-rate", "variable-rate", "variable-rate", "variable-rate"]
+        None, "original", "variable-rate", "variable-rate", "variable-rate", "variable-rate",
+        "original"]
+    assert manifest["files"][-1]["settings"]["hyper_latent_dims"] == 8
     for entry in manifest["files"]:
         assert (out / entry["file"]).stat().st_size == entry["bytes"]
         assert pretrained.file_sha256(out / entry["file"]) == entry["sha256"]

@@ -67,9 +67,10 @@ def study_table(records: list) -> str:
 
 
 def _release_order(entry: dict) -> tuple:
-    """The classifier, the original recipe's models, the variable-rate models, then the models
-    trained with their recipe; by λ and seed within each."""
-    group = {"classifier": 0, "model": 1, "variable-rate model": 2}[entry["kind"]]
+    """The classifier, the original recipe's models, the variable-rate models, the models
+    trained with their recipe, then the hyperprior models; by λ and seed within each."""
+    group = {"classifier": 0, "model": 1, "variable-rate model": 2,
+             "hyperprior model": 4}[entry["kind"]]
     if entry["kind"] == "model" and entry.get("recipe", "original") != "original":
         group = 3
     return group, entry.get("lmbda", 0), entry.get("seed", 0)
@@ -86,6 +87,8 @@ def manifest_table(manifest: dict) -> str:
                          f"accuracy {entry['accuracy']:.1%} on the test digits", "", "", ""])
             continue
         label = f"{entry['lmbda']:g}" if entry["kind"] == "model" else (
+            f"{entry['lmbda']:g}, hyperprior ({entry['settings']['hyper_latent_dims']} side "
+            f"latents)" if entry["kind"] == "hyperprior model" else
             f"{entry['levels'][0]:g}–{entry['levels'][-1]:g}, one variable-rate model (at "
             f"{entry['lmbda']:g}, seed {entry.get('seed', 0)})")
         if entry["kind"] == "model" and entry.get("recipe", "original") != "original":

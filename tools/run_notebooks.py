@@ -44,6 +44,7 @@ NEEDS = {
     "06_generative_decoder": ("05_rate_distortion",),
     "07_rate_distortion_study": ("03_training",),
     "08_one_model_every_lambda": ("07_rate_distortion_study",),
+    "09_side_information": ("07_rate_distortion_study",),
     "A1_same_everywhere": ("03_training",),
     "04_solutions": ("04_compression", "07_rate_distortion_study"),
     "05_solutions": ("05_rate_distortion",),
@@ -91,7 +92,7 @@ def run_all(paths: list[Path], out_dir: Path, overrides: dict, html: bool, jobs:
 def notebook_paths(only=(), solutions: bool = False) -> list[Path]:
     """The numbered notebooks in order, then (with `solutions`) their worked solutions; `only`
     keeps those whose name starts with any prefix."""
-    paths = sorted(NOTEBOOKS.glob("[0-9A][0-9]_*.ipynb"))  # parts 01-08, then appendix A1
+    paths = sorted(NOTEBOOKS.glob("[0-9A][0-9]_*.ipynb"))  # parts 01-09, then appendix A1
     if solutions:
         paths += sorted(SOLUTIONS.glob("[0-9A][0-9]_solutions.ipynb"))
     if only:

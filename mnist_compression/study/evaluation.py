@@ -10,7 +10,9 @@ import math
 
 import numpy as np
 
+from ..codec.hyperprior_coder import HyperpriorCoder
 from ..codec.mnc import encode_mnc
+from ..lambdas import FIXED_RATE
 
 
 def error_metrics(originals, decoded) -> dict:
@@ -48,12 +50,14 @@ def evaluate_codec(compressor, decompressor, digits, labels=None, classifier=Non
     share of strings shorter than their information content, the longest string, the bytes per
     digit of one .mnc file holding them all, and the `error_metrics` of the decoded digits. With
     `labels` and a `classifier`, also the share of decoded digits it still labels correctly
-    ("recognised")."""
+    ("recognised"); for a hyperprior model, also the information content of its side latents
+    ("side_bits", part of "information_bits")."""
 
     coded = code_digits(compressor, decompressor, digits, batch_size)
     information, lengths = coded["information_bits"], coded["string_bits"]
     file_bytes = len(encode_mnc(coded["strings"], compressor.fingerprint,
-                                getattr(compressor, "lmbda", None)))
+                                getattr(compressor, "lmbda", None),
+                                getattr(compressor, "kind", FIXED_RATE)))
     measured = dict(
         information_bits=float(information.mean()), string_bits=float(lengths.mean()),
         shorter_than_information=float((lengths < information).mean()),
@@ -61,6 +65,10 @@ def evaluate_codec(compressor, decompressor, digits, labels=None, classifier=Non
         mnc_bytes_per_digit=file_bytes / max(len(digits), 1),
         **error_metrics(digits, coded["decoded"]),
     )
+    if isinstance(compressor.entropy_model, HyperpriorCoder):
+        side, _ = compressor.entropy_model.information_bits(
+            compressor.transforms.latents(digits), split=True)
+        measured["side_bits"] = float(side.mean())
     if classifier is not None and labels is not None:
         measured["recognised"] = classifier.accuracy(coded["decoded"], labels)
     return measured

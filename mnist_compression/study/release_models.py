@@ -3,8 +3,9 @@
 Introduced with the release procedure (`docs/releasing.md`; `mnist-compression release`, `make
 release-models`). `build_release` writes one model per λ of the study, notebook 08's models (the
 variable-rate model, a second seed of it, and models trained with its recipe at every λ and at
-`MIDDLE_LAMBDA`) and the digit classifier into a folder, with the manifest `pretrained.json`: file,
-size, SHA-256, cache key, settings and measurements of each (see `storage.pretrained`).
+`MIDDLE_LAMBDA`), notebook 09's hyperprior models and the digit classifier into a folder, with
+the manifest `pretrained.json`: file, size, SHA-256, cache key, settings and measurements of
+each (see `storage.pretrained`).
 """
 
 from __future__ import annotations
@@ -60,13 +61,17 @@ def _model_entry(settings: TrainingSettings, data, classifier, out: Path, name: 
 # recipe at every λ of the study and at MIDDLE_LAMBDA, between two levels (its fair anchors).
 SECOND_SEED = 1
 MIDDLE_LAMBDA = 700.0
+# Notebook 09's hyperprior models: its side latents, at the λ of the study from 300 on.
+HYPER_LATENT_DIMS = 8
+HYPERPRIOR_LAMBDAS = tuple(lmbda for lmbda in STUDY_LAMBDAS if lmbda >= 300)
 
 
 def release_files(settings: TrainingSettings, lambdas=STUDY_LAMBDAS,
                   variable_rate: bool = True) -> list[tuple[str, str, TrainingSettings]]:
     """(file name, recipe, settings) of every model a release holds: one per λ with `settings`
     (highest λ first: a lower λ may warm-start from a higher); with `variable_rate`, notebook
-    08's variable-rate models (two seeds) and its same-recipe models."""
+    08's variable-rate models (two seeds) and its same-recipe models; notebook 09's hyperprior
+    models at the λ of `HYPERPRIOR_LAMBDAS` that are among `lambdas`."""
     files = [(f"lmbda{lmbda:g}.npz", "original", settings.replace(lmbda=lmbda))
              for lmbda in sorted(lambdas, key=float, reverse=True)]
     if variable_rate:
@@ -77,6 +82,10 @@ def release_files(settings: TrainingSettings, lambdas=STUDY_LAMBDAS,
         files += [(f"same_recipe_lmbda{lmbda:g}.npz", "variable-rate",
                    settings.variable_rate_recipe_at(lmbda))
                   for lmbda in sorted({*map(float, lambdas), MIDDLE_LAMBDA}, reverse=True)]
+    files += [(f"hyperprior_lmbda{lmbda:g}.npz", "original",
+               settings.replace(lmbda=lmbda, hyper_latent_dims=HYPER_LATENT_DIMS))
+              for lmbda in sorted(map(float, lambdas), reverse=True)
+              if lmbda in HYPERPRIOR_LAMBDAS]
     return files
 
 
@@ -99,8 +108,9 @@ def build_release(settings: TrainingSettings, lambdas, out: Path,
     for name, recipe, chosen in release_files(settings, lambdas, variable_rate):
         entry, trainer, history = _model_entry(chosen, data, classifier, out, name)
         entry.update(recipe=recipe, seed=chosen.seed, lmbda=chosen.lmbda)
-        if chosen.kind == "fixed-rate":
-            files.append(dict(entry, kind="model", val_rate=history["val_rate"][-1],
+        if chosen.levels is None:
+            files.append(dict(entry, kind="model" if chosen.hyper_latent_dims is None else
+                              "hyperprior model", val_rate=history["val_rate"][-1],
                               val_distortion=history["val_distortion"][-1]))
             continue
         levels = [dict(lmbda=level, **{field: value for field, value in evaluate_codec(
@@ -148,5 +158,5 @@ def _label(recipe: str, chosen: TrainingSettings, settings: TrainingSettings) ->
     return label + (f", seed {chosen.seed}" if chosen.seed != settings.seed else "")
 
 
-__all__ = ["MIDDLE_LAMBDA", "SECOND_SEED", "build_release", "release_files", "release_settings",
-           "training_plan"]
+__all__ = ["HYPERPRIOR_LAMBDAS", "HYPER_LATENT_DIMS", "MIDDLE_LAMBDA", "SECOND_SEED",
+           "build_release", "release_files", "release_settings", "training_plan"]

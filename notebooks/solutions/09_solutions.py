@@ -1,0 +1,135 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     notebook_metadata_filter: kernelspec,-jupytext.text_representation.jupytext_version
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Solutions to part 9: side information
+#
+# [Read it executed](https://mnist-compression.github.io/mnist-compression/notebooks/solutions/09_solutions.html)
+#
+# *Worked solutions to the exercises of [part 9](../09_side_information.ipynb).* At the
+# defaults, exercise 1 trains two hyperprior models of 15 epochs each (5–20 min each on a
+# 2-core CPU); part 9's models come from the model cache or the published models.
+
+# %% [markdown]
+# ## Setup
+#
+# In Colab, the next cell installs the helper package `mnist_compression` (a pinned release) and
+# stops with what to do if that fails; on your own machine (`make lab`) it only keeps TensorFlow's
+# start-up messages quiet.
+
+# %%
+import os
+import subprocess
+import sys
+from importlib.metadata import version
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # keep TensorFlow's start-up logs quiet
+INSTALL_SOURCE = "mnist-compression @ git+https://github.com/mnist-compression/mnist-compression@v0.2.0"  # noqa: E501
+if "google.colab" in sys.modules:
+    # %pip install --quiet "{INSTALL_SOURCE}"
+    if subprocess.run([sys.executable, "-c", "import mnist_compression"]).returncode:
+        raise RuntimeError("Installing mnist-compression failed: check the internet connection "
+                           "and the address above, then run this cell again.")
+    stale = [name for name in ("numpy", "tensorflow")  # replaced after this session loaded them
+             if name in sys.modules and sys.modules[name].__version__ != version(name)]
+    if stale:
+        raise RuntimeError(f"The install replaced {' and '.join(stale)}, which this session had "
+                           f"loaded: restart the session (Runtime menu), then run all cells again.")
+
+# %% [markdown]
+# The same parameters as part 9.
+
+
+# %% tags=["parameters"]
+lambdas = [300.0, 500.0, 1000.0, 2000.0, 5000.0, 10000.0]
+epochs = None  # None: the original recipe's 15
+train_examples = None  # None: all 60,000 training digits
+validation_examples = None  # None: all 10,000 test digits
+data_dir = None  # folder with the MNIST IDX files, or None for $MNIST_DATA_DIR / tfds
+pretrained = True  # published models with these settings, if any
+hyper_latent_dims = 8
+example_lambda = 2000.0
+
+# %%
+
+from mnist_compression import (
+    TrainingSettings,
+    load_training_data,
+    run_sweep,
+    side_bits,
+)
+
+settings = TrainingSettings.from_recipe("original", epochs=epochs, train_examples=train_examples,
+                                        validation_examples=validation_examples,
+                                        data_dir=data_dir)
+data = load_training_data(settings)
+hyper_settings = settings.replace(hyper_latent_dims=hyper_latent_dims)
+factorized = run_sweep(settings, lambdas, data=data, pretrained=pretrained, progress=False)
+hyper = run_sweep(hyper_settings, lambdas, data=data, pretrained=pretrained, progress=False)
+
+# %% [markdown]
+# ## Exercise 1: how many side latents?
+#
+# The same recipe with 2 and with 32 side latents, beside part 9's 8, at `example_lambda`:
+
+# %%
+rows = {dims: run_sweep(hyper_settings.replace(hyper_latent_dims=dims), [example_lambda],
+                        data=data, pretrained=pretrained, progress=False).rows[0]
+        for dims in (2, 32)}
+rows[hyper_latent_dims] = next(r for r in hyper.rows if r["lmbda"] == example_lambda)
+for dims, row in sorted(rows.items()):
+    print(f"{dims:2d} side latents: side {row['side_bits']:5.2f} bits, total "
+          f"{row['information_bits']:6.2f}, MAE {row['mae']:.4f}, R + λD "
+          f"{row['information_bits'] + example_lambda * row['mae']:6.1f}")
+
+# %% [markdown]
+# More side latents can describe each digit's scales more finely but cost more bits each; the
+# loss says which trade is best at this λ. Differences of a few tenths of a bit or of a unit of
+# loss are within what another training could move (part 8's two seeds ended about 0.2 bits
+# apart at λ = 2000).
+#
+# ## Exercise 2: which digits gain?
+#
+# Both models' information content per class of the test digits, and the hyperprior's side bits:
+
+# %%
+plain, _ = factorized.codecs[example_lambda]
+with_side, _ = hyper.codecs[example_lambda]
+digits, labels = data.validation, data.validation_labels
+bits = {"factorized": plain.information_bits(digits), "hyper": with_side.information_bits(digits)}
+side = side_bits(with_side, digits)[:, 0]
+for k in range(10):
+    mine = labels == k
+    print(f"class {k}: factorized {bits['factorized'][mine].mean():6.2f}, hyperprior "
+          f"{bits['hyper'][mine].mean():6.2f} (side {side[mine].mean():5.2f}), difference "
+          f"{bits['hyper'][mine].mean() - bits['factorized'][mine].mean():+6.2f}")
+
+# %% [markdown]
+# The two models were trained separately, so a class's difference mixes the side latents with
+# everything else that differs between two trainings; the classes' order is the robust part.
+#
+# ## Exercise 3: side bits across λ
+#
+# The side bits as a share of each hyperprior model's information content:
+
+# %%
+for row in hyper.rows:
+    print(f"λ = {row['lmbda']:6g}: side {row['side_bits']:5.2f} of "
+          f"{row['information_bits']:6.2f} bits ({row['side_bits'] / row['information_bits']:.0%})")
+
+# %% [markdown]
+# At low λ few latents carry anything (part 4 counted them), so there is little spread to
+# describe and the side latents have little to save; a side latent that saves less than it
+# costs is better left at zero, where it costs next to nothing.
