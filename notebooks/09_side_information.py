@@ -197,9 +197,9 @@ hyper_compressor, _ = hyper.codecs[example_lambda]
 # ## Look at the scales it predicts
 #
 # For four test digits of different classes, the scale the side latents chose for each latent
-# (at `example_lambda`, latents ordered by their median scale over the four). A latent whose
-# scale drops to the grid's narrowest end is switched off for that digit: it costs next to
-# nothing. The dotted lines are the grid's ends.
+# (at `example_lambda`, latents ordered by their median scale over the four). A latent given the
+# grid's narrowest scale is in effect switched off for that digit: a zero costs next to nothing
+# there, any other value a great deal. The dotted lines are the grid's ends.
 
 # %%
 first = [int(np.flatnonzero(data.validation_labels == k)[0]) for k in (1, 8, 0, 4)]

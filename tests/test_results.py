@@ -35,6 +35,9 @@ def test_the_pretrained_table_is_printed_from_the_manifest():
         dict(kind="variable-rate model", file="variable_rate_seed1.npz", lmbda=2000.0, seed=1,
              levels=[50.0, 10000.0], bytes=10_292_806, sha256="34" * 32, information_bits=47.0,
              string_bits=50.0, mae=0.03, recognised=0.95),
+        dict(kind="hyperprior model", file="hyperprior_lmbda300.npz", lmbda=300.0,
+             settings=dict(hyper_latent_dims=8), bytes=10_300_000, sha256="56" * 32,
+             information_bits=8.5, string_bits=11.0, mae=0.0757, recognised=0.70),
         dict(kind="classifier", file="classifier.npz", bytes=815_810, sha256="cd" * 32,
              accuracy=0.9741)])
     text = results.manifest_table(manifest)
@@ -49,6 +52,26 @@ def test_the_pretrained_table_is_printed_from_the_manifest():
     assert lines[5].startswith("| 50–10000, one variable-rate model (at 2000, seed 1) | "
                                "`variable_rate_seed1.npz` |")
     assert lines[6].startswith("| 700, variable-rate recipe | `same_recipe_lmbda700.npz` |")
+    assert lines[7] == ("| 300, hyperprior (8 side latents) | `hyperprior_lmbda300.npz` | "
+                        "10.3 MB | `565656565656` | 8.50 | 11.00 | 0.0757 | 70.0% |")
+
+
+def test_notebook_9s_side_information_is_printed_with_its_losses():
+    row = dict(lmbda=2000.0, information_bits=40.0, string_bits=42.5, mae=0.035)
+    data = dict(factorized=[row], hyperprior=[dict(row, information_bits=39.0, side_bits=1.25,
+                                                   mae=0.034)],
+                bd_rates=dict(psnr=dict(bd_rate=-3.04, low=13.5, high=22.8),
+                              mae=dict(bd_rate=-2.5, low=0.0207, high=0.0761)),
+                class_side_information=dict(shared=40.64, refitted=40.5, per_class=39.38,
+                                            class_bits=3.32),
+                example_lambda=2000.0)
+    lines = results.side_information_table(data).splitlines()
+    assert lines[2] == ("| 2000 | 40.00 | 39.00 (1.25) | 42.50 | 42.50 | 0.0350 | 0.0340 | "
+                        "110.0 | 107.0 |")
+    assert lines[-1].startswith("**BD-rate of the hyperprior against the factorized models: "
+                                "-3.0% along PSNR** (13.5–22.8 dB) and -2.5% along −MAE")
+    assert lines[-1].endswith("39.38 under a prior per class, plus 3.32 bits for the class: "
+                              "42.70 in all.")
 
 
 def test_notebook_8s_bd_rates_are_printed_as_written():
@@ -74,7 +97,8 @@ def test_every_record_names_its_command_date_machine_and_place():
     for r in records:
         assert r["command"] and r["machine"] and r["title"], r["name"]
         assert re.fullmatch(r"20\d\d-\d\d-\d\d", r["date"]), r["name"]
-        assert r["kind"] in ("tutorial", "study", "release", "table", "bd_rates"), r["name"]
+        assert r["kind"] in ("tutorial", "study", "release", "table", "bd_rates",
+                             "side_information"), r["name"]
         orders = [o["order"] for o in records if o["page"] == r["page"]]
         assert orders.count(r["order"]) == 1, r["name"]
 

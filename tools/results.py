@@ -111,13 +111,43 @@ def bd_rates_table(rows: list) -> str:
                   [[r["test"], r["anchor"], cell(r["psnr"]), cell(r["mae"])] for r in rows])
 
 
+def side_information_table(data: dict) -> str:
+    """Notebook 09's side_information.json: per λ, both models' information content (the
+    hyperprior's side bits apart), real strings, MAE and R + λ·D; then the BD-rates and the
+    class sent as side information."""
+    rows = []
+    for a, b in zip(data["factorized"], data["hyperprior"]):
+        lmbda = a["lmbda"]
+        rows.append([f"{lmbda:g}", f"{a['information_bits']:.2f}",
+                     f"{b['information_bits']:.2f} ({b['side_bits']:.2f})",
+                     f"{a['string_bits']:.2f}", f"{b['string_bits']:.2f}", f"{a['mae']:.4f}",
+                     f"{b['mae']:.4f}", f"{a['information_bits'] + lmbda * a['mae']:.1f}",
+                     f"{b['information_bits'] + lmbda * b['mae']:.1f}"])
+    table = _table(["λ", "factorized: bits", "hyperprior: bits (side)", "strings: factorized",
+                    "strings: hyperprior", "MAE: factorized", "MAE: hyperprior",
+                    "R + λD: factorized", "R + λD: hyperprior"], rows)
+    bd = data["bd_rates"]
+    by_class = data["class_side_information"]
+    return table + (
+        f"\n\n**BD-rate of the hyperprior against the factorized models: "
+        f"{bd['psnr']['bd_rate']:+.1f}% along PSNR** ({bd['psnr']['low']:.1f}–"
+        f"{bd['psnr']['high']:.1f} dB) and {bd['mae']['bd_rate']:+.1f}% along −MAE (MAE "
+        f"{bd['mae']['low']:.3f}–{bd['mae']['high']:.3f}). **The class as side information** "
+        f"(the factorized model at λ = {data['example_lambda']:g}): {by_class['shared']:.2f} "
+        f"bits under its own prior ({by_class['refitted']:.2f} refitted to the training "
+        f"digits), {by_class['per_class']:.2f} under a prior per class, plus "
+        f"{by_class['class_bits']:.2f} bits for the class: "
+        f"{by_class['per_class'] + by_class['class_bits']:.2f} in all.")
+
+
 def table_of(record: dict) -> str:
     """The Markdown table of a record, by its kind."""
     data = record["data"]
     if record["kind"] == "table":
         return _table(data["columns"], data["rows"])
     return {"tutorial": tutorial_table, "study": study_table, "release": manifest_table,
-            "bd_rates": bd_rates_table}[record["kind"]](data)
+            "bd_rates": bd_rates_table,
+            "side_information": side_information_table}[record["kind"]](data)
 
 
 def section(record: dict) -> str:
