@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import math
 
 _CONV = dict(kernel_size=[5, 5], strides=[2, 2], padding="same", activation="leaky_relu")
 
@@ -78,4 +79,55 @@ def architecture(latent_dims: int = 50, hyper_latent_dims: int | None = None) ->
     return copy.deepcopy(_architecture(latent_dims, hyper_latent_dims))
 
 
-__all__ = ["HYPER_HIDDEN_UNITS", "architecture"]
+# What each transform reads: a digit, the latents, or (hyper-synthesis) the side latents.
+_INPUTS = {"analysis": lambda layers: [28, 28, 1],
+           "synthesis": lambda layers: [layers["latent_dims"]],
+           "hyper_analysis": lambda layers: [layers["latent_dims"]],
+           "hyper_synthesis": lambda layers: [layers["hyper_latent_dims"]]}
+
+
+def _weight_shapes(entries: list[dict], shape: list) -> list[tuple]:
+    """(layer name, kernel shape, bias shape) of each weighted layer, given the input shape."""
+    weights = []
+    for entry in entries:
+        kind = entry["type"]
+        if kind == "Dense":
+            weights.append((entry["name"], [shape[-1], entry["units"]], [entry["units"]]))
+            shape = [entry["units"]]
+        elif kind in ("Conv2D", "Conv2DTranspose"):
+            height, width, channels = shape
+            kernel = [*entry["kernel_size"], channels, entry["filters"]]
+            if kind == "Conv2DTranspose":  # Keras keeps [h, w, out, in]
+                kernel[2:] = kernel[3], kernel[2]
+                height, width = height * entry["strides"][0], width * entry["strides"][1]
+            else:  # 'same' padding
+                height, width = -(-height // entry["strides"][0]), -(-width // entry["strides"][1])
+            weights.append((entry["name"], kernel, [entry["filters"]]))
+            shape = [height, width, entry["filters"]]
+        elif kind == "Flatten":
+            shape = [int(math.prod(shape))]
+        else:  # Reshape
+            shape = list(entry["target_shape"])
+    return weights
+
+
+def array_shapes(latent_dims: int = 50, hyper_latent_dims: int | None = None,
+                 levels: int | None = None) -> dict:
+    """Every array a model file of this architecture holds, by name, with its shape: each
+    weighted layer's kernel and bias, the prior's log-scales (of the side latents, for a
+    hyperprior) and, with `levels` rate levels, a variable-rate model's log-gains."""
+    layers = architecture(latent_dims, hyper_latent_dims)
+    shapes = {}
+    for transform in ("analysis", "synthesis", "hyper_analysis", "hyper_synthesis"):
+        if transform in layers:
+            for name, kernel, bias in _weight_shapes(layers[transform],
+                                                     _INPUTS[transform](layers)):
+                shapes[f"{transform}/{name}/kernel"] = kernel
+                shapes[f"{transform}/{name}/bias"] = bias
+    shapes["prior/log_scales"] = [latent_dims if hyper_latent_dims is None else hyper_latent_dims]
+    if levels is not None:
+        shapes["gains/log_gains"] = shapes["gains/log_inverse_gains"] = [levels, latent_dims]
+    return shapes
+
+
+__all__ = ["HYPER_HIDDEN_UNITS", "architecture", "array_shapes"]

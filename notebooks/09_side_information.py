@@ -207,14 +207,16 @@ examples = data.validation[first]
 plot_latent_scales(examples, predicted_scales(hyper_compressor, examples), scale_grid());
 
 # %% [markdown]
-# How often each λ's latents are coded with the grid's narrowest and widest scale: the grid is
-# wide enough where the widest end is (almost) never reached.
+# Per λ: the share of test digits whose side latents all round to zero (they then get the same
+# scales, whatever the digit), and how often a latent is coded with the grid's narrowest and
+# widest scale (the grid is wide enough where its widest end is almost never reached):
 
 # %%
 for lmbda, (compressor_at, _) in hyper.codecs.items():
+    side = compressor_at.transforms.latents(data.validation)[:, :hyper_latent_dims]
     counts = scale_index_counts(compressor_at, data.validation)
-    print(f"λ = {lmbda:6g}: narrowest {counts[0] / counts.sum():6.1%}, widest "
-          f"{counts[-1] / counts.sum():.3%}")
+    print(f"λ = {lmbda:6g}: side latents all zero {np.mean(~side.any(axis=1)):6.1%}; scales: "
+          f"narrowest {counts[0] / counts.sum():5.1%}, widest {counts[-1] / counts.sum():.3%}")
 
 # %% [markdown]
 # ## Weigh the side bits against the bits they save

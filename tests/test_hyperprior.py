@@ -35,7 +35,7 @@ from mnist_compression.model.files import load_model, make_codec, save_model
 from mnist_compression.model.hyperprior import HyperpriorTrainer, _bounded_index, scale_at
 from mnist_compression.settings import TrainingSettings
 from mnist_compression.storage.cache import model_key
-from mnist_compression.storage.model_files import read_model_file
+from mnist_compression.storage.model_files import ModelFileError, read_model_file
 
 SIDE = 8
 
@@ -239,6 +239,39 @@ def test_model_files_record_the_side_latents_and_load_on_any_stack(
     assert load_codec(hyperprior_file).fingerprint == make_codec(small_hyperprior).fingerprint
 
 
+def _rewritten(path, target, change):
+    """A copy of a model file with its record and arrays changed and its checksum made anew."""
+    from mnist_compression.storage.array_files import write_array_file
+
+    record, arrays = read_model_file(path)
+    change(record, arrays)
+    record["arrays"] = {name: list(array.shape) for name, array in arrays.items()}
+    record.pop("sha256")
+    write_array_file(target, arrays, record, overwrite=True)
+    return target
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda r, a: a.update({"prior/log_scales": a["prior/log_scales"][:7]}),
+     r"array prior/log_scales is \[7\], the model needs \[8\]"),
+    (lambda r, a: a.update({"hyper_synthesis/fc_2/kernel": a["hyper_synthesis/fc_2/kernel"][:, :40],
+                            "hyper_synthesis/fc_2/bias": a["hyper_synthesis/fc_2/bias"][:40]}),
+     r"array hyper_synthesis/fc_2/kernel is \[64, 40\], the model needs \[64, 50\]"),
+    (lambda r, a: a.update({"hyper_synthesis/fc_3/kernel": np.zeros((2, 2), np.float32)}),
+     r"unexpected arrays \['hyper_synthesis/fc_3/kernel'\]"),
+    (lambda r, a: (r.pop("hyper_latent_dims"), r.update(version=2,
+                   architecture={k: v for k, v in r["architecture"].items()
+                                 if not k.startswith("hyper")})),
+     r"unexpected arrays \['hyper_analysis/fc_1/bias'"),
+])
+def test_arrays_that_do_not_fit_a_hyperprior_are_refused_when_read(hyperprior_file, tmp_path,
+                                                                   change, message):
+    damaged = _rewritten(hyperprior_file, tmp_path / "damaged.npz", change)
+    with pytest.raises(ModelFileError, match=message):
+        load_codec(damaged)
+    assert main(["codec", "info", str(damaged)]) == 2
+
+
 def test_mnc_files_of_a_hyperprior_are_version_3(hyperprior_file, test_digits, tmp_path):
     codec = load_codec(hyperprior_file)
     written = compress_to_file(codec.at()[0], test_digits, tmp_path / "d.mnc")
@@ -361,3 +394,30 @@ def test_the_scales_figure_draws_each_digit_and_its_scales(small_hyperprior, tes
     assert len(digit_axes) == 4 and len(lines.lines) == 4 + 2
     order = np.argsort(np.median(scales, axis=0))[::-1]
     np.testing.assert_allclose(lines.lines[0].get_ydata(), scales[0][order])
+
+
+def test_an_mnc_file_says_one_kind_and_a_lambda_only_for_variable_rate_models():
+    fingerprint = bytes(16)
+    assert encode_mnc([b"ab"], fingerprint, kind=HYPERPRIOR)[4] == 3
+    for lmbda, kind in ((None, "bogus"), (None, "variable-rate"), (2000.0, HYPERPRIOR),
+                        (2000.0, "fixed-rate")):
+        with pytest.raises(ValueError, match="without a λ, or a variable-rate model's with one"):
+            encode_mnc([b"ab"], fingerprint, lmbda, kind)
+
+
+def test_info_does_not_call_a_file_of_another_kind_this_models(hyperprior_file, test_digits,
+                                                                tmp_path, capsys):
+    codec = load_codec(hyperprior_file)
+    strings = codec.at()[0].compress(test_digits[:3])
+    (tmp_path / "v1.mnc").write_bytes(encode_mnc(strings, codec.fingerprint))
+    (tmp_path / "v3.mnc").write_bytes(encode_mnc(strings, codec.fingerprint, kind=HYPERPRIOR))
+    for name, made in (("v1.mnc", False), ("v3.mnc", True)):
+        assert main(["codec", "info", str(tmp_path / name), "--model", str(hyperprior_file)]) == 0
+        assert json.loads(capsys.readouterr().out)["made_by_this_model"] is made
+
+
+def test_weights_far_beyond_any_trained_models_are_refused(hyperprior_file, tmp_path):
+    huge = _rewritten(hyperprior_file, tmp_path / "huge.npz", lambda r, a: a.update({
+        "hyper_analysis/fc_2/kernel": a["hyper_analysis/fc_2/kernel"] * 1e30}))
+    with pytest.raises(ValueError, match="weights reach .* this model cannot be coded"):
+        load_codec(huge)

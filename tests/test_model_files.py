@@ -197,7 +197,7 @@ def test_long_values_are_shortened_in_messages(model_file, tmp_path):
 
 @pytest.mark.parametrize("change, message", [
     (lambda r, a: (r["arrays"].pop("prior/log_scales"), a.pop("prior/log_scales")),
-     "no array 'prior/log_scales', which the model needs"),
+     r"arrays do not fit the model its record describes \(missing arrays \['prior/log_scales'\]"),
     (lambda r, a: (r["arrays"].update({"prior/log_scales": [10]}),
                    a.update({"prior/log_scales": a["prior/log_scales"][:10]})),
      "arrays do not fit the model its record describes"),

@@ -20,6 +20,7 @@ from pathlib import Path
 from ..atomic_files import check_output
 from ..codec.codecs import codec_from_arrays, compress_to_file, decompress_file, load_codec
 from ..codec.mnc import read_mnc
+from ..lambdas import HYPERPRIOR
 from ..settings import RECIPES, training_minutes
 from ..storage.model_files import OPTIONAL_FIELDS, model_kind, read_model_file
 from .digit_files import (
@@ -160,8 +161,11 @@ def describe_file(path, model=None) -> dict:
                     header_bytes_per_digit=contents.header_bytes / max(count, 1),
                     fingerprint=contents.fingerprint.hex())
         if model is not None:
-            info["model_fingerprint"] = _load(model)[1].fingerprint.hex()
-            info["made_by_this_model"] = info["model_fingerprint"] == info["fingerprint"]
+            codec = _load(model)[1]
+            info["model_fingerprint"] = codec.fingerprint.hex()
+            info["made_by_this_model"] = (info["model_fingerprint"] == info["fingerprint"]
+                                          and (contents.kind == HYPERPRIOR)
+                                          == (codec.kind == HYPERPRIOR))
         return info
     record, arrays = read_model_file(path)
     history = record.get("history") or {}

@@ -215,8 +215,7 @@ class FixedRateCodec:
 class HyperpriorCodec(FixedRateCodec):
     """The codec of a hyperprior model (notebook 09): like a fixed-rate model's, one pair for
     its one λ, whose strings hold the side latents and then the latents (`HyperpriorCoder`).
-    Its fingerprint differs from every fixed-rate model's, so `.mnc` files (version 1) need no
-    other mark."""
+    Its fingerprint differs from every fixed-rate model's; its `.mnc` files are version 3."""
 
     kind = HYPERPRIOR
 

@@ -86,6 +86,9 @@ def quantize_layer(kind, kernel, bias, leaky, input_bits, input_divisor=1, outpu
     kernel = np.asarray(kernel, np.float32).astype(np.float64) / input_divisor * output_factor
     bias = np.asarray(bias, np.float32).astype(np.float64) * output_factor
     largest = float(np.abs(kernel).max(initial=0.0))
+    if not largest < 2.0**20:
+        raise ValueError(f"A {kind} layer's weights reach {largest:.3g}, far beyond any trained "
+                         f"model's; this model cannot be coded.")
     exponent = np.frexp(largest)[1] if largest > 0 else 0
     weight_bits = WEIGHT_BITS - int(exponent)
     scaled_bias = np.ldexp(float(np.abs(bias).max(initial=0.0)), weight_bits + input_bits)

@@ -87,10 +87,16 @@ def _read_varint(data: bytes, position: int, what: str) -> tuple[int, int]:
 
 
 def encode_mnc(strings, fingerprint: bytes, lmbda: float | None = None,
-               kind: str = FIXED_RATE) -> bytes:
+               kind: str | None = None) -> bytes:
     """The bytes of an .mnc file holding `strings` (bytes each) made by the model `fingerprint`
     (version 1), by a variable-rate model at `lmbda` (version 2), or by a hyperprior model
-    (`kind` "hyperprior", version 3)."""
+    (`kind` "hyperprior", version 3). `kind` defaults to the kind `lmbda` implies; a λ goes
+    with a variable-rate model only."""
+    kind = kind or (FIXED_RATE if lmbda is None else VARIABLE_RATE)
+    if kind not in KINDS.values() or (lmbda is not None) != (kind == VARIABLE_RATE):
+        raise ValueError(f"An .mnc file holds a fixed-rate or hyperprior model's strings without "
+                         f"a λ, or a variable-rate model's with one; got kind {kind!r} and λ "
+                         f"{lmbda!r}.")
     strings = [bytes(s) for s in strings]
     if len(strings) > MAX_DIGITS:
         raise ValueError(f"An .mnc file holds at most {MAX_DIGITS:,} digits, got "
@@ -101,7 +107,7 @@ def encode_mnc(strings, fingerprint: bytes, lmbda: float | None = None,
     body = b"" if lmbda is None else _LMBDA.pack(lmbda)
     body += encode_varint(len(strings)) + b"".join(encode_varint(len(s)) for s in strings)
     body += b"".join(strings)
-    version = 2 if lmbda is not None else 3 if kind == HYPERPRIOR else 1
+    version = next(version for version, name in KINDS.items() if name == kind)
     head = MAGIC + bytes([version]) + fingerprint + encode_varint(len(body) + _CRC_BYTES)
     content = head + body
     return content + zlib.crc32(content).to_bytes(_CRC_BYTES, "big")
@@ -190,7 +196,7 @@ def _read_strings(data: bytes, position: int, end: int) -> list:
 
 
 def write_mnc(path, strings, fingerprint: bytes, overwrite: bool = False,
-              lmbda: float | None = None, kind: str = FIXED_RATE) -> int:
+              lmbda: float | None = None, kind: str | None = None) -> int:
     """Writes an .mnc file atomically (never a half-written file; an existing file is kept
     unless `overwrite`) and returns its size in bytes; `lmbda` and `kind` as in
     `encode_mnc`."""

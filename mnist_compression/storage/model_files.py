@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..architecture import architecture
+from ..architecture import architecture, array_shapes
 from ..checks import (
     POSITIVE_INTEGER,
     POSITIVE_NUMBER,
@@ -113,6 +113,7 @@ def read_model_file(path) -> tuple[dict, dict[str, np.ndarray]]:
         raise ModelFileError(f"{path}: array {bad[0]} holds non-finite values.")
     if model_kind(record) != VARIABLE_RATE and any(name.startswith("gains/") for name in contents):
         raise ModelFileError(f"{path} holds gain arrays but no levels: it is damaged.")
+    _check_fit(path, record)
     return record, contents
 
 
@@ -212,6 +213,23 @@ def _check_integrity(path, record: dict, arrays: dict[str, np.ndarray]) -> None:
         raise ModelFileError(
             f"{path} was written in model format {shown(record['version'])}, newer than the format "
             f"{VERSION} this version of mnist-compression reads; upgrade the package.")
+
+
+def _check_fit(path, record: dict) -> None:
+    """Raises ModelFileError unless the record lists exactly the arrays, of exactly the shapes,
+    that its architecture needs (`architecture.array_shapes`)."""
+    levels = record.get("levels")
+    expected = array_shapes(record["latent_dims"], record.get("hyper_latent_dims"),
+                            None if levels is None else len(levels))
+    listed = record["arrays"]
+    missing, extra = sorted(set(expected) - set(listed)), sorted(set(listed) - set(expected))
+    wrong = [f"array {name} is {listed[name]}, the model needs {shape}"
+             for name, shape in expected.items() if name in listed and listed[name] != shape]
+    problems = ([f"missing arrays {missing}"] if missing else []) + (
+        [f"unexpected arrays {extra}"] if extra else []) + wrong[:1]
+    if problems:
+        raise ModelFileError(f"{path}: the arrays do not fit the model its record describes "
+                             f"({'; '.join(problems)}); it is damaged.")
 
 
 def _check_array_shapes(path, record: dict, arrays: dict[str, np.ndarray]) -> None:
