@@ -66,3 +66,22 @@ def test_the_variable_rate_timing_compares_the_studys_two_trainings(tiny_mnist, 
     assert result["variable_rate_seconds"] == pytest.approx(30 * variable)
     assert result["share"] == pytest.approx(30 * variable / (120 * one))
     assert "8 models × 15 epochs" in capsys.readouterr().out
+
+
+def test_the_hyperprior_timing_takes_turns_and_leaves_out_each_first_epoch(tiny_mnist, capsys):
+    path = Path(__file__).parents[1] / "benchmarks" / "hyperprior_time.py"
+    spec = importlib.util.spec_from_file_location("hyperprior_time", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    folder, _ = tiny_mnist
+    result = module.main(["--rounds", "2", "--epochs", "3", "--hyper-latent-dims", "2",
+                          "--data-dir", str(folder)])
+    assert {name: len(times) for name, times in result["epochs"].items()} == dict(
+        factorized=4, hyperprior=4)
+    seconds = result["seconds_per_epoch"]
+    for name, times in result["epochs"].items():
+        assert min(times) <= seconds[name] <= max(times)
+    assert result["ratio"] == pytest.approx(seconds["hyperprior"] / seconds["factorized"])
+    assert "times the factorized model's" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        module.main(["--epochs", "1", "--data-dir", str(folder)])
