@@ -65,6 +65,10 @@ def one_of(choices: tuple) -> Check:
 
 
 POSITIVE_INTEGER = Check(lambda v: is_int(v) and v >= 1, "a positive integer")
+# Latents per digit: more than a digit's 784 pixels would not compress, and a huge count would
+# only exhaust memory while the model is built.
+LATENT_COUNT = Check(lambda v: is_int(v) and 1 <= v <= 784,
+                     "an integer from 1 to 784 (a digit's pixels)")
 INTEGER = Check(is_int, "an integer")
 POSITIVE_NUMBER = Check(lambda v: is_number(v) and is_finite(v) and v > 0,
                         "a positive finite number")
@@ -73,5 +77,5 @@ NON_NEGATIVE_NUMBER = Check(lambda v: is_number(v) and is_finite(v) and v >= 0,
 SHARE = Check(lambda v: is_number(v) and 0 <= v < 1, "a share of the steps in [0, 1)")
 PATH = Check(lambda v: isinstance(v, str) or hasattr(v, "__fspath__"), "a path", os.fspath)
 
-__all__ = ["Check", "INTEGER", "NON_NEGATIVE_NUMBER", "PATH", "POSITIVE_INTEGER",
+__all__ = ["Check", "INTEGER", "LATENT_COUNT", "NON_NEGATIVE_NUMBER", "PATH", "POSITIVE_INTEGER",
            "POSITIVE_NUMBER", "SHARE", "is_finite", "is_int", "is_number", "one_of", "shown"]

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from .checks import (
     INTEGER,
+    LATENT_COUNT,
     NON_NEGATIVE_NUMBER,
     PATH,
     POSITIVE_INTEGER,
@@ -83,11 +84,11 @@ class TrainingSettings:
         None, "test digits to validate on after each epoch (default: all 10,000)",
         POSITIVE_INTEGER.or_none())
     batch_size: int = _option(128, "digits per training step", POSITIVE_INTEGER)
-    latent_dims: int = _option(50, "numbers per digit in the latent space", POSITIVE_INTEGER)
+    latent_dims: int = _option(50, "numbers per digit in the latent space", LATENT_COUNT)
     hyper_latent_dims: int | None = _option(
         None, "side latents of a scale hyperprior (notebook 09), e.g. 8: sent first, they tell "
               "the decoder each latent's scale for this digit (default: None, the factorized "
-              "prior alone)", POSITIVE_INTEGER.or_none())
+              "prior alone)", LATENT_COUNT.or_none())
     learning_rate: float = _option(1e-3, "Adam's learning rate (the peak, with a schedule)",
                                    POSITIVE_NUMBER.to(float))
     schedule: str = _option("constant", "learning-rate schedule: constant, or cosine (warm-up, "

@@ -35,6 +35,10 @@ def test_defaults_are_the_original_tutorials():
     ("data_dir", b"/data", "data_dir must be a path, or None"),
     ("warm_start_epochs", 0, "warm_start_epochs must be a positive integer"),
     ("distortion", "l1", r"distortion must be one of \('mae', 'mse'\), got 'l1'"),
+    ("latent_dims", 785, r"latent_dims must be an integer from 1 to 784 \(a digit's pixels\), "
+                         "got 785"),
+    ("latent_dims", 0, "latent_dims must be an integer from 1 to 784"),
+    ("hyper_latent_dims", 10**9, "hyper_latent_dims must be an integer from 1 to 784 .*, or None"),
 ])
 def test_bad_values_are_named(field, value, message):
     with pytest.raises(ValueError, match=message):
