@@ -11,8 +11,9 @@ from helpers import synthetic_digits, write_idx
 from PIL import Image
 
 from mnist_compression.cli.codec import main
+from mnist_compression.codec import codecs
 from mnist_compression.codec.codecs import compress_to_file, decompress_file
-from mnist_compression.codec.mnc import MNCError, read_mnc
+from mnist_compression.codec.mnc import MNCError, encode_mnc, read_mnc
 from mnist_compression.model.files import load_model, make_mnist_codec, model_arrays, save_model
 from mnist_compression.settings import TrainingSettings
 from mnist_compression.storage.model_files import ModelFileError, read_model_file
@@ -227,6 +228,30 @@ def test_a_file_from_another_model_is_refused(small_trainer, pair, tmp_path, tes
                                        f"{other.fingerprint.hex()}\\)"):
         decompress_file(other, tmp_path / "d.mnc")
     assert len(decompress_file(pair[1], tmp_path / "d.mnc")) == 3  # its own model reads it
+
+
+def test_a_forged_file_names_the_failing_string_counted_in_the_file(pair, tmp_path, test_digits,
+                                                                    monkeypatch):
+    """Strings that pass the checksum but not the sanity check are named by their place in the
+    file, also when the file is decoded a chunk at a time."""
+    compressor, decompressor = pair
+    rng = np.random.default_rng(3)
+    junk = next(s for s in (rng.bytes(12) for _ in range(100)) if _fails(decompressor, s))
+    strings = compressor.compress(test_digits[:7])
+    strings[5] = junk
+    (tmp_path / "f.mnc").write_bytes(encode_mnc(strings, compressor.fingerprint))
+    monkeypatch.setattr(codecs, "PROGRESS_CHUNK", 2)
+    with pytest.raises(MNCError, match=r"f.mnc: Sanity check failed for 1 of its strings 4–5 "
+                                       r"\(first: index 5\): it passed its checksum"):
+        decompress_file(decompressor, tmp_path / "f.mnc")
+
+
+def _fails(decompressor, string) -> bool:
+    try:
+        decompressor([string])
+    except ValueError:
+        return True
+    return False
 
 
 def _other_model(trainer, tmp_path):

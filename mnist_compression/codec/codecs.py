@@ -139,11 +139,11 @@ class MNISTDecompressor:
         try:
             symbols = self.entropy_model.decode_symbols(strings)
         except DecodeError as err:
-            raise ValueError(
+            raise DecodeError(
                 f"{err} The check is no integrity check: it misses most strings cut short and "
                 f"some damaged ones (docs/reliability.md measures it), so keep strings in .mnc "
                 f"files, which detect any damage. To decode arbitrary bytes anyway, build the "
-                f"codec with decode_sanity_check=False."
+                f"codec with decode_sanity_check=False.", err.failed
             ) from None
         return self.transforms.digits(symbols)
 
@@ -352,8 +352,15 @@ def decompress_file(decoder, path, progress: bool = False) -> np.ndarray:
     decompressor = _decompressor_for(decoder, contents.lmbda, path)
     parts = [np.zeros((0, 28, 28, 1), np.uint8)]
     for start in _steps(len(contents.strings), progress, "decompress"):
+        chunk = contents.strings[start:start + PROGRESS_CHUNK]
         try:
-            parts.append(decompressor.decompress(contents.strings[start:start + PROGRESS_CHUNK]))
+            parts.append(decompressor.decompress(chunk))
+        except DecodeError as err:  # counted in the file, not in the chunk
+            raise MNCError(
+                f"{path}: Sanity check failed for {len(err.failed)} of its strings "
+                f"{start}–{start + len(chunk) - 1} (first: index {start + err.failed[0]}): it "
+                f"passed its checksum, so they were made with other coding tables than this "
+                f"model's at the λ the file records.") from None
         except ValueError as err:
             raise MNCError(f"{path}: {err}") from None
     return np.concatenate(parts)
