@@ -361,6 +361,8 @@ def test_info_describes_both_kinds_of_file(model_file, pair, tmp_path, capsys, t
     (["compress", "--model", "{model}", "{tmp}/none.npy", "-o", "{tmp}/x.mnc"],
      "The inputs hold no digits"),
     (["info", "{tmp}"], "is a folder; give a model file (.npz) or an .mnc file"),
+    (["info", "{model}", "--model", "{model}"],
+     "model.npz is no .mnc file; give the .mnc file, or leave out --model."),
 ])
 def test_bad_input_exits_with_a_one_line_reason(model_file, tmp_path, capsys, argv, message):
     np.save(tmp_path / "d.npy", synthetic_digits(2))

@@ -167,6 +167,9 @@ def describe_file(path, model=None) -> dict:
                                           and (contents.kind == HYPERPRIOR)
                                           == (codec.kind == HYPERPRIOR))
         return info
+    if model is not None:
+        raise CommandError(f"--model checks an .mnc file against a model, but {path} is no .mnc "
+                           f"file; give the .mnc file, or leave out --model.")
     record, arrays = read_model_file(path)
     history = record.get("history") or {}
     info = dict(kind="model file", model_kind=model_kind(record), bytes=path.stat().st_size,
