@@ -300,9 +300,10 @@ for quality, result in bd_rates.items():
 # ## Compare the training time
 #
 # The side latents add two small dense layers to each transform. Each model's history records
-# how long every epoch took, on the machine that trained it and under whatever else ran there
-# (in the full run, the hyperprior models shared the two cores with other trainings, so their
-# times say little about their cost):
+# how long every epoch took, on the machine that trained it and under whatever else ran there,
+# so the two medians below compare the machines' loads as much as the models. For a fair
+# comparison, docs/benchmarks.md (*Training a hyperprior*) times the two taking turns on one
+# machine:
 
 # %%
 for name, sweep in (("factorized", factorized), ("hyperprior", hyper)):
