@@ -38,8 +38,8 @@
 #
 # **Time.** Needs six of part 7's models (λ = 300 … 10,000) and six hyperprior models: from the
 # model cache, else published when this release has them (`pretrained = True`), else trained
-# here: 15–60 min on a 2-core CPU (10–40 s an epoch) for the six hyperprior models. Measuring
-# everything takes about 2 min.
+# here: 15–60 min on a 2-core CPU (10–40 s an epoch) for each set of six. Measuring everything
+# takes about 4 min.
 
 # %% [markdown]
 # ## Setup
@@ -251,8 +251,8 @@ for a, b in zip(factorized.rows, hyper.rows):
 # the noise, still nudges the scales, but once rounded it says nothing, and no side latent found
 # enough to say to be worth a whole step. Per-digit scales save less than they cost there, as
 # the class experiment hinted (a prior per class saved less than the class cost). Only at 5000
-# and 10,000, where many latents carry many bits, do the side latents stay in use, for about
-# two in five digits and under two bits per digit.
+# and 10,000, where many latents carry many bits, do the side latents stay in use, for a third
+# to two fifths of the digits and under two bits per digit on average.
 #
 # Yet the hyperprior's losses are lower at every λ, also where it sends nothing. That part of
 # the gain cannot be side information. Its scales are learned differently: through the

@@ -125,3 +125,10 @@ def test_recording_a_run_replaces_data_and_stamp_and_keeps_the_text(tmp_path):
 def test_a_record_that_does_not_exist_is_refused(tmp_path):
     with pytest.raises(SystemExit, match="No record .*nothing.json: records are created by hand"):
         results.record("nothing", tmp_path / "x.json", "make", folder=tmp_path)
+
+
+def test_a_record_without_data_stops_the_render_with_what_to_do():
+    record = dict(name="pending", kind="table", data=None, title="T")
+    with pytest.raises(SystemExit, match=r"results/pending.json holds no data yet: run its "
+                                         r"command, then `python tools/results.py record pending"):
+        results.table_of(record)

@@ -143,6 +143,9 @@ def side_information_table(data: dict) -> str:
 def table_of(record: dict) -> str:
     """The Markdown table of a record, by its kind."""
     data = record["data"]
+    if data is None:
+        raise SystemExit(f"results/{record['name']}.json holds no data yet: run its command, "
+                         f"then `python tools/results.py record {record['name']} DATA`.")
     if record["kind"] == "table":
         return _table(data["columns"], data["rows"])
     return {"tutorial": tutorial_table, "study": study_table, "release": manifest_table,
