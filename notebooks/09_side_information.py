@@ -343,9 +343,9 @@ print(f"{output_dir}: factorized, hyperprior, side_information.json")
 # - On these digits, with the tutorial's recipe, the side latents collapse in the full run up to
 #   λ = 2000 (the models send no side information) and send under two bits per digit above it.
 #   The hyperprior models still beat part 7's at every λ (docs/results.md), but where they send
-#   nothing the gain is in how their scales are learned, not in side information (exercise 3
-#   measures how much a faster-learning factorized prior recovers). Ballé et al. measured their
-#   gains on photographs, whose latents number in the thousands per image, not 50 per digit.
+#   nothing the gain comes from training, not from side information (exercise 3 measures how
+#   much of it a faster-learning factorized prior recovers). Ballé et al. measured their gains
+#   on photographs, whose latents number in the thousands per image, not 50 per digit.
 #
 # ## Exercises
 #
