@@ -199,16 +199,21 @@ figure_compressor, _ = hyper.codecs[figure_lambda]
 # ## Look at the scales it predicts
 #
 # For four test digits of different classes, the scale the side latents chose for each latent
-# (at `figure_lambda`, latents ordered by their median scale over the four). Of each class we
-# take the first test digit whose side latents are not all zero, if there is one: digits whose
-# side latents all round to zero all get the same scales. A latent given the
-# grid's narrowest scale is in effect switched off for that digit: a zero costs next to nothing
-# there, any other value a great deal. The dotted lines are the grid's ends.
+# (at `figure_lambda`, latents ordered by their median scale over the four). Digits with equal
+# side latents get equal scales, and the side latents take only a few different values (the
+# cell counts them), so of each class we take the first test digit whose side latents differ
+# from those already taken, where there is one. A latent given the grid's narrowest scale is in
+# effect switched off for that digit: a zero costs next to nothing there, any other value a
+# great deal. The dotted lines are the grid's ends.
 
 # %%
 side = figure_compressor.transforms.latents(data.validation)[:, :hyper_latent_dims]
-senders_first = np.argsort(~side.any(axis=1), kind="stable")
-first = [next(i for i in senders_first if data.validation_labels[i] == k) for k in (1, 8, 0, 4)]
+print(f"{len(np.unique(side, axis=0))} different side-latent vectors among {len(side):,} digits")
+first = []
+for k in (1, 8, 0, 4):
+    of_k = np.flatnonzero(data.validation_labels == k)
+    new = [i for i in of_k if not any(np.array_equal(side[i], side[j]) for j in first)]
+    first.append(new[0] if new else of_k[0])
 examples = data.validation[first]
 plot_latent_scales(examples, predicted_scales(figure_compressor, examples), scale_grid());
 
